@@ -1,0 +1,133 @@
+package dht
+
+import (
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// NodeID is a 20-byte Kademlia node identifier, random at every start like
+// bittorrent-dht's.
+type NodeID [20]byte
+
+// Target is a 20-byte BEP44 item address: sha1(bencode(v)) for immutable
+// items, sha1(k ‖ salt) for mutable ones.
+type Target [20]byte
+
+// Errors whose text is part of the Grenache wire: the grape HTTP API sends
+// them verbatim as JSON strings, exactly as Node grapes do.
+var (
+	// ErrNoNodes: the routing table (and bootstrap list) gave nobody to ask.
+	ErrNoNodes = errors.New("No nodes to query")
+	// ErrAllFailed: every node asked timed out or answered with an error.
+	ErrAllFailed = errors.New("All queries failed")
+)
+
+// Error is a KRPC error reply ("y":"e") received from, or sent to, a node.
+// BEP44 puts surface codes 301 (CAS mismatch) and 302 (sequence too old),
+// which the grape API turns into the HTTP status.
+type Error struct {
+	Code int
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// Item is a BEP44 item. Immutable items carry only V; mutable items carry
+// K, Sig and Seq, and optionally Salt and Cas.
+type Item struct {
+	V    []byte    // the value's bytes (a bencoded string on the wire), < 1000 bytes
+	K    *[32]byte // ed25519 public key (mutable items)
+	Sig  *[64]byte // ed25519 signature over salt/seq/v (mutable items)
+	Seq  int64     // sequence number (mutable items)
+	Salt []byte    // optional salt (mutable items)
+	Cas  *int64    // optional compare-and-swap on Seq (mutable puts)
+}
+
+// GetResult is a found BEP44 item and where it came from.
+type GetResult struct {
+	From  NodeID // the node that held the item: our own id when Local
+	Token []byte // the token that node issued to us; nil when Local
+	Local bool   // answered from our own value store
+	Item  Item
+}
+
+// Stats is a snapshot of a node's state and counters, for /status and /metrics.
+type Stats struct {
+	ID            NodeID
+	Addr          netip.AddrPort
+	RoutingNodes  int               // nodes in the routing table
+	PeerKeys      int               // keys with stored announcements
+	Peers         int               // stored announcements over all keys
+	Values        int               // stored BEP44 items
+	QueriesSent   map[string]uint64 // by query name
+	QueriesRecv   map[string]uint64 // by query name ("unknown" for others)
+	QueryTimeouts uint64
+	ErrorsSent    uint64
+	BadPackets    uint64
+}
+
+// Clock is the time source; tests inject a fake one.
+type Clock interface {
+	Now() time.Time
+}
+
+// Config holds every setting of a Node. DefaultConfig documents the defaults.
+type Config struct {
+	// Addr is the UDP address to listen on, e.g. "0.0.0.0:20001"; port 0 picks one.
+	Addr string
+	// Bootstrap lists host:port of nodes to join through. It is also
+	// re-queried whenever the routing table holds fewer nodes than it lists.
+	Bootstrap []string
+	// PeerMaxAge is how long an announcement lives (Node's dht_peer_maxAge);
+	// a stored announcement expires between 2/3 and 4/3 of it. 0 = never.
+	PeerMaxAge time.Duration
+	// MaxTables bounds the per-key lookup tables (closest nodes + tokens).
+	MaxTables int
+	// MaxValues bounds the BEP44 value store.
+	MaxValues int
+	// MaxPeers bounds the announcement store over all keys.
+	MaxPeers int
+	// NodeLiveness: after this long without routing-table change, ping all nodes.
+	NodeLiveness time.Duration
+	// Concurrency is the number of KRPC queries in flight per lookup (alpha).
+	Concurrency int
+	// QueryTimeout is how long one KRPC query waits for its reply.
+	QueryTimeout time.Duration
+	// Clock defaults to the wall clock.
+	Clock Clock
+	// Logger defaults to a disabled logger.
+	Logger zerolog.Logger
+}
+
+// DefaultConfig returns the documented Grenache defaults.
+func DefaultConfig() Config {
+	return Config{
+		Addr:         "0.0.0.0:20001",
+		PeerMaxAge:   120 * time.Second,
+		MaxTables:    5000,
+		MaxValues:    5000,
+		MaxPeers:     10000,
+		NodeLiveness: 5 * time.Minute,
+		Concurrency:  16,
+		QueryTimeout: 2 * time.Second,
+		Logger:       zerolog.Nop(),
+	}
+}
+
+// The Node's methods, implemented in node.go (contract used by grape/):
+//
+//	func New(cfg Config) (*Node, error)                      // validates cfg, binds the UDP socket
+//	func (n *Node) Run(ctx context.Context) error            // serves until ctx is done; bootstraps first
+//	func (n *Node) Ready() <-chan struct{}                   // closed when the first bootstrap walk ended
+//	func (n *Node) Close() error                             // stops Run, closes the socket, waits for goroutines
+//	func (n *Node) ID() NodeID
+//	func (n *Node) Addr() netip.AddrPort                     // the bound UDP address
+//	func (n *Node) Announce(ctx, key []byte, port int) (acked int, err error)
+//	func (n *Node) StoreLocal(key []byte, peer netip.AddrPort) // self-store (grape -b)
+//	func (n *Node) Lookup(ctx, key []byte) ([]netip.AddrPort, error) // local store + every value seen in the walk, deduplicated
+//	func (n *Node) Put(ctx, item Item) (Target, error)
+//	func (n *Node) Get(ctx, target Target, salt []byte) (GetResult, bool, error)
+//	func (n *Node) Stats() Stats
