@@ -4,7 +4,7 @@ GO        ?= go
 NODE_DIR  := test/interop/node
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build test test-go deps lint bench bench-micro bench-grape bench-rpc bench-scenarios demo clean
+.PHONY: all build test deps lint bench bench-micro bench-grape bench-rpc bench-scenarios cluster demo clean
 
 all: build
 
@@ -31,6 +31,26 @@ bench: bench-micro
 
 bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/... ./client/...
+
+# Grape /lookup throughput vs Node grapes and a bare net/http ceiling (pinned with taskset).
+bench-grape: deps
+	bash scripts/bench-grape.sh
+
+# Go client -> Go worker vs Node client -> Node server and the bare Go pair (pinned with taskset).
+bench-rpc: deps
+	bash scripts/bench-rpc.sh
+
+# Full-length fault scenarios: adaptive vs round-robin vs random in one run.
+bench-scenarios:
+	SCENARIOS_FULL=1 $(GO) test -count=1 -timeout 60m -run 'TestScenario' -v ./test/scenarios/
+
+# A local three-grape cluster to announce into and look up from.
+cluster:
+	bash scripts/cluster.sh
+
+# One process: 3 grapes, 4 workers, faults, adaptive vs round-robin, HTML report.
+demo:
+	$(GO) run ./cmd/demo
 
 clean:
 	rm -rf bin reports
