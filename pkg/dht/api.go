@@ -117,17 +117,6 @@ func DefaultConfig() Config {
 	}
 }
 
-// The Node's methods, implemented in node.go (contract used by grape/):
-//
-//	func New(cfg Config) (*Node, error)                      // validates cfg, binds the UDP socket
-//	func (n *Node) Run(ctx context.Context) error            // serves until ctx is done; bootstraps first
-//	func (n *Node) Ready() <-chan struct{}                   // closed when the first bootstrap walk ended
-//	func (n *Node) Close() error                             // stops Run, closes the socket, waits for goroutines
-//	func (n *Node) ID() NodeID
-//	func (n *Node) Addr() netip.AddrPort                     // the bound UDP address
-//	func (n *Node) Announce(ctx, key []byte, port int) (acked int, err error)
-//	func (n *Node) StoreLocal(key []byte, peer netip.AddrPort) // self-store (grape -b)
-//	func (n *Node) Lookup(ctx, key []byte) ([]netip.AddrPort, error) // local store + every value seen in the walk, deduplicated
-//	func (n *Node) Put(ctx, item Item) (Target, error)
-//	func (n *Node) Get(ctx, target Target, salt []byte) (GetResult, bool, error)
-//	func (n *Node) Stats() Stats
+// The Node's methods (New, Run, Ready, Close, ID, Addr, Announce, StoreLocal,
+// Lookup, Put, Get, Stats) are defined in node.go and the files beside it;
+// grape/ depends on exactly those signatures.
