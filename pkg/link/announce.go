@@ -1,0 +1,89 @@
+package link
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// Announce asks the grape to store name -> <grape's IP>:port in the DHT and
+// returns how many DHT nodes acknowledged it. Grape error strings ("No nodes
+// to query", "ERR_GRAPE_SERVICE_PORT", ...) are *GrapeError.
+func (l *Link) Announce(ctx context.Context, name string, port int) (int, error) {
+	reply, err := l.post(ctx, "announce", []any{name, port})
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := decodeTyped(reply, &n); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// StartAnnouncing announces name:port now and then again after a random
+// delay of 0.5–1.5 × interval, like Node's link, until StopAnnouncing or
+// Close. The jitter keeps many services from re-announcing in lockstep.
+// Calling it again for the same name and port replaces the running loop
+// (e.g. to change the interval). Failures are logged and retried at the
+// next tick; announcing never gives up while the loop runs.
+func (l *Link) StartAnnouncing(name string, port int, interval time.Duration) {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	key := announceKey(name, port)
+	ctx, cancel := context.WithCancel(l.ctx)
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		cancel()
+		return
+	}
+	if stop, ok := l.announcers[key]; ok {
+		stop()
+	}
+	l.announcers[key] = cancel
+	l.wg.Add(1)
+	l.mu.Unlock()
+	go func() {
+		defer l.wg.Done()
+		l.announceLoop(ctx, name, port, interval)
+	}()
+}
+
+// StopAnnouncing stops the loop started for name and port. Nothing is sent:
+// grapes have no unannounce; the entry expires from the DHT on its own.
+func (l *Link) StopAnnouncing(name string, port int) {
+	key := announceKey(name, port)
+	l.mu.Lock()
+	if stop, ok := l.announcers[key]; ok {
+		stop()
+		delete(l.announcers, key)
+	}
+	l.mu.Unlock()
+}
+
+func announceKey(name string, port int) string { return strconv.Itoa(port) + ":" + name }
+
+func (l *Link) announceLoop(ctx context.Context, name string, port int, interval time.Duration) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		if _, err := l.Announce(ctx, name, port); err != nil && !errors.Is(err, context.Canceled) && ctx.Err() == nil {
+			l.cfg.Logger.Warn().Err(err).Str("service", name).Int("port", port).Msg("announce failed")
+		}
+		timer.Reset(jitter(interval, rand.Float64()))
+	}
+}
+
+// jitter scales d by a factor in [0.5, 1.5) given u in [0, 1).
+func jitter(d time.Duration, u float64) time.Duration {
+	return time.Duration(float64(d) * (0.5 + u))
+}

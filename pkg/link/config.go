@@ -1,0 +1,79 @@
+package link
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Config configures a Link. Build it with DefaultConfig and override fields.
+type Config struct {
+	// Grapes lists grape HTTP API base URLs ("http://127.0.0.1:30001").
+	// With several, a call that cannot reach one grape (connection refused,
+	// per-attempt timeout) moves on to the next, and the Link keeps using
+	// the one that answered until it fails in turn.
+	Grapes []string
+	// RequestTimeout bounds one HTTP attempt against one grape (Node's
+	// requestTimeout, 2.5 s). A call tries each grape at most once, so the
+	// whole call takes at most len(Grapes)*RequestTimeout, and never longer
+	// than the caller's context allows.
+	RequestTimeout time.Duration
+	// LookupCacheTTL is how long a non-empty lookup result is served from
+	// memory. Node links cache for 10 s; we default to 1 s because a short
+	// cache still absorbs hot-path lookups (one HTTP lookup per name per
+	// second) while new and vanished peers show up ten times sooner.
+	// Zero disables the cache.
+	LookupCacheTTL time.Duration
+	// LookupCacheSize bounds the number of cached names (LRU), like Node's
+	// 2500-entry LRU.
+	LookupCacheSize int
+	// CacheEmptyLookups caches empty results too (Node's behaviour). Off by
+	// default: a client started before its server would otherwise see
+	// ErrLookupEmpty for a whole TTL after the server appeared.
+	CacheEmptyLookups bool
+	// Logger receives announce failures from StartAnnouncing loops.
+	Logger zerolog.Logger
+}
+
+// DefaultConfig returns the defaults documented on Config, with one grape at
+// http://127.0.0.1:30001 (the conventional first grape API port).
+func DefaultConfig() Config {
+	return Config{
+		Grapes:          []string{"http://127.0.0.1:30001"},
+		RequestTimeout:  2500 * time.Millisecond,
+		LookupCacheTTL:  time.Second,
+		LookupCacheSize: 2500,
+		Logger:          zerolog.Nop(),
+	}
+}
+
+// validate checks the config once at construction and normalises URLs
+// (no trailing slash) so request URLs can be built by concatenation.
+func (c *Config) validate() error {
+	if len(c.Grapes) == 0 {
+		return errors.New("link: Grapes must list at least one grape URL")
+	}
+	for i, g := range c.Grapes {
+		u, err := url.Parse(g)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("link: Grapes[%d] = %q is not an http(s)://host:port URL", i, g)
+		}
+		c.Grapes[i] = strings.TrimRight(g, "/")
+	}
+	if c.RequestTimeout <= 0 {
+		return fmt.Errorf("link: RequestTimeout must be > 0, got %v", c.RequestTimeout)
+	}
+	if c.LookupCacheTTL < 0 {
+		return fmt.Errorf("link: LookupCacheTTL must be >= 0, got %v", c.LookupCacheTTL)
+	}
+	if c.LookupCacheSize <= 0 {
+		if c.LookupCacheTTL > 0 {
+			return fmt.Errorf("link: LookupCacheSize must be > 0 when the cache is on, got %d", c.LookupCacheSize)
+		}
+	}
+	return nil
+}
