@@ -1,0 +1,98 @@
+package interop
+
+import (
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/grenache-go/grenache/test/nodeproc"
+)
+
+// member is one grape of a test cluster, Node or Go, seen through its API.
+type member struct {
+	api *grapeAPI
+	dht string // DHT address as a bootstrap entry, "127.0.0.1:<udp>"
+}
+
+// startNode starts a Node grape on dhtPort (0 = pick one) joined through
+// bootstrap (empty = itself).
+func startNode(t testing.TB, label string, dhtPort int, bootstrap []string, extra ...string) member {
+	t.Helper()
+	if dhtPort == 0 {
+		dhtPort = nodeproc.FreeUDPPort(t)
+	}
+	p := nodeproc.StartGrape(t, dhtPort, nodeproc.FreeTCPPort(t), bootstrap, extra...)
+	return member{api: newGrapeAPI(t, label, "node", p.APIURL()), dht: p.DHTAddr()}
+}
+
+// dhtAddrs lists the members' DHT addresses, for bootstrap lists.
+func dhtAddrs(ms ...member) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.dht
+	}
+	return out
+}
+
+// waitConnected announces a probe name through every member and waits
+// until every other member's /lookup returns it: the cluster is then
+// connected in every direction. Lookup timings from this warm-up are
+// discarded.
+func waitConnected(t testing.TB, ms ...member) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for i, from := range ms {
+		probe := "__connected_" + strconv.Itoa(i) + "__"
+		want := "127.0.0.1:" + strconv.Itoa(40000+i)
+		for {
+			// An announce can fail with "No nodes to query" while the
+			// routing table is still filling; that is what we wait out.
+			_, _ = from.api.call(t, "announce", []any{probe, 40000 + i})
+			missing := ""
+			for j, to := range ms {
+				if j != i && !slices.Contains(to.api.lookup(t, probe), want) {
+					missing = to.api.label
+					break
+				}
+			}
+			if missing == "" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("cluster not connected after 15 s: %s cannot see what %s announced", missing, from.api.label)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	for _, m := range ms {
+		m.api.resetLookupTimes()
+	}
+}
+
+// assertNodeLookupsFast fails if any /lookup on a Node member took
+// maxNodeLookup or more, and logs the worst one per member.
+func assertNodeLookupsFast(t testing.TB, ms ...member) {
+	t.Helper()
+	for _, m := range ms {
+		times := m.api.lookupTimes()
+		if len(times) == 0 {
+			continue
+		}
+		worst := slices.Max(times)
+		t.Logf("%s (%s): %d lookups, worst %v", m.api.label, m.api.kind, len(times), worst.Round(time.Microsecond))
+		if m.api.kind != "node" {
+			continue
+		}
+		slow := 0
+		for _, d := range times {
+			if d >= maxNodeLookup {
+				slow++
+			}
+		}
+		if slow > 0 {
+			t.Errorf("%s: %d of %d lookups took >= %v (worst %v): a Node walk waited for a KRPC reply that never came",
+				m.api.label, slow, len(times), maxNodeLookup, worst)
+		}
+	}
+}
