@@ -1,0 +1,224 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// HTTPClientConfig configures an HTTPClient. Zero fields take the defaults
+// noted on each.
+type HTTPClientConfig struct {
+	// Timeout bounds every call that has no shorter deadline (default 10 s).
+	// There is always one: Node clients without a timeout wait forever.
+	Timeout time.Duration
+	// TLS, when set, makes the client speak HTTPS; set Certificates for
+	// mutual TLS and RootCAs to trust the servers' CA.
+	TLS *tls.Config
+	// MaxIdleConnsPerHost is how many keep-alive connections are kept per
+	// peer (default 256): enough for high concurrency without re-dialling.
+	MaxIdleConnsPerHost int
+	// IdleConnTimeout drops idle connections (default 4 s: below Node's 5 s
+	// keep-alive timeout, so we never reuse a socket a Node peer is
+	// closing, which would fail a non-retryable POST).
+	IdleConnTimeout time.Duration
+	// MaxReplyBytes bounds a reply, before and after gunzip (default 8 MiB).
+	MaxReplyBytes int64
+}
+
+// HTTPClient calls Grenache HTTP RPC servers (Go or Node). It is safe for
+// concurrent use and reuses keep-alive connections.
+type HTTPClient struct {
+	cfg    HTTPClientConfig
+	hc     *http.Client
+	scheme string
+}
+
+// NewHTTPClient returns a client with cfg's defaults filled in.
+func NewHTTPClient(cfg HTTPClientConfig) *HTTPClient {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.MaxIdleConnsPerHost <= 0 {
+		cfg.MaxIdleConnsPerHost = 256
+	}
+	if cfg.IdleConnTimeout <= 0 {
+		cfg.IdleConnTimeout = 4 * time.Second
+	}
+	if cfg.MaxReplyBytes <= 0 {
+		cfg.MaxReplyBytes = 8 << 20
+	}
+	tr := &http.Transport{
+		Proxy:               nil, // peers are addressed directly; env proxies would break ip:port routing
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        0, // bounded per host instead
+		MaxIdleConnsPerHost: cfg.MaxIdleConnsPerHost,
+		IdleConnTimeout:     cfg.IdleConnTimeout,
+		TLSHandshakeTimeout: 5 * time.Second,
+		// Our own requests are not gzip-negotiated by net/http: the wire
+		// says a reply is gzipped exactly when the request was.
+		DisableCompression: true,
+	}
+	scheme := "http://"
+	if cfg.TLS != nil {
+		tr.TLSClientConfig = cfg.TLS.Clone()
+		tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
+		scheme = "https://"
+	}
+	return &HTTPClient{cfg: cfg, hc: &http.Client{Transport: tr}, scheme: scheme}
+}
+
+// CallOptions tunes one call.
+type CallOptions struct {
+	// Compress gzips the request (grc-compress: gzip); the reply then
+	// comes back gzipped too.
+	Compress bool
+	// Timeout overrides the client's Timeout for this call when > 0.
+	Timeout time.Duration
+}
+
+// Close drops idle connections. In-flight calls are not interrupted.
+func (c *HTTPClient) Close() { c.hc.CloseIdleConnections() }
+
+// Call sends [rid, key, payload] to addr ("ip:port") and returns the result
+// element of the reply. payload may be json.RawMessage (sent as is) or any
+// value encoding/json accepts. Errors: *RemoteError for a handler error;
+// otherwise *CallError whose Kind is ErrTimeout or ErrTransport.
+func (c *HTTPClient) Call(ctx context.Context, addr, key string, payload any, opts CallOptions) (json.RawMessage, error) {
+	pl, err := encodePayload(payload)
+	if err != nil {
+		return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: err}
+	}
+	timeout := c.cfg.Timeout
+	if opts.Timeout > 0 {
+		timeout = opts.Timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	rid := newRID()
+	plain := getBuf()
+	defer putBuf(plain)
+	b := plain.AvailableBuffer()
+	b = append(b, '[', '"')
+	b = append(b, rid...)
+	b = append(b, '"', ',')
+	b = appendJSONString(b, key)
+	b = append(b, ',')
+	b = append(b, pl...)
+	b = append(b, ']')
+	compression := compressNone
+	if opts.Compress {
+		z := getBuf()
+		defer putBuf(z)
+		if err := gzipTo(z, b); err != nil {
+			return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: err}
+		}
+		b = z.Bytes()
+		compression = compressGzip
+	}
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.scheme+addr+"/", bytes.NewReader(b))
+	if err != nil {
+		return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: err}
+	}
+	req.Header[headerCompress] = compression
+	if !opts.Compress {
+		req.Header["Content-Type"] = contentTypeJSON
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, c.callErr(ctx, addr, err)
+	}
+	defer resp.Body.Close()
+	raw := getBuf()
+	defer putBuf(raw)
+	if err := readBody(raw, resp.Body, resp.ContentLength, c.cfg.MaxReplyBytes); err != nil {
+		return nil, c.callErr(ctx, addr, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		body := raw.Bytes()
+		if len(body) > 512 {
+			body = body[:512]
+		}
+		return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: &StatusError{Status: resp.StatusCode, Body: string(body)}}
+	}
+	reply := raw.Bytes()
+	if opts.Compress {
+		unz := getBuf()
+		defer putBuf(unz)
+		if err := gunzipTo(unz, reply, c.cfg.MaxReplyBytes); err != nil {
+			return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: fmt.Errorf("ERR_REPLY_ENCODING_COMPRESSION: %w", err)}
+		}
+		reply = unz.Bytes()
+	}
+	return parseReply(addr, rid, reply)
+}
+
+var (
+	compressNone = []string{"none"}
+	compressGzip = []string{"gzip"}
+)
+
+// callErr classifies a failed exchange: a passed deadline (ours or the
+// caller's) is ErrTimeout, anything else ErrTransport.
+func (c *HTTPClient) callErr(ctx context.Context, addr string, err error) error {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout()) {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w (%w)", context.DeadlineExceeded, err)
+		}
+		return &CallError{Addr: addr, Kind: ErrTimeout, Err: err}
+	}
+	return &CallError{Addr: addr, Kind: ErrTransport, Err: err}
+}
+
+// parseReply checks the reply triple and returns a copy of its result (the
+// reply buffer goes back to a pool).
+func parseReply(addr, rid string, reply []byte) (json.RawMessage, error) {
+	var el [3][]byte
+	if !json.Valid(reply) {
+		return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: fmt.Errorf("ERR_REPLY_EMPTY: reply is not JSON: %.100q", reply)}
+	}
+	n, err := splitArray(reply, el[:])
+	if err != nil || n < 1 {
+		return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: fmt.Errorf("ERR_REPLY_EMPTY: reply is not a [rid, err, result] triple: %.100q", reply)}
+	}
+	if got, ok := jsonString(el[0]); !ok || got != rid {
+		return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: fmt.Errorf("reply rid %s does not match request rid %q", el[0], rid)}
+	}
+	if n > 1 && !bytes.Equal(el[1], nullJSON) {
+		msg, ok := jsonString(el[1])
+		if !ok {
+			msg = string(el[1])
+		}
+		if msg != "" && msg != "false" && msg != "0" {
+			return nil, &RemoteError{Msg: msg}
+		}
+	}
+	if n < 3 || bytes.Equal(el[2], nullJSON) {
+		return json.RawMessage("null"), nil
+	}
+	return append(json.RawMessage(nil), el[2]...), nil
+}
+
+func encodePayload(p any) ([]byte, error) {
+	switch v := p.(type) {
+	case nil:
+		return nullJSON, nil
+	case json.RawMessage:
+		if len(v) == 0 {
+			return nullJSON, nil
+		}
+		return v, nil
+	default:
+		return json.Marshal(p)
+	}
+}
