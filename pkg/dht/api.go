@@ -1,6 +1,7 @@
 package dht
 
 import (
+	"encoding/hex"
 	"errors"
 	"net/netip"
 	"time"
@@ -120,3 +121,9 @@ func DefaultConfig() Config {
 // The Node's methods (New, Run, Ready, Close, ID, Addr, Announce, StoreLocal,
 // Lookup, Put, Get, Stats) are defined in node.go and the files beside it;
 // grape/ depends on exactly those signatures.
+
+// String is the id as 40 hex characters.
+func (id NodeID) String() string { return hex.EncodeToString(id[:]) }
+
+// String is the target as 40 hex characters, the form /put returns.
+func (t Target) String() string { return hex.EncodeToString(t[:]) }

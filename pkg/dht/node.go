@@ -2,63 +2,255 @@ package dht
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
-// Node is one Grenache DHT node: a KRPC server and client on one UDP socket.
+var netErrClosed = net.ErrClosed
+
+// wallClock is the default Clock.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+// Node is one Grenache DHT node: a KRPC server and client on one UDP
+// socket, in the bittorrent-dht dialect Node grapes speak.
 type Node struct {
-	cfg   Config
-	conn  *net.UDPConn
-	addr  netip.AddrPort
-	id    NodeID
-	ready chan struct{}
+	cfg  Config
+	conn *net.UDPConn
+	addr netip.AddrPort
+	id   NodeID
 
+	mu      sync.Mutex // guards everything below
+	rt      *routingTable
+	tokens  *tokens
+	peers   *peerStore
+	values  *valueStore
+	tables  *lookupTables
+	pending map[uint16]*pending
+	nextTID uint16
+	sent    map[string]uint64
+	recv    map[string]uint64
+
+	stats struct {
+		timeouts, errorsSent, badPackets atomic.Uint64
+	}
+	slots     chan struct{} // bounds outstanding queries
+	replacing atomic.Int32  // ping-oldest replacements in progress
+
+	ready     chan struct{}
+	readyOnce sync.Once
+	life      context.Context // ends when the node closes
+	kill      context.CancelFunc
+	closing   <-chan struct{} // life.Done()
 	closeOnce sync.Once
+	wg        sync.WaitGroup // read loop and background queries
+	runWG     sync.WaitGroup
 }
 
-// New validates cfg and binds the UDP socket. The node serves nothing until Run.
+// validate checks cfg and fills defaults for zero-valued optional fields.
+func (cfg *Config) validate() error {
+	if cfg.Clock == nil {
+		cfg.Clock = wallClock{}
+	}
+	switch {
+	case cfg.PeerMaxAge < 0:
+		return fmt.Errorf("dht: PeerMaxAge must be >= 0, got %v", cfg.PeerMaxAge)
+	case cfg.MaxTables < 0 || cfg.MaxValues < 0 || cfg.MaxPeers < 0:
+		return errors.New("dht: MaxTables, MaxValues and MaxPeers must be >= 0")
+	case cfg.Concurrency < 1 || cfg.Concurrency > 256:
+		return fmt.Errorf("dht: Concurrency must be in 1..256, got %d", cfg.Concurrency)
+	case cfg.QueryTimeout <= 0:
+		return fmt.Errorf("dht: QueryTimeout must be > 0, got %v", cfg.QueryTimeout)
+	case cfg.NodeLiveness <= 0:
+		return fmt.Errorf("dht: NodeLiveness must be > 0, got %v", cfg.NodeLiveness)
+	}
+	return nil
+}
+
+// newNode builds a node's state without a socket (tests and the fuzz
+// target drive handlePacket directly).
+func newNode(cfg Config) (*Node, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	n := &Node{
+		cfg:     cfg,
+		pending: make(map[uint16]*pending),
+		sent:    make(map[string]uint64),
+		recv:    make(map[string]uint64),
+		slots:   make(chan struct{}, maxOutstanding),
+		ready:   make(chan struct{}),
+	}
+	n.life, n.kill = context.WithCancel(context.Background())
+	n.closing = n.life.Done()
+	_, _ = rand.Read(n.id[:])
+	now := cfg.Clock.Now()
+	n.rt = newRoutingTable(n.id, K, now)
+	n.tokens = newTokens(now)
+	n.peers = newPeerStore(cfg.PeerMaxAge, cfg.MaxPeers, now)
+	n.values = newValueStore(cfg.MaxValues)
+	n.tables = newLookupTables(cfg.MaxTables)
+	return n, nil
+}
+
+// New validates cfg and binds the UDP socket (IPv4, as the Grenache wire
+// only has compact IPv4 formats). Replies to queries start right away;
+// Run bootstraps and keeps the routing table healthy.
 func New(cfg Config) (*Node, error) {
-	return nil, errors.New("dht: not implemented yet")
+	n, err := newNode(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ua, err := net.ResolveUDPAddr("udp4", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("dht: Addr %q: %w", cfg.Addr, err)
+	}
+	conn, err := net.ListenUDP("udp4", ua)
+	if err != nil {
+		return nil, fmt.Errorf("dht: listen %s: %w", cfg.Addr, err)
+	}
+	n.conn = conn
+	la := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	n.addr = netip.AddrPortFrom(la.Addr().Unmap(), la.Port())
+	n.wg.Add(1)
+	go n.readLoop()
+	return n, nil
 }
 
-// Run bootstraps (a find_node walk on our own id) and then serves until ctx is done.
-func (n *Node) Run(ctx context.Context) error { <-ctx.Done(); return nil }
+// Run bootstraps (a find_node walk on our own id from the bootstrap list),
+// closes Ready, and then keeps the routing table alive until ctx is done or
+// Close is called. It closes the node before returning.
+func (n *Node) Run(ctx context.Context) error {
+	n.runWG.Add(1)
+	defer n.runWG.Done()
+	defer n.shutdown()
+	ctx, cancel := n.lifetime(ctx)
+	defer cancel()
+	n.bootstrap(ctx)
+	n.readyOnce.Do(func() { close(n.ready) })
+	n.maintain(ctx)
+	return nil
+}
 
-// Ready is closed when the first bootstrap walk has ended, whatever its outcome.
+// lifetime derives a context that also ends when the node closes.
+func (n *Node) lifetime(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(n.life, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+// Ready is closed when the first bootstrap walk has ended, whatever its
+// outcome (Node's "ready" event), or when the node closes.
 func (n *Node) Ready() <-chan struct{} { return n.ready }
 
-// Close stops Run, closes the socket and waits for every goroutine.
-func (n *Node) Close() error { return nil }
+// shutdown stops every goroutine except Run itself.
+func (n *Node) shutdown() {
+	n.closeOnce.Do(func() {
+		n.mu.Lock() // so that spawn either sees closing or is waited for
+		n.kill()
+		n.mu.Unlock()
+		if n.conn != nil {
+			_ = n.conn.Close()
+		}
+		n.wg.Wait()
+		n.readyOnce.Do(func() { close(n.ready) })
+	})
+}
 
-// ID is this node's random 20-byte id.
+// Close stops Run, closes the socket and waits for every goroutine.
+func (n *Node) Close() error {
+	n.shutdown()
+	n.runWG.Wait()
+	return nil
+}
+
+// ID is this node's id, random at every start.
 func (n *Node) ID() NodeID { return n.id }
 
 // Addr is the bound UDP address.
 func (n *Node) Addr() netip.AddrPort { return n.addr }
 
-// Announce stores (our IP as the storing nodes see it, port) under key on the closest nodes.
-func (n *Node) Announce(ctx context.Context, key []byte, port int) (int, error) {
-	return 0, ErrNoNodes
+// learn adds or refreshes a node that sent us a well-formed query or reply.
+// When its bucket is full, the oldest contacts are pinged and a dead one is
+// replaced (k-bucket's ping-oldest policy).
+func (n *Node) learn(c contact) {
+	now := n.cfg.Clock.Now()
+	n.mu.Lock()
+	_, toPing := n.rt.observe(c, now)
+	n.mu.Unlock()
+	if len(toPing) > 0 && n.conn != nil {
+		n.replaceOldest(toPing, c)
+	}
 }
 
-// StoreLocal adds peer under key to our own peer store (grape -b).
-func (n *Node) StoreLocal(key []byte, peer netip.AddrPort) {}
-
-// Lookup returns the local store's peers for key plus every value seen in a get_peers walk.
-func (n *Node) Lookup(ctx context.Context, key []byte) ([]netip.AddrPort, error) {
-	return nil, nil
-}
-
-// Put stores a BEP44 item locally and on the closest nodes.
-func (n *Node) Put(ctx context.Context, item Item) (Target, error) { return Target{}, ErrNoNodes }
-
-// Get finds a BEP44 item, locally first.
-func (n *Node) Get(ctx context.Context, target Target, salt []byte) (GetResult, bool, error) {
-	return GetResult{}, false, nil
+// go runs f as a goroutine owned by the node (waited for by Close); it is
+// a no-op once the node is closing.
+func (n *Node) spawn(f func()) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	select {
+	case <-n.closing:
+		return false
+	default:
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		f()
+	}()
+	return true
 }
 
 // Stats returns a snapshot of state and counters.
-func (n *Node) Stats() Stats { return Stats{ID: n.id, Addr: n.addr} }
+func (n *Node) Stats() Stats {
+	now := n.cfg.Clock.Now()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	s := Stats{
+		ID:            n.id,
+		Addr:          n.addr,
+		RoutingNodes:  n.rt.len(),
+		Values:        n.values.len(),
+		QueriesSent:   make(map[string]uint64, len(n.sent)),
+		QueriesRecv:   make(map[string]uint64, len(n.recv)),
+		QueryTimeouts: n.stats.timeouts.Load(),
+		ErrorsSent:    n.stats.errorsSent.Load(),
+		BadPackets:    n.stats.badPackets.Load(),
+	}
+	s.PeerKeys, s.Peers = n.peers.counts(now)
+	for k, v := range n.sent {
+		s.QueriesSent[k] = v
+	}
+	for k, v := range n.recv {
+		s.QueriesRecv[k] = v
+	}
+	return s
+}
+
+// knownQueries are counted by name; anything else as "unknown" so remote
+// input cannot grow the map.
+var knownQueries = map[string]bool{
+	"ping": true, "find_node": true, "get_peers": true, "announce_peer": true, "get": true, "put": true,
+}
+
+func (n *Node) countRecv(q string) {
+	if !knownQueries[q] {
+		q = "unknown"
+	}
+	n.mu.Lock()
+	n.recv[q]++
+	n.mu.Unlock()
+}
+
+func (n *Node) countSent(q string) {
+	n.mu.Lock()
+	n.sent[q]++
+	n.mu.Unlock()
+}

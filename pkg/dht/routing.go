@@ -1,0 +1,132 @@
+package dht
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// K is the k-bucket size and the number of closest nodes a walk settles on.
+const K = 20
+
+// pingOnFull is how many of a full bucket's oldest contacts are pinged to
+// make room for a new one (k-bucket's numberOfNodesToPing).
+const pingOnFull = 3
+
+// rtEntry is a routing-table contact with the time it was last heard from.
+type rtEntry struct {
+	contact
+	lastSeen time.Time
+}
+
+// routingTable is a Kademlia routing table: one k-bucket per shared-prefix
+// length with our own id, oldest contact first in each bucket. It is a pure
+// data structure: time comes in as arguments, pings are requested from the
+// caller. Not safe for concurrent use; the Node guards it.
+type routingTable struct {
+	self       NodeID
+	k          int
+	buckets    [161][]rtEntry
+	byAddr     map[netip.AddrPort]NodeID
+	lastChange time.Time
+}
+
+func newRoutingTable(self NodeID, k int, now time.Time) *routingTable {
+	return &routingTable{self: self, k: k, byAddr: make(map[netip.AddrPort]NodeID), lastChange: now}
+}
+
+// observe records that c was heard from. It returns added=true when c is
+// new in the table; when c's bucket is full it returns that bucket's oldest
+// contacts for the caller to ping (dead ones get removed, then c can enter).
+func (t *routingTable) observe(c contact, now time.Time) (added bool, toPing []contact) {
+	if c.ID == t.self || !c.Addr.IsValid() || c.Addr.Port() == 0 {
+		return false, nil
+	}
+	// A new id at a known address is a restarted node: its old id is dead.
+	if old, ok := t.byAddr[c.Addr]; ok && old != c.ID {
+		t.remove(old, now)
+	}
+	bi := bucketIndex(&t.self, &c.ID)
+	b := t.buckets[bi]
+	for i := range b {
+		if b[i].ID == c.ID {
+			e := b[i]
+			if e.Addr != c.Addr {
+				delete(t.byAddr, e.Addr)
+				t.byAddr[c.Addr] = c.ID
+			}
+			e.Addr, e.lastSeen = c.Addr, now
+			t.buckets[bi] = append(slices.Delete(b, i, i+1), e)
+			return false, nil
+		}
+	}
+	if len(b) < t.k {
+		t.buckets[bi] = append(b, rtEntry{contact: c, lastSeen: now})
+		t.byAddr[c.Addr] = c.ID
+		t.lastChange = now
+		return true, nil
+	}
+	n := min(pingOnFull, len(b))
+	toPing = make([]contact, n)
+	for i := 0; i < n; i++ {
+		toPing[i] = b[i].contact
+	}
+	return false, toPing
+}
+
+// remove drops the contact with id; it reports whether it was present.
+func (t *routingTable) remove(id NodeID, now time.Time) bool {
+	bi := bucketIndex(&t.self, &id)
+	b := t.buckets[bi]
+	for i := range b {
+		if b[i].ID == id {
+			delete(t.byAddr, b[i].Addr)
+			t.buckets[bi] = slices.Delete(b, i, i+1)
+			t.lastChange = now
+			return true
+		}
+	}
+	return false
+}
+
+// removeAddr drops whichever contact lives at addr (for queries sent to a
+// node whose id we did not know, such as a bootstrap entry).
+func (t *routingTable) removeAddr(addr netip.AddrPort, now time.Time) bool {
+	id, ok := t.byAddr[addr]
+	return ok && t.remove(id, now)
+}
+
+// idAt returns the id known for addr.
+func (t *routingTable) idAt(addr netip.AddrPort) (NodeID, bool) {
+	id, ok := t.byAddr[addr]
+	return id, ok
+}
+
+// len is the number of contacts.
+func (t *routingTable) len() int { return len(t.byAddr) }
+
+// all returns every contact.
+func (t *routingTable) all() []contact {
+	out := make([]contact, 0, t.len())
+	for i := range t.buckets {
+		for _, e := range t.buckets[i] {
+			out = append(out, e.contact)
+		}
+	}
+	return out
+}
+
+// closest returns up to n contacts closest to key, closest first.
+func (t *routingTable) closest(key []byte, n int) []contact {
+	all := t.all()
+	sortByDistance(key, all)
+	if len(all) > n {
+		all = all[:n]
+	}
+	return all
+}
+
+// sortByDistance orders contacts closest to key first.
+func sortByDistance(key []byte, cs []contact) {
+	slices.SortFunc(cs, func(a, b contact) int { return cmpDistance(key, &a.ID, &b.ID) })
+}

@@ -1,0 +1,159 @@
+package dht
+
+import (
+	"bytes"
+	"container/list"
+	"crypto/ed25519"
+	"crypto/sha1"
+	"fmt"
+)
+
+// ImmutableTarget is the BEP44 address of an immutable value:
+// sha1(bencode(v)) = sha1("<len>:<v>").
+func ImmutableTarget(v []byte) Target { return sha1.Sum(bencodeString(v)) }
+
+// MutableTarget is the BEP44 address of a mutable item: sha1(k ‖ salt).
+func MutableTarget(k *[32]byte, salt []byte) Target {
+	h := sha1.New()
+	h.Write(k[:])
+	h.Write(salt)
+	var t Target
+	copy(t[:], h.Sum(nil))
+	return t
+}
+
+// SignatureBuffer is the byte string a mutable item's signature covers:
+// "4:salt<len>:<salt>3:seqi<seq>e1:v<len>:<v>", the salt part only when a
+// salt is used (BEP44; grenache-cli builds the same string).
+func SignatureBuffer(salt []byte, seq int64, v []byte) []byte {
+	var b []byte
+	if len(salt) > 0 {
+		b = append(b, "4:salt"...)
+		b = append(b, bencodeString(salt)...)
+	}
+	b = fmt.Appendf(b, "3:seqi%de1:v", seq)
+	return append(b, bencodeString(v)...)
+}
+
+// Target returns the item's BEP44 address.
+func (it *Item) Target() Target {
+	if it.K != nil {
+		return MutableTarget(it.K, it.Salt)
+	}
+	return ImmutableTarget(it.V)
+}
+
+// verifyItem checks what a storing node must check before accepting an
+// item: size, salt size, and for mutable items the ed25519 signature.
+func verifyItem(it *Item) *Error {
+	if len(it.V) > maxValueLen {
+		return &Error{Code: codeTooLarge, Msg: "data payload too large"}
+	}
+	if it.K == nil {
+		return nil
+	}
+	if len(it.Salt) > maxSaltLen {
+		return &Error{Code: codeSaltTooBig, Msg: "salt too big"}
+	}
+	if it.Sig == nil || !ed25519.Verify(it.K[:], SignatureBuffer(it.Salt, it.Seq, it.V), it.Sig[:]) {
+		return &Error{Code: codeInvalidSig, Msg: "invalid signature"}
+	}
+	return nil
+}
+
+// checkReplace applies the BEP44 sequence rules of a mutable put over a
+// stored item: a CAS that does not name the stored seq is 301, a seq not
+// above the stored one is 302, except re-putting the identical item, which
+// BEP44 treats as a refresh.
+func checkReplace(stored, in *Item) *Error {
+	if stored == nil || stored.K == nil {
+		return nil
+	}
+	if in.Cas != nil && *in.Cas != stored.Seq {
+		return &Error{Code: codeCasMismatch, Msg: "CAS mismatch"}
+	}
+	if in.Seq == stored.Seq && bytes.Equal(in.V, stored.V) {
+		return nil
+	}
+	if in.Seq <= stored.Seq {
+		return &Error{Code: codeSeqTooOld, Msg: "sequence number less than current"}
+	}
+	return nil
+}
+
+// valueStore is the BEP44 item store: an LRU bounded by max items, with no
+// time expiry (like bittorrent-dht's). Not safe for concurrent use.
+type valueStore struct {
+	max int
+	ll  *list.List // of *storedItem, most recently used first
+	m   map[Target]*list.Element
+}
+
+type storedItem struct {
+	target Target
+	item   Item
+}
+
+func newValueStore(max int) *valueStore {
+	return &valueStore{max: max, ll: list.New(), m: make(map[Target]*list.Element)}
+}
+
+// get returns the item at target.
+func (s *valueStore) get(t Target) (Item, bool) {
+	e, ok := s.m[t]
+	if !ok {
+		return Item{}, false
+	}
+	s.ll.MoveToFront(e)
+	return e.Value.(*storedItem).item, true
+}
+
+// put verifies it and stores it under its target, applying the sequence
+// rules over any stored mutable item.
+func (s *valueStore) put(it Item) (Target, *Error) {
+	if err := verifyItem(&it); err != nil {
+		return Target{}, err
+	}
+	t := it.Target()
+	if e, ok := s.m[t]; ok {
+		si := e.Value.(*storedItem)
+		if err := checkReplace(&si.item, &it); err != nil {
+			return t, err
+		}
+		si.item = cloneItem(it)
+		s.ll.MoveToFront(e)
+		return t, nil
+	}
+	if s.max <= 0 {
+		return t, nil
+	}
+	for s.ll.Len() >= s.max {
+		last := s.ll.Back()
+		s.ll.Remove(last)
+		delete(s.m, last.Value.(*storedItem).target)
+	}
+	s.m[t] = s.ll.PushFront(&storedItem{target: t, item: cloneItem(it)})
+	return t, nil
+}
+
+// len is the number of stored items.
+func (s *valueStore) len() int { return s.ll.Len() }
+
+// cloneItem copies the slices so callers cannot mutate stored items.
+func cloneItem(it Item) Item {
+	it.V = bytes.Clone(it.V)
+	it.Salt = bytes.Clone(it.Salt)
+	if it.K != nil {
+		k := *it.K
+		it.K = &k
+	}
+	if it.Sig != nil {
+		s := *it.Sig
+		it.Sig = &s
+	}
+	if it.Cas != nil {
+		c := *it.Cas
+		it.Cas = &c
+	}
+	return it
+}
