@@ -1,0 +1,109 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Config configures one worker. Start from DefaultConfig and override fields; New validates it.
+type Config struct {
+	// Service is the name the worker announces and answers under.
+	Service string
+	// Bind is the IP the RPC (and admin) listeners bind to. Empty means all interfaces.
+	Bind string
+	// Port is the RPC port; 0 picks a free port (see Worker.Addr).
+	Port int
+	// Grapes are the grape HTTP API URLs used to announce, e.g. http://127.0.0.1:30001.
+	Grapes []string
+	// AnnounceInterval is the mean gap between announcements (the link jitters it).
+	AnnounceInterval time.Duration
+	// Faults injected into every request from the start; change them later with SetFaults.
+	Faults Faults
+	// AdminPort serves /admin/faults, /healthz and /metrics; 0 disables the admin listener.
+	// Use AdminAddr to choose an address (including port 0) instead.
+	AdminPort int
+	// AdminAddr, when not empty, overrides Bind:AdminPort for the admin listener; ":0" or
+	// "127.0.0.1:0" picks a free port (see Worker.AdminAddr).
+	AdminAddr string
+	// ShutdownGrace bounds how long Run waits for requests in flight once its context is done.
+	ShutdownGrace time.Duration
+	// Limits bound the work one job may ask for.
+	Limits JobLimits
+	// Logger receives the worker's structured logs.
+	Logger zerolog.Logger
+}
+
+// Defaults, shared with cmd/worker so flag help and docs show the same numbers.
+const (
+	DefaultService          = "job_service"
+	DefaultPort             = 1337
+	DefaultAnnounceInterval = 5 * time.Second
+	DefaultGrape            = "http://127.0.0.1:30001"
+	DefaultShutdownGrace    = 10 * time.Second
+	DefaultMaxSleep         = 60 * time.Second
+	DefaultMaxHashRounds    = 1_000_000
+)
+
+// DefaultConfig returns the documented defaults: service job_service on port 1337, announcing
+// every 5 s to http://127.0.0.1:30001, no faults, admin listener off, 10 s shutdown grace.
+func DefaultConfig() Config {
+	return Config{
+		Service:          DefaultService,
+		Port:             DefaultPort,
+		Grapes:           []string{DefaultGrape},
+		AnnounceInterval: DefaultAnnounceInterval,
+		ShutdownGrace:    DefaultShutdownGrace,
+		Limits:           JobLimits{MaxSleep: DefaultMaxSleep, MaxHashRounds: DefaultMaxHashRounds},
+		Logger:           zerolog.Nop(),
+	}
+}
+
+// Validate reports every field outside its allowed range, joined into one error.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Service == "" {
+		errs = append(errs, errors.New("service name must not be empty"))
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("port %d out of range: allowed 0..65535", c.Port))
+	}
+	if c.AdminPort < 0 || c.AdminPort > 65535 {
+		errs = append(errs, fmt.Errorf("admin port %d out of range: allowed 0..65535 (0 = off)", c.AdminPort))
+	}
+	if len(c.Grapes) == 0 {
+		errs = append(errs, errors.New("at least one grape URL is required"))
+	}
+	for _, g := range c.Grapes {
+		if err := validGrapeURL(g); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.AnnounceInterval < 10*time.Millisecond {
+		errs = append(errs, fmt.Errorf("announce interval %v too short: allowed ≥ 10ms", c.AnnounceInterval))
+	}
+	if c.ShutdownGrace < 0 {
+		errs = append(errs, fmt.Errorf("shutdown grace %v must not be negative", c.ShutdownGrace))
+	}
+	if c.Limits.MaxSleep < 0 {
+		errs = append(errs, fmt.Errorf("max sleep %v must not be negative", c.Limits.MaxSleep))
+	}
+	if c.Limits.MaxHashRounds < 1 {
+		errs = append(errs, fmt.Errorf("max hash rounds %d must be ≥ 1", c.Limits.MaxHashRounds))
+	}
+	if err := c.Faults.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func validGrapeURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("grape URL %q invalid: want http(s)://host:port", s)
+	}
+	return nil
+}
