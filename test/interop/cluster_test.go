@@ -81,18 +81,24 @@ func assertNodeLookupsFast(t testing.TB, ms ...member) {
 		}
 		worst := slices.Max(times)
 		t.Logf("%s (%s): %d lookups, worst %v", m.api.label, m.api.kind, len(times), worst.Round(time.Microsecond))
-		if m.api.kind != "node" {
-			continue
-		}
-		slow := 0
-		for _, d := range times {
-			if d >= maxNodeLookup {
-				slow++
-			}
-		}
-		if slow > 0 {
+		if slow := slowNodeLookups(m); len(slow) > 0 {
 			t.Errorf("%s: %d of %d lookups took >= %v (worst %v): a Node walk waited for a KRPC reply that never came",
-				m.api.label, slow, len(times), maxNodeLookup, worst)
+				m.api.label, len(slow), len(times), maxNodeLookup, worst)
 		}
 	}
+}
+
+// slowNodeLookups returns the lookups on a Node member that took
+// maxNodeLookup or more (none for Go members).
+func slowNodeLookups(m member) []time.Duration {
+	if m.api.kind != "node" {
+		return nil
+	}
+	var slow []time.Duration
+	for _, d := range m.api.lookupTimes() {
+		if d >= maxNodeLookup {
+			slow = append(slow, d)
+		}
+	}
+	return slow
 }
