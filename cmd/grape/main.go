@@ -1,0 +1,103 @@
+// Command grape runs a Grenache grape: a DHT node plus the HTTP API that
+// Grenache links use, with the flags of Node's grenache-grape CLI. Every
+// flag can also be set from a GRAPE_* environment variable or a .env file.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/grenache-go/grenache/grape"
+	"github.com/grenache-go/grenache/pkg/config"
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit codes: 0 after a clean stop or --help, 1 when the grape cannot start
+// or fails, 2 for invalid settings.
+const (
+	exitOK       = 0
+	exitFailure  = 1
+	exitSettings = 2
+)
+
+// run is main without the process: it reads settings from args and getenv
+// (and ./.env), runs the grape until ctx is done and returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	var s settings
+	err := config.Load(&s, config.Source{Name: "grape", Args: args, Getenv: getenv, Stdout: stdout})
+	if errors.Is(err, config.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "grape: %v\n", err)
+		return exitSettings
+	}
+	if s.Bind != "" {
+		if _, perr := netip.ParseAddr(s.Bind); perr != nil {
+			fmt.Fprintf(stderr, "grape: invalid value %q for -b/--bind (env GRAPE_BIND); allowed an IPv4 or IPv6 address\n", s.Bind)
+			return exitSettings
+		}
+	}
+	log := newLogger(s.LogFormat, s.LogLevel, stderr)
+
+	cfg := grape.DefaultConfig()
+	cfg.DHTPort = s.DHTPort
+	cfg.APIPort = s.APIPort
+	cfg.Bootstrap = s.Bootstrap
+	cfg.Bind = s.Bind
+	cfg.PeerMaxAge = time.Duration(s.PeerMaxAge) * time.Millisecond
+	cfg.MaxTables = s.MaxTables
+	cfg.MaxValues = s.MaxValues
+	cfg.NodeLiveness = time.Duration(s.NodeLiveness) * time.Millisecond
+	cfg.MaxPayloadSize = s.MaxPayloadSize
+	cfg.Concurrency = s.Concurrency
+	cfg.QueryTimeout = s.QueryTimeout
+	cfg.Logger = log
+
+	g, err := grape.New(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "grape: %v\n", err)
+		return exitFailure
+	}
+	log.Info().Str("api", g.APIURL()).Str("dht", g.DHTAddr().String()).
+		Strs("bootstrap", s.Bootstrap).Msg("grape started")
+	if err := g.Run(ctx); err != nil {
+		log.Error().Err(err).Msg("grape failed")
+		return exitFailure
+	}
+	return exitOK
+}
+
+// newLogger builds the zerolog logger: console output on a terminal (or
+// when asked), JSON lines otherwise.
+func newLogger(format, level string, w io.Writer) zerolog.Logger {
+	if format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			format = "console"
+		}
+	}
+	if format == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
+	}
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil {
+		lvl = zerolog.InfoLevel
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}

@@ -1,0 +1,139 @@
+package grape
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/grenache-go/grenache/pkg/dht"
+	"github.com/rs/zerolog"
+)
+
+// Config holds every setting of a Grape. DefaultConfig documents the
+// defaults; they are the documented grenache-grape defaults (the ones a
+// programmatic `new Grape()` gets), not the accidental ones of the 1.0.0 CLI.
+type Config struct {
+	// DHTPort is the UDP port of the DHT node; 0 picks a free one.
+	DHTPort int
+	// DHTHost is the IP the DHT UDP socket binds. Node grapes always bind
+	// 0.0.0.0; tests use 127.0.0.1.
+	DHTHost string
+	// APIPort is the TCP port of the HTTP API; 0 picks a free one.
+	APIPort int
+	// Bootstrap lists host:port of DHT nodes to join through; empty is allowed.
+	Bootstrap []string
+	// Bind, when set, is the IP the HTTP API listens on, and (like Node's -b)
+	// makes the grape store its own announcements locally under Bind:port.
+	// Empty means all interfaces and no self-store.
+	Bind string
+	// PeerMaxAge is how long an announcement lives in the DHT peer store
+	// (Node's dht_peer_maxAge); the grape's "seen peers" memory uses half of
+	// it. 0 means announcements never expire.
+	PeerMaxAge time.Duration
+	// NodeLiveness: after this long without routing-table change the DHT
+	// pings every node (Node's dht_nodeLiveness).
+	NodeLiveness time.Duration
+	// QueryTimeout is how long one KRPC query waits for its reply.
+	QueryTimeout time.Duration
+	// MaxTables bounds the DHT's per-key lookup tables.
+	MaxTables int
+	// MaxValues bounds the DHT's BEP44 value store.
+	MaxValues int
+	// Concurrency is the number of KRPC queries in flight per lookup.
+	Concurrency int
+	// MaxPayloadSize is the HTTP body limit in bytes; larger bodies get
+	// 413 ERR_GRAPE_PAYLOAD_SIZE.
+	MaxPayloadSize int64
+	// ShutdownTimeout bounds how long Run waits for in-flight HTTP requests
+	// after its context is done.
+	ShutdownTimeout time.Duration
+	// Clock is the time source of the seen-peers memory and the DHT;
+	// nil means the wall clock.
+	Clock dht.Clock
+	// Logger receives the grape's logs; the zero value logs nothing.
+	Logger zerolog.Logger
+}
+
+// DefaultConfig returns the documented defaults: DHT on 0.0.0.0:20001, API
+// port unset (callers must choose one), peer max age 120 s, 5000 tables and
+// values, node liveness 5 min, concurrency 16 (what k-rpc really uses),
+// 2 s KRPC timeout and an 8192-byte body limit.
+func DefaultConfig() Config {
+	return Config{
+		DHTPort:         20001,
+		DHTHost:         "0.0.0.0",
+		PeerMaxAge:      120 * time.Second,
+		NodeLiveness:    5 * time.Minute,
+		QueryTimeout:    2 * time.Second,
+		MaxTables:       5000,
+		MaxValues:       5000,
+		Concurrency:     16,
+		MaxPayloadSize:  8192,
+		ShutdownTimeout: 5 * time.Second,
+		Logger:          zerolog.Nop(),
+	}
+}
+
+// validate reports the first setting that cannot work, naming the field.
+func (c *Config) validate() error {
+	var errs []error
+	port := func(name string, p int) {
+		if p < 0 || p > 65535 {
+			errs = append(errs, fmt.Errorf("grape: %s %d out of range 0-65535", name, p))
+		}
+	}
+	port("DHTPort", c.DHTPort)
+	port("APIPort", c.APIPort)
+	if c.Bind != "" {
+		if _, err := netip.ParseAddr(c.Bind); err != nil {
+			errs = append(errs, fmt.Errorf("grape: Bind %q is not an IP address", c.Bind))
+		}
+	}
+	if c.DHTHost != "" {
+		if _, err := netip.ParseAddr(c.DHTHost); err != nil {
+			errs = append(errs, fmt.Errorf("grape: DHTHost %q is not an IP address", c.DHTHost))
+		}
+	}
+	if c.PeerMaxAge < 0 {
+		errs = append(errs, errors.New("grape: PeerMaxAge must be >= 0"))
+	}
+	if c.NodeLiveness <= 0 {
+		errs = append(errs, errors.New("grape: NodeLiveness must be > 0"))
+	}
+	if c.QueryTimeout <= 0 {
+		errs = append(errs, errors.New("grape: QueryTimeout must be > 0"))
+	}
+	if c.MaxTables <= 0 || c.MaxValues <= 0 {
+		errs = append(errs, errors.New("grape: MaxTables and MaxValues must be > 0"))
+	}
+	if c.Concurrency <= 0 {
+		errs = append(errs, errors.New("grape: Concurrency must be > 0"))
+	}
+	if c.MaxPayloadSize <= 0 {
+		errs = append(errs, errors.New("grape: MaxPayloadSize must be > 0"))
+	}
+	return errors.Join(errs...)
+}
+
+// dhtConfig maps the grape settings onto the DHT node's.
+func (c *Config) dhtConfig() dht.Config {
+	d := dht.DefaultConfig()
+	host := c.DHTHost
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	d.Addr = netip.AddrPortFrom(netip.MustParseAddr(host), uint16(c.DHTPort)).String()
+	d.Bootstrap = append([]string(nil), c.Bootstrap...)
+	d.PeerMaxAge = c.PeerMaxAge
+	d.MaxTables = c.MaxTables
+	d.MaxValues = c.MaxValues
+	d.NodeLiveness = c.NodeLiveness
+	d.Concurrency = c.Concurrency
+	d.QueryTimeout = c.QueryTimeout
+	if c.Clock != nil {
+		d.Clock = c.Clock
+	}
+	d.Logger = c.Logger.With().Str("component", "dht").Logger()
+	return d
+}

@@ -1,0 +1,210 @@
+// Package grape is a Grenache grape: a DHT node (pkg/dht) plus the HTTP API
+// that Grenache links speak (/announce, /lookup, /put, /get), answering
+// byte for byte like grenache-grape 1.0.0, with /healthz, /metrics and
+// /status added for operators.
+package grape
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/grenache-go/grenache/pkg/dht"
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/singleflight"
+)
+
+// Grape is one running grape. Create it with New, serve with Run, stop by
+// cancelling Run's context or with Close.
+type Grape struct {
+	cfg     Config
+	log     zerolog.Logger
+	node    dhtNode
+	ln      net.Listener
+	srv     *http.Server
+	seen    *seenPeers
+	lookups singleflight.Group
+	metrics *metrics
+	selfIP  netip.Addr // valid when Bind is an IPv4 address: self-store
+	started time.Time
+	now     func() time.Time
+
+	// opCtx bounds DHT work started by requests; it outlives a client's
+	// disconnect (as in Node) and ends when the grape stops.
+	opCtx    context.Context
+	opCancel context.CancelFunc
+
+	mu       sync.Mutex
+	running  bool
+	runStop  context.CancelFunc
+	runDone  chan struct{}
+	closed   bool
+	closeErr error
+}
+
+// New validates cfg, binds the DHT's UDP socket and the API's TCP listener
+// (port 0 picks free ones) and returns a grape that serves nothing until Run.
+func New(cfg Config) (*Grape, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	node, err := dht.New(cfg.dhtConfig())
+	if err != nil {
+		return nil, fmt.Errorf("grape: dht: %w", err)
+	}
+	g, err := newGrape(cfg, node)
+	if err != nil {
+		_ = node.Close()
+		return nil, err
+	}
+	return g, nil
+}
+
+// newGrape builds a grape around any DHT node; tests pass a fake.
+func newGrape(cfg Config, node dhtNode) (*Grape, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	host := ""
+	if cfg.Bind != "" {
+		host = cfg.Bind
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(cfg.APIPort)))
+	if err != nil {
+		return nil, fmt.Errorf("grape: api listen: %w", err)
+	}
+	now := time.Now
+	if cfg.Clock != nil {
+		now = cfg.Clock.Now
+	}
+	g := &Grape{
+		cfg:     cfg,
+		log:     cfg.Logger.With().Str("component", "grape").Logger(),
+		node:    node,
+		ln:      ln,
+		started: now(),
+		now:     now,
+		runDone: make(chan struct{}),
+	}
+	if cfg.Bind != "" {
+		if ip := netip.MustParseAddr(cfg.Bind).Unmap(); ip.Is4() {
+			g.selfIP = ip
+		}
+	}
+	memAge := time.Duration((cfg.PeerMaxAge.Milliseconds()+1)/2) * time.Millisecond
+	g.seen = newSeenPeers(memAge, 5000, now)
+	g.metrics = newMetrics(node, g.seen)
+	g.opCtx, g.opCancel = context.WithCancel(context.Background())
+	g.srv = &http.Server{
+		Handler:           g.router(),
+		ReadHeaderTimeout: 60 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       5 * time.Second, // Node's keepAliveTimeout
+		ErrorLog:          nil,
+	}
+	return g, nil
+}
+
+// APIURL is the base URL of the HTTP API on loopback, e.g. "http://127.0.0.1:30001".
+func (g *Grape) APIURL() string {
+	return "http://127.0.0.1:" + strconv.Itoa(g.ln.Addr().(*net.TCPAddr).Port)
+}
+
+// APIAddr is the bound address of the HTTP API.
+func (g *Grape) APIAddr() net.Addr { return g.ln.Addr() }
+
+// DHTAddr is the bound UDP address of the DHT node.
+func (g *Grape) DHTAddr() netip.AddrPort { return g.node.Addr() }
+
+// Ready is closed when the DHT's first bootstrap walk has ended.
+func (g *Grape) Ready() <-chan struct{} { return g.node.Ready() }
+
+// Run serves the DHT and the HTTP API until ctx is done or Close is called,
+// then stops accepting requests, waits for in-flight ones (at most
+// ShutdownTimeout), and closes the DHT node. It can be called once.
+func (g *Grape) Run(ctx context.Context) error {
+	g.mu.Lock()
+	if g.running || g.closed {
+		g.mu.Unlock()
+		return errors.New("grape: Run called twice or after Close")
+	}
+	g.running = true
+	ctx, cancel := context.WithCancel(ctx)
+	g.runStop = cancel
+	g.mu.Unlock()
+	defer close(g.runDone)
+	defer cancel()
+
+	dhtCtx, dhtCancel := context.WithCancel(context.Background())
+	dhtErr := make(chan error, 1)
+	go func() { dhtErr <- g.node.Run(dhtCtx) }()
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- g.srv.Serve(g.ln) }()
+	g.log.Info().Str("api", g.ln.Addr().String()).Str("dht", g.node.Addr().String()).Msg("grape running")
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-srvErr:
+		srvErr <- nil
+	case err = <-dhtErr:
+		dhtErr <- nil
+	}
+	// Drain HTTP first: in-flight requests still need the DHT.
+	shutCtx, shutCancel := context.WithTimeout(context.Background(), g.shutdownTimeout())
+	if serr := g.srv.Shutdown(shutCtx); serr != nil {
+		g.log.Warn().Err(serr).Msg("http drain incomplete")
+		_ = g.srv.Close()
+	}
+	shutCancel()
+	if serr := <-srvErr; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	g.opCancel()
+	dhtCancel()
+	if derr := <-dhtErr; derr != nil && !errors.Is(derr, context.Canceled) && err == nil {
+		err = derr
+	}
+	if cerr := g.node.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	g.log.Info().Msg("grape stopped")
+	return err
+}
+
+func (g *Grape) shutdownTimeout() time.Duration {
+	if g.cfg.ShutdownTimeout > 0 {
+		return g.cfg.ShutdownTimeout
+	}
+	return 5 * time.Second
+}
+
+// Close stops the grape: it ends a running Run and waits for it, or, if Run
+// was never called, releases the sockets. It is safe to call more than once.
+func (g *Grape) Close() error {
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return g.closeErr
+	}
+	g.closed = true
+	running, stop := g.running, g.runStop
+	g.mu.Unlock()
+	if running {
+		stop()
+		<-g.runDone
+		return nil
+	}
+	g.opCancel()
+	err := errors.Join(g.ln.Close(), g.node.Close())
+	g.mu.Lock()
+	g.closeErr = err
+	g.mu.Unlock()
+	return err
+}

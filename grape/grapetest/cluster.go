@@ -1,0 +1,141 @@
+// Package grapetest starts clusters of real Go grapes on loopback for tests.
+package grapetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grenache-go/grenache/grape"
+)
+
+// Option adjusts the configuration of every grape of a cluster.
+type Option func(i int, cfg *grape.Config)
+
+// WithConfig applies f to each grape's config (i is the grape's index).
+func WithConfig(f func(i int, cfg *grape.Config)) Option { return Option(f) }
+
+// WithPeerMaxAge sets the announcement lifetime of every grape.
+func WithPeerMaxAge(d time.Duration) Option {
+	return func(_ int, cfg *grape.Config) { cfg.PeerMaxAge = d }
+}
+
+// WithQueryTimeout sets the KRPC timeout of every grape (short in tests).
+func WithQueryTimeout(d time.Duration) Option {
+	return func(_ int, cfg *grape.Config) { cfg.QueryTimeout = d }
+}
+
+// ConnectTimeout bounds how long Cluster waits for the grapes to see each
+// other.
+var ConnectTimeout = 15 * time.Second
+
+// Cluster starts n Go grapes on 127.0.0.1 with free ports. Grape i
+// bootstraps to grape i-1, and grape 0 to the last one, so every grape
+// knows at least one other. It waits until an announce made on the first
+// grape is visible by a lookup on the last, and stops every grape in
+// t.Cleanup.
+func Cluster(t testing.TB, n int, opts ...Option) []*grape.Grape {
+	t.Helper()
+	if n < 1 {
+		t.Fatalf("grapetest: need at least one grape, got %d", n)
+	}
+	gs := make([]*grape.Grape, n)
+	for i := range gs {
+		cfg := grape.DefaultConfig()
+		cfg.DHTHost = "127.0.0.1"
+		cfg.DHTPort = 0
+		cfg.APIPort = 0
+		cfg.QueryTimeout = 500 * time.Millisecond
+		cfg.ShutdownTimeout = 2 * time.Second
+		if i > 0 {
+			cfg.Bootstrap = []string{gs[i-1].DHTAddr().String()}
+		}
+		for _, o := range opts {
+			o(i, &cfg)
+		}
+		g, err := grape.New(cfg)
+		if err != nil {
+			for _, prev := range gs[:i] {
+				_ = prev.Close()
+			}
+			t.Fatalf("grapetest: grape %d: %v", i, err)
+		}
+		gs[i] = g
+	}
+	// Grape 0 could not know the last one's port before it existed; it
+	// learns it when the last grape bootstraps through its neighbours.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, n)
+	for _, g := range gs {
+		go func() {
+			if err := g.Run(ctx); err != nil {
+				t.Errorf("grapetest: grape run: %v", err)
+			}
+			done <- struct{}{}
+		}()
+	}
+	t.Cleanup(func() {
+		cancel()
+		for range gs {
+			<-done
+		}
+	})
+	if err := waitConnected(gs); err != nil {
+		t.Fatalf("grapetest: cluster of %d not connected: %v", n, err)
+	}
+	return gs
+}
+
+// waitConnected announces a probe name on the first grape until a lookup on
+// the last returns it.
+func waitConnected(gs []*grape.Grape) error {
+	first, last := gs[0], gs[len(gs)-1]
+	name := fmt.Sprintf("grapetest:probe:%d", time.Now().UnixNano())
+	deadline := time.Now().Add(ConnectTimeout)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		if _, err := Call(first.APIURL(), "announce", fmt.Sprintf(`["%s",1]`, name)); err != nil {
+			lastErr = err
+		}
+		body, err := Call(last.APIURL(), "lookup", `"`+name+`"`)
+		if err == nil && strings.Contains(body, "127.0.0.1:1") {
+			return nil
+		}
+		if err != nil {
+			lastErr = err
+		} else {
+			lastErr = fmt.Errorf("lookup answered %s", body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if lastErr == nil {
+		lastErr = errors.New("timeout")
+	}
+	return lastErr
+}
+
+var client = &http.Client{Timeout: 10 * time.Second}
+
+// Call POSTs {"data": <data>} to a grape endpoint and returns the body of a
+// 200 reply. data is raw JSON.
+func Call(apiURL, endpoint, data string) (string, error) {
+	body := `{"data":` + data + `,"rid":"grapetest"}`
+	resp, err := client.Post(apiURL+"/"+endpoint, "application/json", strings.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return string(b), fmt.Errorf("status %d: %s", resp.StatusCode, b)
+	}
+	return string(b), nil
+}

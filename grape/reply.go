@@ -1,0 +1,57 @@
+package grape
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// reply is one HTTP answer in Node's shape: a status and raw body bytes.
+type reply struct {
+	status  int
+	body    []byte
+	outcome string // metrics label
+}
+
+// Outcome labels of grape_http_requests_total.
+const (
+	outcomeOK         = "ok"
+	outcomeNotFound   = "not_found"   // 200 "ERR_REQ_NOTFOUND"
+	outcomeAppError   = "app_error"   // 200 JSON-string error
+	outcomeDHTError   = "dht_error"   // KRPC status code
+	outcomeTooLarge   = "too_large"   // 413
+	outcomeBadRequest = "bad_request" // 500 raw text
+	outcomeEmpty      = "empty"       // /get miss
+)
+
+func okJSON(body []byte) reply { return reply{status: http.StatusOK, body: body, outcome: outcomeOK} }
+
+// appError is Node's `JSON.stringify(err.message)` with status 200.
+func appError(msg string) reply {
+	return reply{status: http.StatusOK, body: jsonString(msg), outcome: outcomeAppError}
+}
+
+// rawError is a thrown error that reached Node's catch: status 500 and
+// the message as plain text.
+func rawError(msg string) reply {
+	return reply{status: http.StatusInternalServerError, body: []byte(msg), outcome: outcomeBadRequest}
+}
+
+var (
+	replyNotFound = reply{status: http.StatusOK, body: jsonString("ERR_REQ_NOTFOUND"), outcome: outcomeNotFound}
+	replyTooLarge = reply{status: http.StatusRequestEntityTooLarge, body: []byte("ERR_GRAPE_PAYLOAD_SIZE"), outcome: outcomeTooLarge}
+	replyInvalid  = reply{status: http.StatusInternalServerError, body: []byte("ERR_GRAPE_PAYLOAD_INVALID"), outcome: outcomeBadRequest}
+	replyEmpty    = reply{status: http.StatusOK, body: nil, outcome: outcomeEmpty}
+)
+
+// write sends the reply with exactly Node's headers: no Content-Type (Go
+// would sniff one), a Content-Length, and keep-alive advertised like Node's
+// http server does (net/http replaces it with "close" when it must close).
+func (rp reply) write(w http.ResponseWriter) {
+	h := w.Header()
+	h["Content-Type"] = nil
+	h.Set("Content-Length", strconv.Itoa(len(rp.body)))
+	h.Set("Connection", "keep-alive")
+	h.Set("Keep-Alive", "timeout=5")
+	w.WriteHeader(rp.status)
+	_, _ = w.Write(rp.body)
+}

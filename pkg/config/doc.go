@@ -1,0 +1,19 @@
+// Package config loads a binary's settings the same way for every Grenache
+// command: defaults and environment variables (also read from a .env file)
+// through caarlos0/env, then command-line flags on top, then one validation
+// pass whose errors name both the flag and the variable and say what values
+// are allowed.
+//
+// A settings struct describes everything in tags:
+//
+//	type Settings struct {
+//		DHTPort int    `env:"GRAPE_DHT_PORT" flag:"dp,dht_port" required:"true" allowed:"0..65535" usage:"UDP port of the DHT"`
+//		Format  string `env:"GRAPE_LOG_FORMAT" envDefault:"json" flag:"log-format" allowed:"json|console" usage:"log format"`
+//	}
+//
+// `flag` lists the flag name and its aliases (each usable as -x or --x),
+// `allowed` is "min..max", "min.." or "a|b|c", `required` means the setting
+// must come from the environment or a flag. Supported field types: string,
+// bool, int, int64, uint, float64, time.Duration (a Go duration or a bare
+// number of milliseconds) and []string (comma separated, empty items dropped).
+package config

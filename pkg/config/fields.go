@@ -1,0 +1,263 @@
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// field is one tagged setting of a settings struct.
+type field struct {
+	name     string   // Go field name
+	env      string   // environment variable
+	flags    []string // flag name and aliases, without dashes
+	usage    string
+	allowed  string
+	required bool
+	def      string // envDefault, for the usage text
+	value    reflect.Value
+}
+
+// flagList prints the flag names as users type them: "--dp/--dht_port".
+func (f *field) flagList() string {
+	if len(f.flags) == 0 {
+		return ""
+	}
+	out := make([]string, len(f.flags))
+	for i, n := range f.flags {
+		if len(n) == 1 {
+			out[i] = "-" + n
+		} else {
+			out[i] = "--" + n
+		}
+	}
+	return strings.Join(out, "/")
+}
+
+// where names the setting for error messages: flag and variable.
+func (f *field) where() string {
+	switch {
+	case len(f.flags) > 0 && f.env != "":
+		return f.flagList() + " (env " + f.env + ")"
+	case f.env != "":
+		return "env " + f.env
+	default:
+		return f.flagList()
+	}
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+// describe collects the tagged fields of the struct cfg points to.
+func describe(cfg any) ([]*field, error) {
+	rv := reflect.ValueOf(cfg)
+	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
+		return nil, fmt.Errorf("config: need a pointer to a struct, got %T", cfg)
+	}
+	rv = rv.Elem()
+	rt := rv.Type()
+	var out []*field
+	for i := 0; i < rt.NumField(); i++ {
+		sf := rt.Field(i)
+		envName, _, _ := strings.Cut(sf.Tag.Get("env"), ",")
+		flagTag := sf.Tag.Get("flag")
+		if envName == "" && flagTag == "" || !sf.IsExported() {
+			continue
+		}
+		f := &field{
+			name:     sf.Name,
+			env:      envName,
+			usage:    sf.Tag.Get("usage"),
+			allowed:  sf.Tag.Get("allowed"),
+			required: sf.Tag.Get("required") == "true",
+			def:      sf.Tag.Get("envDefault"),
+			value:    rv.Field(i),
+		}
+		if flagTag != "" {
+			f.flags = strings.Split(flagTag, ",")
+		}
+		if !supported(sf.Type) {
+			return nil, fmt.Errorf("config: field %s has unsupported type %s", sf.Name, sf.Type)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func supported(t reflect.Type) bool {
+	if t == durationType {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int64, reflect.Uint, reflect.Float64:
+		return true
+	case reflect.Slice:
+		return t.Elem().Kind() == reflect.String
+	}
+	return false
+}
+
+// parseDuration accepts a Go duration ("2s") or a bare number of
+// milliseconds ("120000"), the unit Node's flags use.
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Duration(ms) * time.Millisecond, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("not a duration (e.g. 2s, or milliseconds)")
+	}
+	return d, nil
+}
+
+// splitList splits a comma list, dropping empty items: "" is no items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// set parses s into the field, with the same rules for flags and env.
+func (f *field) set(s string) error {
+	v := f.value
+	if v.Type() == durationType {
+		d, err := parseDuration(s)
+		if err != nil {
+			return err
+		}
+		v.SetInt(int64(d))
+		return nil
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("not a boolean")
+		}
+		v.SetBool(b)
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return fmt.Errorf("not an integer")
+		}
+		v.SetInt(n)
+	case reflect.Uint:
+		n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return fmt.Errorf("not a non-negative integer")
+		}
+		v.SetUint(n)
+	case reflect.Float64:
+		n, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return fmt.Errorf("not a number")
+		}
+		v.SetFloat(n)
+	case reflect.Slice:
+		v.Set(reflect.ValueOf(splitList(s)))
+	}
+	return nil
+}
+
+// String prints the current value the way it would be typed.
+func (f *field) String() string {
+	v := f.value
+	if v.Type() == durationType {
+		return time.Duration(v.Int()).String()
+	}
+	if v.Kind() == reflect.Slice {
+		return strings.Join(v.Interface().([]string), ",")
+	}
+	return fmt.Sprint(v.Interface())
+}
+
+// check validates the value against the allowed tag.
+func (f *field) check() error {
+	a := f.allowed
+	if a == "" {
+		return nil
+	}
+	if strings.Contains(a, "..") {
+		lo, hi, _ := strings.Cut(a, "..")
+		var x float64
+		switch {
+		case f.value.Type() == durationType:
+			x = float64(time.Duration(f.value.Int()).Milliseconds())
+		case f.value.CanInt():
+			x = float64(f.value.Int())
+		case f.value.CanUint():
+			x = float64(f.value.Uint())
+		case f.value.CanFloat():
+			x = f.value.Float()
+		default:
+			return nil
+		}
+		if lo != "" {
+			if l, err := strconv.ParseFloat(lo, 64); err == nil && x < l {
+				return fmt.Errorf("below minimum")
+			}
+		}
+		if hi != "" {
+			if h, err := strconv.ParseFloat(hi, 64); err == nil && x > h {
+				return fmt.Errorf("above maximum")
+			}
+		}
+		return nil
+	}
+	if f.value.Kind() == reflect.String {
+		for _, opt := range strings.Split(a, "|") {
+			if f.value.String() == opt {
+				return nil
+			}
+		}
+		return fmt.Errorf("not one of the allowed values")
+	}
+	return nil
+}
+
+// allowedText says in words what values are accepted.
+func (f *field) allowedText() string {
+	t := f.value.Type()
+	kind := "a string"
+	switch {
+	case t == durationType:
+		kind = "a duration (e.g. 2s) or milliseconds"
+	case t.Kind() == reflect.Bool:
+		kind = "true or false"
+	case t.Kind() == reflect.Int || t.Kind() == reflect.Int64 || t.Kind() == reflect.Uint:
+		kind = "an integer"
+	case t.Kind() == reflect.Float64:
+		kind = "a number"
+	case t.Kind() == reflect.Slice:
+		kind = "a comma-separated list"
+	}
+	a := f.allowed
+	switch {
+	case a == "":
+		return kind
+	case strings.Contains(a, ".."):
+		lo, hi, _ := strings.Cut(a, "..")
+		unit := ""
+		if t == durationType {
+			unit = " ms"
+		}
+		switch {
+		case hi == "":
+			return fmt.Sprintf("%s >= %s%s", kind, lo, unit)
+		case lo == "":
+			return fmt.Sprintf("%s <= %s%s", kind, hi, unit)
+		}
+		return fmt.Sprintf("%s in %s..%s%s", kind, lo, hi, unit)
+	default:
+		return "one of " + strings.ReplaceAll(a, "|", ", ")
+	}
+}
