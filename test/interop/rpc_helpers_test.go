@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -212,6 +210,3 @@ func rpcRawPost(t *testing.T, addr string, body []byte, hdr map[string]string) (
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, err
 }
-
-var _ = errors.New
-var _ = strings.Contains
