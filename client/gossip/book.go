@@ -1,0 +1,374 @@
+package gossip
+
+import (
+	"encoding/base64"
+	"errors"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Book holds the hints received from other clients and turns them into
+// bounded cost multipliers. It is safe for concurrent use: Ingest takes a
+// mutex, Nudge reads an immutable view through an atomic pointer, so the
+// picker's hot path never waits for the network side.
+type Book struct {
+	cfg Config
+	now func() time.Time
+
+	mu       sync.Mutex
+	origins  map[string]*originState // by origin id, at most cfg.MaxOrigins
+	sources  map[string]string       // publisher address -> the one origin it speaks for
+	counts   [numVerdicts]uint64
+	received uint64
+
+	view atomic.Pointer[view]
+}
+
+// originState is what the book keeps of one origin: its latest message only.
+type originState struct {
+	principal string // who is counted as independent: signer key, or the origin itself
+	source    string
+	lastSeq   uint64
+	lastHeard time.Time // receiver clock
+	hints     []storedHint
+}
+
+// storedHint is a hint turned into receiver-clock terms.
+type storedHint struct {
+	peer       string
+	degraded   bool
+	weight     float64   // conf × origin trust, before decay
+	observedAt time.Time // receive time minus the evidence age
+}
+
+// view is an immutable snapshot of the per-peer sums at one instant. Between
+// rebuilds every weight decays by the same factor, so a reader can age the
+// sums exactly without locking.
+type view struct {
+	at    time.Time
+	peers map[string]pressure
+}
+
+// pressure holds, for one peer, the sums over independent principals of their
+// (decayed, trust-weighted) hint weights at view.at.
+type pressure struct {
+	degraded, healthy float64
+}
+
+// NoLocalEvidence is the evidence age to pass to [Book.Nudge] for a peer this
+// client has no outcome for yet. Any negative age means the same.
+const NoLocalEvidence time.Duration = -1
+
+// minOriginTrust is the weight left to an origin that calls all its peers
+// degraded: it is most likely the one in trouble (Lifeguard's lesson), but
+// it might also be right about a sick cluster.
+const minOriginTrust = 0.25
+
+// NewBook returns an empty book for cfg (which must have passed Validate);
+// now is the clock (time.Now in production, a fake in tests).
+func NewBook(cfg Config, now func() time.Time) *Book {
+	if now == nil {
+		now = time.Now
+	}
+	b := &Book{
+		cfg:     cfg,
+		now:     now,
+		origins: make(map[string]*originState),
+		sources: make(map[string]string),
+	}
+	b.view.Store(&view{at: now(), peers: map[string]pressure{}})
+	return b
+}
+
+// Ingest processes one received frame. source is the address of the
+// publisher it came from ("" when unknown); it binds each publisher to one
+// origin at a time so one connection cannot pose as many independent
+// clients. The verdict is also counted in [Book.Stats].
+func (b *Book) Ingest(source string, frame []byte) Verdict {
+	v := b.ingest(source, frame)
+	b.mu.Lock()
+	b.received++
+	b.counts[v]++
+	b.mu.Unlock()
+	return v
+}
+
+// ingest decides on one frame; the caller counts the verdict.
+func (b *Book) ingest(source string, frame []byte) Verdict {
+	m, err := Decode(frame, b.cfg.MaxFrameBytes(), b.cfg.MaxPeers)
+	if err != nil {
+		return RejectedMalformed
+	}
+	if m.Origin == b.cfg.Origin {
+		return DroppedOwn
+	}
+	key, err := m.Verify(b.cfg.TrustedKeys)
+	switch {
+	case errors.Is(err, ErrUntrusted):
+		return RejectedUntrusted
+	case err != nil:
+		return RejectedSignature
+	}
+	now := b.now()
+	if d := now.Sub(time.UnixMilli(m.Sent)); d > b.cfg.HintTTL || d < -b.cfg.HintTTL {
+		return RejectedExpired
+	}
+	principal := "origin:" + m.Origin
+	if key != nil {
+		principal = "key:" + base64.StdEncoding.EncodeToString(key)
+	}
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.expireLocked(now)
+
+	st := b.origins[m.Origin]
+	if st != nil {
+		switch {
+		case m.Seq == st.lastSeq:
+			return DroppedDuplicate
+		case m.Seq < st.lastSeq:
+			return DroppedStale
+		}
+		// A live origin keeps its publisher and signer. Changing either is
+		// allowed only after two silent intervals (a restart), so nobody can
+		// take over a live origin's voice by sending a higher seq.
+		moved := (source != "" && st.source != "" && source != st.source) || principal != st.principal
+		if moved && now.Sub(st.lastHeard) < 2*b.cfg.PublishInterval {
+			return RejectedConflict
+		}
+	} else if len(b.origins) >= b.cfg.MaxOrigins {
+		// Full of live origins: keep the established ones (stability over
+		// novelty, so a flood of new names cannot evict honest clients),
+		// unless this publisher is replacing its own previous origin.
+		if prev, ok := b.sources[source]; source == "" || !ok || prev == m.Origin {
+			return RejectedLimit
+		}
+	}
+
+	if source != "" {
+		if prev, ok := b.sources[source]; ok && prev != m.Origin {
+			// One publisher, one voice: a new origin on the same connection
+			// replaces the old one instead of adding to it.
+			b.dropOriginLocked(prev)
+		}
+	}
+	if st == nil {
+		st = &originState{}
+		b.origins[m.Origin] = st
+	}
+	if st.source != "" && st.source != source {
+		delete(b.sources, st.source)
+	}
+	if source != "" {
+		b.sources[source] = m.Origin
+	}
+	st.principal = principal
+	st.source = source
+	st.lastSeq = m.Seq
+	st.lastHeard = now
+	st.hints = b.storeHints(st.hints[:0], m.Hints, now)
+	b.rebuildLocked(now)
+	return Applied
+}
+
+// storeHints converts wire hints to receiver-clock terms, applying the
+// origin's trust to its DEGRADED hints and skipping hints already past TTL.
+func (b *Book) storeHints(dst []storedHint, hs []Hint, now time.Time) []storedHint {
+	trust := originTrust(hs)
+	for _, h := range hs {
+		age := time.Duration(h.AgeMS) * time.Millisecond
+		if age >= b.cfg.HintTTL || h.Conf == 0 {
+			continue
+		}
+		w := h.Conf
+		if h.State == Degraded {
+			w *= trust
+		}
+		dst = append(dst, storedHint{peer: h.Peer, degraded: h.State == Degraded, weight: w, observedAt: now.Add(-age)})
+	}
+	return dst
+}
+
+// originTrust discounts an origin that calls most of its peers degraded:
+// when everything looks broken from one place, that place is the likely
+// problem. With fewer than 3 hints there is nothing to compare, so full
+// trust. The discount is linear from 1 at half degraded to minOriginTrust
+// at all degraded; it only ever lowers weight, so it cannot be gamed upward.
+func originTrust(hs []Hint) float64 {
+	if len(hs) < 3 {
+		return 1
+	}
+	deg := 0
+	for _, h := range hs {
+		if h.State == Degraded {
+			deg++
+		}
+	}
+	f := float64(deg) / float64(len(hs))
+	if f <= 0.5 {
+		return 1
+	}
+	return 1 - (f-0.5)*2*(1-minOriginTrust)
+}
+
+// expireLocked forgets origins silent for longer than HintTTL.
+func (b *Book) expireLocked(now time.Time) {
+	for id, st := range b.origins {
+		if now.Sub(st.lastHeard) > b.cfg.HintTTL {
+			b.dropOriginLocked(id)
+		}
+	}
+}
+
+// dropOriginLocked removes an origin and its publisher binding.
+func (b *Book) dropOriginLocked(id string) {
+	st, ok := b.origins[id]
+	if !ok {
+		return
+	}
+	if st.source != "" && b.sources[st.source] == id {
+		delete(b.sources, st.source)
+	}
+	delete(b.origins, id)
+}
+
+// decay is the weight factor after age d: DecayFactor per PublishInterval.
+func (b *Book) decay(d time.Duration) float64 {
+	if d <= 0 || b.cfg.DecayFactor == 1 {
+		return 1
+	}
+	return math.Pow(b.cfg.DecayFactor, float64(d)/float64(b.cfg.PublishInterval))
+}
+
+// rebuildLocked recomputes the per-peer sums at now and publishes them.
+// Independence is counted per principal: several origins signed by one key
+// count once per peer, with the largest of their weights.
+func (b *Book) rebuildLocked(now time.Time) {
+	perPrincipal := make(map[string]int, len(b.origins))
+	for _, st := range b.origins {
+		perPrincipal[st.principal]++
+	}
+	peers := make(map[string]pressure, len(b.view.Load().peers))
+	add := func(h storedHint) {
+		p := peers[h.peer]
+		if h.degraded {
+			p.degraded += h.weight
+		} else {
+			p.healthy += h.weight
+		}
+		peers[h.peer] = p
+	}
+	// Signers with several origins: keep their largest weight per peer.
+	// Rare (unsigned origins are their own principal), so the map is small.
+	type pk struct{ peer, principal string }
+	var best map[pk]storedHint
+	for _, st := range b.origins {
+		shared := perPrincipal[st.principal] > 1
+		for _, h := range st.hints {
+			age := now.Sub(h.observedAt)
+			if age >= b.cfg.HintTTL {
+				continue
+			}
+			h.weight *= b.decay(age)
+			if !shared {
+				add(h)
+				continue
+			}
+			if best == nil {
+				best = make(map[pk]storedHint)
+			}
+			k := pk{h.peer, st.principal}
+			if old, ok := best[k]; !ok || h.weight > old.weight {
+				best[k] = h
+			}
+		}
+	}
+	for _, h := range best {
+		add(h)
+	}
+	b.view.Store(&view{at: now, peers: peers})
+}
+
+// Refresh drops expired origins and hints and rebuilds the view. Ingest
+// rebuilds on every applied message; call Refresh periodically (the
+// Gossiper does, once per PublishInterval) so expiry also happens when the
+// channel is quiet.
+func (b *Book) Refresh() {
+	now := b.now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.expireLocked(now)
+	b.rebuildLocked(now)
+}
+
+// Pressure returns the aggregated DEGRADED and HEALTHY pressure on peer now,
+// each in [0, 1]: the sum over independent origins of decayed,
+// trust-weighted confidences, divided by MinOrigins and capped at 1. One
+// origin alone therefore reaches at most 1/MinOrigins.
+func (b *Book) Pressure(peer string) (degraded, healthy float64) {
+	v := b.view.Load()
+	p, ok := v.peers[peer]
+	if !ok {
+		return 0, 0
+	}
+	f := b.decay(b.now().Sub(v.at))
+	q := float64(b.cfg.MinOrigins)
+	return math.Min(1, p.degraded*f/q), math.Min(1, p.healthy*f/q)
+}
+
+// Nudge returns the factor, in [1, MaxNudge], by which the picker should
+// multiply peer's cost, given how old this client's own latest evidence
+// about the peer is (NoLocalEvidence or any negative age if it has none).
+//
+//	nudge = 1 + (MaxNudge-1) × max(0, degraded − healthy) × staleness
+//	staleness = min(1, localEvidenceAge / StaleAfter)   (1 with no evidence)
+//
+// So fresh local evidence switches gossip off, HEALTHY hints cancel DEGRADED
+// ones, gossip can never make a peer cheaper than local metrics say, and one
+// origin alone reaches at most 1 + (MaxNudge-1)/MinOrigins.
+func (b *Book) Nudge(peer string, localEvidenceAge time.Duration) float64 {
+	if b.cfg.MaxNudge <= 1 {
+		return 1
+	}
+	stale := 1.0
+	if localEvidenceAge >= 0 {
+		stale = math.Min(1, float64(localEvidenceAge)/float64(b.cfg.StaleAfter))
+	}
+	if stale <= 0 {
+		return 1
+	}
+	d, h := b.Pressure(peer)
+	net := d - h
+	if net <= 0 {
+		return 1
+	}
+	return 1 + (b.cfg.MaxNudge-1)*net*stale
+}
+
+// Stats returns the counters and table sizes.
+func (b *Book) Stats() Stats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := Stats{
+		Received:  b.received,
+		ByVerdict: make(map[string]uint64, numVerdicts),
+		Origins:   len(b.origins),
+		Peers:     len(b.view.Load().peers),
+	}
+	for v := Verdict(0); v < numVerdicts; v++ {
+		n := b.counts[v]
+		s.ByVerdict[v.String()] = n
+		switch {
+		case v == Applied:
+			s.Applied += n
+		case v.Dropped():
+			s.Dropped += n
+		case v.Rejected():
+			s.Rejected += n
+		}
+	}
+	return s
+}

@@ -1,0 +1,109 @@
+package gossip
+
+import (
+	"crypto/ed25519"
+	"math"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Observation is what this client knows locally about one peer, the input to
+// [Assess]. Counts are "recent" in whatever window or decay the client's
+// metrics use; only their ratio and size matter.
+type Observation struct {
+	// Peer is the peer's address ("ip:port").
+	Peer string
+	// Samples is the number of recent completed requests.
+	Samples float64
+	// Failures is how many of them failed (errors and timeouts).
+	Failures float64
+	// LastSample is when the latest of them completed.
+	LastSample time.Time
+}
+
+// Assess turns a local observation into the hint to publish, or false when
+// there is nothing worth saying (no samples, or evidence past the TTL):
+//
+//   - failure share ≥ DegradedErrorRate → DEGRADED, with confidence
+//     evidence × min(1, share / (2 × DegradedErrorRate));
+//   - otherwise HEALTHY, with confidence evidence × (1 − share / DegradedErrorRate);
+//
+// where evidence = min(1, Samples / FullConfidenceSamples), so a hint from a
+// handful of requests carries little weight.
+func Assess(cfg *Config, o Observation, now time.Time) (Hint, bool) {
+	if o.Samples < 1 || o.LastSample.IsZero() || validPeer(o.Peer) != nil {
+		return Hint{}, false
+	}
+	age := now.Sub(o.LastSample)
+	if age < 0 {
+		age = 0
+	}
+	if age >= cfg.HintTTL {
+		return Hint{}, false
+	}
+	evidence := math.Min(1, o.Samples/cfg.FullConfidenceSamples)
+	share := math.Max(0, math.Min(1, o.Failures/o.Samples))
+	h := Hint{Peer: o.Peer, AgeMS: age.Milliseconds()}
+	if share >= cfg.DegradedErrorRate {
+		h.State = Degraded
+		h.Conf = RoundConf(evidence * math.Min(1, share/(2*cfg.DegradedErrorRate)))
+	} else {
+		h.State = Healthy
+		h.Conf = RoundConf(evidence * (1 - share/cfg.DegradedErrorRate))
+	}
+	if h.Conf == 0 {
+		return Hint{}, false
+	}
+	return h, true
+}
+
+// Composer builds this client's outgoing messages: it owns the origin id,
+// the sequence number and the signing key. Safe for concurrent use.
+type Composer struct {
+	origin   string
+	key      ed25519.PrivateKey
+	maxPeers int
+	maxBytes int
+
+	mu      sync.Mutex
+	lastSeq uint64
+}
+
+// NewComposer returns a Composer for cfg (which must have passed Validate).
+func NewComposer(cfg Config) *Composer {
+	return &Composer{origin: cfg.Origin, key: cfg.SigningKey, maxPeers: cfg.MaxPeers, maxBytes: cfg.MaxFrameBytes()}
+}
+
+// Compose encodes hints into one frame sent at now. With more hints than
+// MaxPeers it keeps the most useful ones: DEGRADED first, then by confidence,
+// then by freshness. The sequence number is max(previous+1, now in Unix ms),
+// so it grows across restarts of a process that keeps its origin id.
+func (c *Composer) Compose(now time.Time, hints []Hint) ([]byte, error) {
+	hs := append([]Hint{}, hints...)
+	if len(hs) > c.maxPeers {
+		sort.SliceStable(hs, func(i, j int) bool {
+			a, b := hs[i], hs[j]
+			if (a.State == Degraded) != (b.State == Degraded) {
+				return a.State == Degraded
+			}
+			if a.Conf != b.Conf {
+				return a.Conf > b.Conf
+			}
+			return a.AgeMS < b.AgeMS
+		})
+		hs = hs[:c.maxPeers]
+	}
+	c.mu.Lock()
+	seq := c.lastSeq + 1
+	if ms := uint64(max(now.UnixMilli(), 0)); ms > seq {
+		seq = ms
+	}
+	c.lastSeq = seq
+	c.mu.Unlock()
+	m := &Message{Version: SchemaVersion, Origin: c.origin, Seq: seq, Sent: now.UnixMilli(), Hints: hs}
+	if c.key != nil {
+		m.Sign(c.key)
+	}
+	return Encode(m, c.maxBytes, c.maxPeers)
+}
