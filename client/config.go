@@ -1,0 +1,389 @@
+package client
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/rs/zerolog"
+)
+
+// Strategy names accepted by Config.Strategy.
+const (
+	// StrategyAdaptive is power-of-two-choices over a health-aware cost (the default).
+	StrategyAdaptive = "adaptive"
+	// StrategyRoundRobin cycles through the peers in lookup order.
+	StrategyRoundRobin = "round-robin"
+	// StrategyRandom picks uniformly at random, like Node's PeerRPCClient.
+	StrategyRandom = "random"
+)
+
+// Config holds every knob of the adaptive client. Start from DefaultConfig
+// (or FromEnv) and change what you need; New validates it once.
+//
+// Breakers and retries apply to every strategy, so comparing strategies
+// measures peer selection alone.
+type Config struct {
+	// Strategy is one of "adaptive", "round-robin", "random".
+	Strategy string
+	// RequestTimeout bounds a whole Request, all retries included (CLIENT_REQUEST_TIMEOUT, ms).
+	RequestTimeout time.Duration
+	// AttemptTimeout bounds one attempt; 0 means RequestTimeout/(MaxRetries+1) so a
+	// black-holed attempt still leaves time to retry elsewhere (CLIENT_ATTEMPT_TIMEOUT, ms).
+	AttemptTimeout time.Duration
+	// MaxRetries is the number of extra attempts after the first, each on a
+	// different peer when one is available (CLIENT_MAX_RETRIES).
+	MaxRetries int
+	// RetryDelay is the base of the fully jittered exponential backoff before a
+	// retry (CLIENT_RETRY_DELAY, ms). 0 retries at once.
+	RetryDelay time.Duration
+	// RetryBudgetRatio is the share of requests that may be retried, on top of
+	// RetryBudgetMinPerSec (CLIENT_RETRY_BUDGET_RATIO).
+	RetryBudgetRatio float64
+	// RetryBudgetMinPerSec keeps a few retries available at low traffic (CLIENT_RETRY_BUDGET_MIN_PER_SEC).
+	RetryBudgetMinPerSec float64
+	// RetryRemoteErrors also retries errors returned by the peer's handler. The
+	// fault scenarios need it (a worker that fails half its jobs); turn it off
+	// for handlers that are not idempotent (CLIENT_RETRY_REMOTE_ERRORS).
+	RetryRemoteErrors bool
+	// Compress asks peers to gzip replies (CLIENT_COMPRESS).
+	Compress bool
+
+	// RefreshInterval is how often the peer set of every used service is
+	// looked up again in the background (CLIENT_REFRESH_INTERVAL, ms).
+	RefreshInterval time.Duration
+	// SlowStart is how long a new or recovered peer takes to reach its full share (CLIENT_SLOW_START, ms).
+	SlowStart time.Duration
+	// ProbeInterval: a healthy-enough peer not picked for this long gets one
+	// request so its metrics stay fresh (CLIENT_PROBE_INTERVAL, ms). 0 disables.
+	ProbeInterval time.Duration
+	// BalanceTolerance treats two costs within this relative distance as equal
+	// and breaks the tie by least recent pick, so healthy peers share evenly (CLIENT_BALANCE_TOLERANCE).
+	BalanceTolerance float64
+	// BalanceSlack is an absolute cost distance also treated as equal, so
+	// sub-millisecond scheduling noise does not skew shares (CLIENT_BALANCE_SLACK, ms, fractional allowed).
+	BalanceSlack time.Duration
+	// MaxPeers bounds the peers kept per service (a lookup is remote input) (CLIENT_MAX_PEERS).
+	MaxPeers int
+
+	// LatencyWeight, ErrorWeight, TimeoutWeight and FreshnessWeight combine the
+	// normalised metrics into the readable score; they must sum to 1
+	// (METRICS_LATENCY_WEIGHT, METRICS_ERROR_WEIGHT, METRICS_TIMEOUT_WEIGHT, METRICS_FRESHNESS_WEIGHT).
+	LatencyWeight, ErrorWeight, TimeoutWeight, FreshnessWeight float64
+	// LatencyPeakDecay is the time constant with which a latency peak fades
+	// back to the peer's baseline (METRICS_LATENCY_DECAY_MS).
+	LatencyPeakDecay time.Duration
+	// LatencyAlpha is the per-sample weight of the baseline latency EWMA (METRICS_LATENCY_ALPHA).
+	LatencyAlpha float64
+	// RateAlpha is the per-outcome weight of the error and timeout rate EWMAs (METRICS_RATE_ALPHA).
+	RateAlpha float64
+	// StaleAfter is the time constant with which unrefreshed evidence (error
+	// and timeout rates) decays toward the neutral prior (METRICS_STALE_AFTER_MS).
+	StaleAfter time.Duration
+	// FailurePenalty scales how much errors and timeouts raise a peer's cost:
+	// cost × (1 + FailurePenalty·(we·err + wt·timeout)/(we+wt)) (METRICS_FAILURE_PENALTY).
+	FailurePenalty float64
+
+	// BreakerFailureThreshold consecutive failures open a breaker (CIRCUIT_BREAKER_FAILURE_THRESHOLD).
+	BreakerFailureThreshold int
+	// BreakerErrorRate opens a breaker when this share of the outcomes in the
+	// window failed; it catches a peer failing half its requests, which never
+	// strings together enough consecutive failures (CIRCUIT_BREAKER_ERROR_RATE).
+	BreakerErrorRate float64
+	// BreakerMinRequests is the window volume below which the rate trip is off (CIRCUIT_BREAKER_MIN_REQUESTS).
+	BreakerMinRequests int
+	// BreakerWindow is the length of the sliding error-rate window (CIRCUIT_BREAKER_WINDOW_MS).
+	BreakerWindow time.Duration
+	// BreakerCooldown is how long a breaker stays OPEN after its first trip (CIRCUIT_BREAKER_COOLDOWN_MS).
+	BreakerCooldown time.Duration
+	// BreakerMaxCooldown caps the cooldown, which doubles each time a peer
+	// trips again soon after recovering (CIRCUIT_BREAKER_MAX_COOLDOWN_MS).
+	BreakerMaxCooldown time.Duration
+	// BreakerHalfOpenMaxRequests is the number of probes a HALF_OPEN breaker admits (CIRCUIT_BREAKER_HALF_OPEN_MAX_REQUESTS).
+	BreakerHalfOpenMaxRequests int
+	// BreakerProbeTimeout is the attempt timeout of a half-open probe; a probe
+	// that never settles cannot keep a breaker half-open (CIRCUIT_BREAKER_PROBE_TIMEOUT_MS).
+	BreakerProbeTimeout time.Duration
+	// BreakerMaxOpenFraction caps the share of a service's peers whose breakers
+	// may be open at once; at least one always stays closed (CIRCUIT_BREAKER_MAX_OPEN_FRACTION).
+	BreakerMaxOpenFraction float64
+	// BreakerJitter randomises cooldowns by ±this fraction so clients do not probe in lockstep (CIRCUIT_BREAKER_JITTER).
+	BreakerJitter float64
+
+	// Hooks observe attempts and breaker transitions (the load generator uses them).
+	Hooks Hooks
+	// Logger receives debug logs; the zero value logs nothing.
+	Logger zerolog.Logger
+
+	// now is the injected monotonic clock (nanoseconds); nil means the real one.
+	now func() int64
+	// rand returns a uniform float in [0,1); nil means math/rand/v2.
+	rand func() float64
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		Strategy:                   StrategyAdaptive,
+		RequestTimeout:             5 * time.Second,
+		MaxRetries:                 3,
+		RetryDelay:                 10 * time.Millisecond,
+		RetryBudgetRatio:           0.2,
+		RetryBudgetMinPerSec:       10,
+		RetryRemoteErrors:          true,
+		RefreshInterval:            5 * time.Second,
+		SlowStart:                  3 * time.Second,
+		ProbeInterval:              2 * time.Second,
+		BalanceTolerance:           0.15,
+		BalanceSlack:               time.Millisecond,
+		MaxPeers:                   1024,
+		LatencyWeight:              0.4,
+		ErrorWeight:                0.3,
+		TimeoutWeight:              0.2,
+		FreshnessWeight:            0.1,
+		LatencyPeakDecay:           time.Second,
+		LatencyAlpha:               0.1,
+		RateAlpha:                  0.1,
+		StaleAfter:                 10 * time.Second,
+		FailurePenalty:             10,
+		BreakerFailureThreshold:    5,
+		BreakerErrorRate:           0.3,
+		BreakerMinRequests:         10,
+		BreakerWindow:              10 * time.Second,
+		BreakerCooldown:            10 * time.Second,
+		BreakerMaxCooldown:         60 * time.Second,
+		BreakerHalfOpenMaxRequests: 1,
+		BreakerProbeTimeout:        time.Second,
+		BreakerMaxOpenFraction:     0.5,
+		BreakerJitter:              0.1,
+	}
+}
+
+// envConfig mirrors Config with the units the environment uses (ms as integers).
+type envConfig struct {
+	Strategy                   *string  `env:"CLIENT_STRATEGY"`
+	RequestTimeout             *int64   `env:"CLIENT_REQUEST_TIMEOUT"`
+	AttemptTimeout             *int64   `env:"CLIENT_ATTEMPT_TIMEOUT"`
+	MaxRetries                 *int     `env:"CLIENT_MAX_RETRIES"`
+	RetryDelay                 *int64   `env:"CLIENT_RETRY_DELAY"`
+	RetryBudgetRatio           *float64 `env:"CLIENT_RETRY_BUDGET_RATIO"`
+	RetryBudgetMinPerSec       *float64 `env:"CLIENT_RETRY_BUDGET_MIN_PER_SEC"`
+	RetryRemoteErrors          *bool    `env:"CLIENT_RETRY_REMOTE_ERRORS"`
+	Compress                   *bool    `env:"CLIENT_COMPRESS"`
+	RefreshInterval            *int64   `env:"CLIENT_REFRESH_INTERVAL"`
+	SlowStart                  *int64   `env:"CLIENT_SLOW_START"`
+	ProbeInterval              *int64   `env:"CLIENT_PROBE_INTERVAL"`
+	BalanceTolerance           *float64 `env:"CLIENT_BALANCE_TOLERANCE"`
+	BalanceSlack               *float64 `env:"CLIENT_BALANCE_SLACK"`
+	MaxPeers                   *int     `env:"CLIENT_MAX_PEERS"`
+	LatencyWeight              *float64 `env:"METRICS_LATENCY_WEIGHT"`
+	ErrorWeight                *float64 `env:"METRICS_ERROR_WEIGHT"`
+	TimeoutWeight              *float64 `env:"METRICS_TIMEOUT_WEIGHT"`
+	FreshnessWeight            *float64 `env:"METRICS_FRESHNESS_WEIGHT"`
+	LatencyPeakDecay           *int64   `env:"METRICS_LATENCY_DECAY_MS"`
+	LatencyAlpha               *float64 `env:"METRICS_LATENCY_ALPHA"`
+	RateAlpha                  *float64 `env:"METRICS_RATE_ALPHA"`
+	StaleAfter                 *int64   `env:"METRICS_STALE_AFTER_MS"`
+	FailurePenalty             *float64 `env:"METRICS_FAILURE_PENALTY"`
+	BreakerFailureThreshold    *int     `env:"CIRCUIT_BREAKER_FAILURE_THRESHOLD"`
+	BreakerErrorRate           *float64 `env:"CIRCUIT_BREAKER_ERROR_RATE"`
+	BreakerMinRequests         *int     `env:"CIRCUIT_BREAKER_MIN_REQUESTS"`
+	BreakerWindow              *int64   `env:"CIRCUIT_BREAKER_WINDOW_MS"`
+	BreakerCooldown            *int64   `env:"CIRCUIT_BREAKER_COOLDOWN_MS"`
+	BreakerMaxCooldown         *int64   `env:"CIRCUIT_BREAKER_MAX_COOLDOWN_MS"`
+	BreakerHalfOpenMaxRequests *int     `env:"CIRCUIT_BREAKER_HALF_OPEN_MAX_REQUESTS"`
+	BreakerProbeTimeout        *int64   `env:"CIRCUIT_BREAKER_PROBE_TIMEOUT_MS"`
+	BreakerMaxOpenFraction     *float64 `env:"CIRCUIT_BREAKER_MAX_OPEN_FRACTION"`
+	BreakerJitter              *float64 `env:"CIRCUIT_BREAKER_JITTER"`
+}
+
+// FromEnv returns DefaultConfig overridden by the environment variables named
+// in the Config field comments. It does not validate: New (or Validate) does,
+// after flags had their say.
+func FromEnv() (Config, error) {
+	return FromEnvMap(nil)
+}
+
+// FromEnvMap is FromEnv reading from vars instead of the process environment
+// when vars is not nil (tests use it).
+func FromEnvMap(vars map[string]string) (Config, error) {
+	var e envConfig
+	opts := env.Options{}
+	if vars != nil {
+		opts.Environment = vars
+	}
+	if err := env.ParseWithOptions(&e, opts); err != nil {
+		return Config{}, fmt.Errorf("client config: %w", err)
+	}
+	c := DefaultConfig()
+	setS(&c.Strategy, e.Strategy)
+	setMS(&c.RequestTimeout, e.RequestTimeout)
+	setMS(&c.AttemptTimeout, e.AttemptTimeout)
+	setI(&c.MaxRetries, e.MaxRetries)
+	setMS(&c.RetryDelay, e.RetryDelay)
+	setF(&c.RetryBudgetRatio, e.RetryBudgetRatio)
+	setF(&c.RetryBudgetMinPerSec, e.RetryBudgetMinPerSec)
+	setB(&c.RetryRemoteErrors, e.RetryRemoteErrors)
+	setB(&c.Compress, e.Compress)
+	setMS(&c.RefreshInterval, e.RefreshInterval)
+	setMS(&c.SlowStart, e.SlowStart)
+	setMS(&c.ProbeInterval, e.ProbeInterval)
+	setF(&c.BalanceTolerance, e.BalanceTolerance)
+	if e.BalanceSlack != nil {
+		c.BalanceSlack = time.Duration(*e.BalanceSlack * float64(time.Millisecond))
+	}
+	setI(&c.MaxPeers, e.MaxPeers)
+	setF(&c.LatencyWeight, e.LatencyWeight)
+	setF(&c.ErrorWeight, e.ErrorWeight)
+	setF(&c.TimeoutWeight, e.TimeoutWeight)
+	setF(&c.FreshnessWeight, e.FreshnessWeight)
+	setMS(&c.LatencyPeakDecay, e.LatencyPeakDecay)
+	setF(&c.LatencyAlpha, e.LatencyAlpha)
+	setF(&c.RateAlpha, e.RateAlpha)
+	setMS(&c.StaleAfter, e.StaleAfter)
+	setF(&c.FailurePenalty, e.FailurePenalty)
+	setI(&c.BreakerFailureThreshold, e.BreakerFailureThreshold)
+	setF(&c.BreakerErrorRate, e.BreakerErrorRate)
+	setI(&c.BreakerMinRequests, e.BreakerMinRequests)
+	setMS(&c.BreakerWindow, e.BreakerWindow)
+	setMS(&c.BreakerCooldown, e.BreakerCooldown)
+	setMS(&c.BreakerMaxCooldown, e.BreakerMaxCooldown)
+	setI(&c.BreakerHalfOpenMaxRequests, e.BreakerHalfOpenMaxRequests)
+	setMS(&c.BreakerProbeTimeout, e.BreakerProbeTimeout)
+	setF(&c.BreakerMaxOpenFraction, e.BreakerMaxOpenFraction)
+	setF(&c.BreakerJitter, e.BreakerJitter)
+	return c, nil
+}
+
+func setS(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}
+func setI(dst *int, v *int) {
+	if v != nil {
+		*dst = *v
+	}
+}
+func setF(dst *float64, v *float64) {
+	if v != nil {
+		*dst = *v
+	}
+}
+func setB(dst *bool, v *bool) {
+	if v != nil {
+		*dst = *v
+	}
+}
+func setMS(dst *time.Duration, v *int64) {
+	if v != nil {
+		*dst = time.Duration(*v) * time.Millisecond
+	}
+}
+
+// ConfigError names the invalid setting, its environment variable and the
+// allowed range, so a binary can add its flag name and exit 2.
+type ConfigError struct {
+	Field   string // Go field name in Config
+	Env     string // environment variable
+	Allowed string // allowed range, human readable
+	Value   string // the rejected value
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("invalid %s=%s (Config.%s): allowed %s", e.Env, e.Value, e.Field, e.Allowed)
+}
+
+// Validate checks every field once; the first problem is returned as a *ConfigError.
+func (c Config) Validate() error {
+	bad := func(field, envName, allowed string, v any) error {
+		return &ConfigError{Field: field, Env: envName, Allowed: allowed, Value: fmt.Sprint(v)}
+	}
+	durMS := func(d time.Duration) string { return fmt.Sprintf("%gms", float64(d)/1e6) }
+	switch c.Strategy {
+	case StrategyAdaptive, StrategyRoundRobin, StrategyRandom:
+	default:
+		return bad("Strategy", "CLIENT_STRATEGY", "adaptive|round-robin|random", c.Strategy)
+	}
+	type dcheck struct {
+		field, env string
+		v          time.Duration
+		min, max   time.Duration
+	}
+	for _, d := range []dcheck{
+		{"RequestTimeout", "CLIENT_REQUEST_TIMEOUT", c.RequestTimeout, time.Millisecond, time.Hour},
+		{"AttemptTimeout", "CLIENT_ATTEMPT_TIMEOUT", c.AttemptTimeout, 0, time.Hour},
+		{"RetryDelay", "CLIENT_RETRY_DELAY", c.RetryDelay, 0, time.Minute},
+		{"RefreshInterval", "CLIENT_REFRESH_INTERVAL", c.RefreshInterval, 10 * time.Millisecond, time.Hour},
+		{"SlowStart", "CLIENT_SLOW_START", c.SlowStart, 0, 10 * time.Minute},
+		{"ProbeInterval", "CLIENT_PROBE_INTERVAL", c.ProbeInterval, 0, time.Hour},
+		{"BalanceSlack", "CLIENT_BALANCE_SLACK", c.BalanceSlack, 0, time.Minute},
+		{"LatencyPeakDecay", "METRICS_LATENCY_DECAY_MS", c.LatencyPeakDecay, time.Millisecond, time.Hour},
+		{"StaleAfter", "METRICS_STALE_AFTER_MS", c.StaleAfter, time.Millisecond, 24 * time.Hour},
+		{"BreakerWindow", "CIRCUIT_BREAKER_WINDOW_MS", c.BreakerWindow, 10 * time.Millisecond, time.Hour},
+		{"BreakerCooldown", "CIRCUIT_BREAKER_COOLDOWN_MS", c.BreakerCooldown, time.Millisecond, time.Hour},
+		{"BreakerMaxCooldown", "CIRCUIT_BREAKER_MAX_COOLDOWN_MS", c.BreakerMaxCooldown, c.BreakerCooldown, 24 * time.Hour},
+		{"BreakerProbeTimeout", "CIRCUIT_BREAKER_PROBE_TIMEOUT_MS", c.BreakerProbeTimeout, time.Millisecond, time.Hour},
+	} {
+		if d.v < d.min || d.v > d.max {
+			return bad(d.field, d.env, durMS(d.min)+".."+durMS(d.max), durMS(d.v))
+		}
+	}
+	type icheck struct {
+		field, env string
+		v, min     int
+		max        int
+	}
+	for _, i := range []icheck{
+		{"MaxRetries", "CLIENT_MAX_RETRIES", c.MaxRetries, 0, maxAttempts - 1},
+		{"MaxPeers", "CLIENT_MAX_PEERS", c.MaxPeers, 1, 1 << 16},
+		{"BreakerFailureThreshold", "CIRCUIT_BREAKER_FAILURE_THRESHOLD", c.BreakerFailureThreshold, 1, 1000},
+		{"BreakerMinRequests", "CIRCUIT_BREAKER_MIN_REQUESTS", c.BreakerMinRequests, 1, 1 << 20},
+		{"BreakerHalfOpenMaxRequests", "CIRCUIT_BREAKER_HALF_OPEN_MAX_REQUESTS", c.BreakerHalfOpenMaxRequests, 1, 1000},
+	} {
+		if i.v < i.min || i.v > i.max {
+			return bad(i.field, i.env, fmt.Sprintf("%d..%d", i.min, i.max), i.v)
+		}
+	}
+	type fcheck struct {
+		field, env string
+		v, min     float64
+		max        float64
+	}
+	for _, f := range []fcheck{
+		{"RetryBudgetRatio", "CLIENT_RETRY_BUDGET_RATIO", c.RetryBudgetRatio, 0, 10},
+		{"RetryBudgetMinPerSec", "CLIENT_RETRY_BUDGET_MIN_PER_SEC", c.RetryBudgetMinPerSec, 0, 1e6},
+		{"BalanceTolerance", "CLIENT_BALANCE_TOLERANCE", c.BalanceTolerance, 0, 1},
+		{"LatencyWeight", "METRICS_LATENCY_WEIGHT", c.LatencyWeight, 0, 1},
+		{"ErrorWeight", "METRICS_ERROR_WEIGHT", c.ErrorWeight, 0, 1},
+		{"TimeoutWeight", "METRICS_TIMEOUT_WEIGHT", c.TimeoutWeight, 0, 1},
+		{"FreshnessWeight", "METRICS_FRESHNESS_WEIGHT", c.FreshnessWeight, 0, 1},
+		{"LatencyAlpha", "METRICS_LATENCY_ALPHA", c.LatencyAlpha, 0.001, 1},
+		{"RateAlpha", "METRICS_RATE_ALPHA", c.RateAlpha, 0.001, 1},
+		{"FailurePenalty", "METRICS_FAILURE_PENALTY", c.FailurePenalty, 0, 1000},
+		{"BreakerErrorRate", "CIRCUIT_BREAKER_ERROR_RATE", c.BreakerErrorRate, 0.01, 1},
+		{"BreakerMaxOpenFraction", "CIRCUIT_BREAKER_MAX_OPEN_FRACTION", c.BreakerMaxOpenFraction, 0, 1},
+		{"BreakerJitter", "CIRCUIT_BREAKER_JITTER", c.BreakerJitter, 0, 0.5},
+	} {
+		if math.IsNaN(f.v) || f.v < f.min || f.v > f.max {
+			return bad(f.field, f.env, fmt.Sprintf("%g..%g", f.min, f.max), f.v)
+		}
+	}
+	sum := c.LatencyWeight + c.ErrorWeight + c.TimeoutWeight + c.FreshnessWeight
+	if math.Abs(sum-1) > 1e-6 {
+		return &ConfigError{Field: "LatencyWeight+ErrorWeight+TimeoutWeight+FreshnessWeight",
+			Env:     "METRICS_LATENCY_WEIGHT+METRICS_ERROR_WEIGHT+METRICS_TIMEOUT_WEIGHT+METRICS_FRESHNESS_WEIGHT",
+			Allowed: "weights in 0..1 summing to 1", Value: fmt.Sprintf("%g", sum)}
+	}
+	return nil
+}
+
+// attemptTimeout resolves the automatic per-attempt timeout.
+func (c Config) attemptTimeout() time.Duration {
+	if c.AttemptTimeout > 0 {
+		return min(c.AttemptTimeout, c.RequestTimeout)
+	}
+	return c.RequestTimeout / time.Duration(c.MaxRetries+1)
+}

@@ -1,0 +1,170 @@
+package client
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+func TestDecayApproximatesExp(t *testing.T) {
+	tau := int64(time.Second)
+	prev := 2.0
+	for _, x := range []float64{0, 0.1, 0.5, 1, 2, 5, 20, 100} {
+		d := decay(int64(x*float64(tau)), tau)
+		if d > prev || d < 0 || d > 1 {
+			t.Fatalf("decay(%g) = %g not monotone in [0,1]", x, d)
+		}
+		prev = d
+		if x <= 1 && math.Abs(d-math.Exp(-x)) > 0.03 {
+			t.Fatalf("decay(%g) = %g, exp = %g", x, d, math.Exp(-x))
+		}
+	}
+}
+
+func TestPeakEWMAJumpsUpAndFadesBack(t *testing.T) {
+	b, s, clk := newTestCore(t, 1, nil)
+	p := s.snapshot()[0]
+	rec := func(lat time.Duration, o Outcome) {
+		tk, _ := b.pick(s, nil)
+		clk.advance(lat)
+		b.record(tk, o)
+	}
+	if p.latency(&b.m, clk.now()) != -1 {
+		t.Fatal("no sample should mean unknown latency")
+	}
+	for range 50 {
+		rec(time.Millisecond, Success)
+	}
+	if l := p.latency(&b.m, clk.now()); math.Abs(l-1e6) > 1e3 {
+		t.Fatalf("steady latency %v, want 1ms", time.Duration(l))
+	}
+	rec(20*time.Millisecond, Success)
+	if l := p.latency(&b.m, clk.now()); l < 19e6 {
+		t.Fatalf("peak not taken at once: %v", time.Duration(l))
+	}
+	clk.advance(b.m.peakDuration())
+	mid := p.latency(&b.m, clk.now())
+	clk.advance(10 * b.m.peakDuration())
+	late := p.latency(&b.m, clk.now())
+	if !(mid < 12e6 && mid > 5e6) {
+		t.Fatalf("after one decay constant the peak should be about a third left, got %v", time.Duration(mid))
+	}
+	// The baseline moved by alpha (0.1) of the spike, no more.
+	if late > 3.5e6 {
+		t.Fatalf("peak did not fade back to the baseline: %v", time.Duration(late))
+	}
+}
+
+func noBreaker(c *Config) {
+	c.BreakerFailureThreshold = 1000
+	c.BreakerMinRequests = 1 << 20
+}
+
+func TestFastFailuresDoNotLookFast(t *testing.T) {
+	b, s, clk := newTestCore(t, 2, noBreaker)
+	good, bad := s.snapshot()[0], s.snapshot()[1]
+	for range 20 {
+		tk, _ := b.claim(good, clk.now())
+		clk.advance(5 * time.Millisecond)
+		b.record(tk, Success)
+		tk, _ = b.claim(bad, clk.now())
+		clk.advance(100 * time.Microsecond)
+		b.record(tk, TransportError)
+	}
+	if bad.samples.Load() != 0 {
+		t.Fatal("failures must not feed latency")
+	}
+	if h := bad.health(&b.m, clk.now()); h < 5 {
+		t.Fatalf("failing peer health multiplier %g, want a large penalty", h)
+	}
+	// The stale evidence fades toward the neutral prior.
+	clk.advance(10 * time.Duration(b.m.staleAfter))
+	if h := bad.health(&b.m, clk.now()); h > 1.1 {
+		t.Fatalf("stale errors still weigh %g", h)
+	}
+}
+
+func TestInFlightAgeRaisesLatency(t *testing.T) {
+	b, s, clk := newTestCore(t, 1, nil)
+	p := s.snapshot()[0]
+	tk, _ := b.pick(s, nil)
+	clk.advance(time.Millisecond)
+	b.record(tk, Success)
+	hung, _ := b.pick(s, nil)
+	clk.advance(300 * time.Millisecond)
+	if l := p.effLatency(&b.m, clk.now()); l < 290e6 {
+		t.Fatalf("a request stuck for 300ms should raise latency, got %v", time.Duration(l))
+	}
+	b.record(hung, Canceled)
+	if l := p.effLatency(&b.m, clk.now()); l > 2e6 {
+		t.Fatalf("canceled attempt should not count: %v", time.Duration(l))
+	}
+}
+
+func TestRetryBudget(t *testing.T) {
+	r := newRetryBudget(0.2, 0)
+	now := int64(time.Hour)
+	for range 100 {
+		r.deposit(now)
+	}
+	n := 0
+	for r.withdraw(now) {
+		n++
+	}
+	if n != 20 {
+		t.Fatalf("100 requests at 20%% allow %d retries, want 20", n)
+	}
+	r = newRetryBudget(0.2, 10)
+	r.withdraw(now) // start the clock
+	for r.withdraw(now) {
+	}
+	now += int64(time.Second)
+	n = 0
+	for r.withdraw(now) {
+		n++
+	}
+	if n != 10 {
+		t.Fatalf("one second at 10/s gave %d retries, want 10", n)
+	}
+	// A long quiet spell cannot bank a storm.
+	now += int64(time.Hour)
+	n = 0
+	for r.withdraw(now) {
+		n++
+	}
+	if n > 100 {
+		t.Fatalf("budget banked %d retries over an idle hour", n)
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultConfig()
+	c.LatencyWeight = 0.5
+	err := c.Validate()
+	ce, ok := err.(*ConfigError)
+	if !ok || ce.Allowed == "" {
+		t.Fatalf("weights not summing to 1 accepted: %v", err)
+	}
+	c = DefaultConfig()
+	c.BreakerHalfOpenMaxRequests = 0
+	if ce, ok := c.Validate().(*ConfigError); !ok || ce.Env != "CIRCUIT_BREAKER_HALF_OPEN_MAX_REQUESTS" {
+		t.Fatalf("got %v", c.Validate())
+	}
+	e, err := FromEnvMap(map[string]string{"CLIENT_REQUEST_TIMEOUT": "750", "METRICS_LATENCY_WEIGHT": "0.7",
+		"METRICS_ERROR_WEIGHT": "0.1", "CLIENT_STRATEGY": "random"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.RequestTimeout != 750*time.Millisecond || e.Strategy != "random" || e.LatencyWeight != 0.7 {
+		t.Fatalf("env not applied: %+v", e)
+	}
+	if e.Validate() == nil {
+		t.Fatal("weights summing to 1.1 should fail")
+	}
+	if _, err := FromEnvMap(map[string]string{"CLIENT_MAX_RETRIES": "x"}); err == nil {
+		t.Fatal("garbage accepted")
+	}
+}

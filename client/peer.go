@@ -1,0 +1,271 @@
+package client
+
+import (
+	"sync"
+	"time"
+	"sync/atomic"
+)
+
+// Outcome classifies one attempt.
+type Outcome int
+
+// Attempt outcomes.
+const (
+	// Success: the peer answered without error.
+	Success Outcome = iota
+	// RemoteError: the peer's handler returned an error.
+	RemoteError
+	// TransportError: connection failure, bad status or unreadable reply.
+	TransportError
+	// Timeout: the attempt's deadline passed.
+	Timeout
+	// Canceled: the caller gave up (or another attempt won); says nothing about the peer.
+	Canceled
+)
+
+// String returns a lower-case name.
+func (o Outcome) String() string {
+	switch o {
+	case Success:
+		return "success"
+	case RemoteError:
+		return "remote_error"
+	case TransportError:
+		return "transport_error"
+	case Timeout:
+		return "timeout"
+	case Canceled:
+		return "canceled"
+	}
+	return "unknown"
+}
+
+// peer holds one peer's metrics and breaker. Writers take mu (recording is
+// rare per peer compared with reading); picks read the atomics lock-free.
+type peer struct {
+	addr  string
+	svc   string
+	guard *openGuard
+
+	inflight atomic.Int64
+	startSum atomic.Int64 // sum of the start times of in-flight attempts
+	lastPick atomic.Int64
+	slowFrom atomic.Int64 // start of the slow-start ramp; 0 = none
+
+	samples    atomic.Int64
+	latBase    atomicFloat // baseline latency EWMA, ns
+	latPeak    atomicFloat // last peak, ns; fades to the baseline at read time
+	peakAt     atomic.Int64
+	errRate    atomicFloat
+	toRate     atomicFloat
+	lastRecord atomic.Int64
+
+	attempts, successes, errors, timeouts atomic.Uint64
+
+	mu sync.Mutex
+	br breaker
+}
+
+// metricParams are the metric settings resolved once from Config.
+type metricParams struct {
+	peakDecay   int64
+	staleAfter  int64
+	latAlpha    float64
+	rateAlpha   float64
+	slowStart   int64
+	penalty     float64
+	wErr, wTo   float64 // error and timeout weights normalised to sum 1 (cost)
+	wLat, wFrsh float64
+	wErrRaw     float64 // raw configured weights (score)
+	wToRaw      float64
+}
+
+func (m *metricParams) peakDuration() time.Duration { return time.Duration(m.peakDecay) }
+
+func (m *metricParams) slowDuration() time.Duration { return time.Duration(m.slowStart) }
+
+func newMetricParams(c Config) metricParams {
+	m := metricParams{
+		peakDecay:  int64(c.LatencyPeakDecay),
+		staleAfter: int64(c.StaleAfter),
+		latAlpha:   c.LatencyAlpha,
+		rateAlpha:  c.RateAlpha,
+		slowStart:  int64(c.SlowStart),
+		penalty:    c.FailurePenalty,
+		wLat:       c.LatencyWeight,
+		wFrsh:      c.FreshnessWeight,
+		wErrRaw:    c.ErrorWeight,
+		wToRaw:     c.TimeoutWeight,
+	}
+	if s := c.ErrorWeight + c.TimeoutWeight; s > 0 {
+		m.wErr, m.wTo = c.ErrorWeight/s, c.TimeoutWeight/s
+	}
+	return m
+}
+
+func newPeer(addr string, g *openGuard) *peer {
+	p := &peer{addr: addr, guard: g}
+	p.br.guard = g
+	return p
+}
+
+// latency returns the peak-sensitive latency estimate in ns, or -1 when the
+// peer has no sample yet.
+func (p *peer) latency(m *metricParams, now int64) float64 {
+	if p.samples.Load() == 0 {
+		return -1
+	}
+	base, peak := p.latBase.Load(), p.latPeak.Load()
+	if peak <= base {
+		return base
+	}
+	return base + (peak-base)*decay(now-p.peakAt.Load(), m.peakDecay)
+}
+
+// effLatency is latency() raised to the mean age of the attempts in flight:
+// a peer that stopped answering looks slow before any timeout fires.
+func (p *peer) effLatency(m *metricParams, now int64) float64 {
+	lat := p.latency(m, now)
+	if n := p.inflight.Load(); n > 0 {
+		age := float64(now - p.startSum.Load()/n)
+		if age > lat && lat >= 0 {
+			return age
+		}
+	}
+	return lat
+}
+
+// rates returns the error and timeout rates, faded toward 0 (the neutral
+// prior) by the age of the evidence.
+func (p *peer) rates(m *metricParams, now int64) (errRate, toRate float64) {
+	d := decay(now-p.lastRecord.Load(), m.staleAfter)
+	return p.errRate.Load() * d, p.toRate.Load() * d
+}
+
+// health is the cost multiplier for failures: 1 for a clean peer.
+func (p *peer) health(m *metricParams, now int64) float64 {
+	e, t := p.rates(m, now)
+	return 1 + m.penalty*(m.wErr*e+m.wTo*t)
+}
+
+// slowStartShare is the fraction of its fair traffic a peer in slow start may
+// take now (1 when not ramping).
+func (p *peer) slowStartShare(m *metricParams, now int64) float64 {
+	from := p.slowFrom.Load()
+	if from == 0 || m.slowStart <= 0 {
+		return 1
+	}
+	el := now - from
+	if el >= m.slowStart {
+		p.slowFrom.CompareAndSwap(from, 0)
+		return 1
+	}
+	return max(float64(el)/float64(m.slowStart), 0.05)
+}
+
+// begin marks an attempt in flight.
+func (p *peer) begin(now int64) {
+	p.inflight.Add(1)
+	p.startSum.Add(now)
+	p.lastPick.Store(now)
+	p.attempts.Add(1)
+}
+
+// ticket is what a pick hands to the caller; it is a value so a pick allocates nothing.
+type ticket struct {
+	p     *peer
+	start int64
+	probe bool
+	gen   uint32
+}
+
+// finish records the outcome of an attempt. It is O(1): a few EWMA updates
+// and one breaker step under the peer's uncontended lock.
+func (p *peer) finish(t ticket, m *metricParams, bp *breakerParams, now int64, o Outcome, rnd float64) transition {
+	p.inflight.Add(-1)
+	p.startSum.Add(-t.start)
+	lat := float64(now - t.start)
+	failed := o == RemoteError || o == TransportError || o == Timeout
+	switch o {
+	case Success:
+		p.successes.Add(1)
+	case RemoteError, TransportError:
+		p.errors.Add(1)
+	case Timeout:
+		p.timeouts.Add(1)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if o == Canceled {
+		// Neither success nor failure, but a canceled probe must free its slot.
+		if t.probe {
+			if p.br.state() == HalfOpen && t.gen == p.br.gen && p.br.probes > 0 {
+				p.br.probes--
+			}
+		}
+		return transition{}
+	}
+	// Fast failures must not look fast: only successes and timeouts feed latency.
+	if o == Success || o == Timeout {
+		p.addLatency(m, now, lat)
+	}
+	p.addRate(&p.errRate, m, now, o == RemoteError || o == TransportError)
+	p.addRate(&p.toRate, m, now, o == Timeout)
+	p.lastRecord.Store(now)
+
+	if t.probe {
+		tr := p.br.recordProbe(bp, now, t.gen, failed, rnd)
+		if tr.ok && tr.to == Closed {
+			p.recovered(m, now, lat)
+		}
+		return tr
+	}
+	if p.br.state() == Closed {
+		return p.br.recordClosed(bp, now, failed, rnd)
+	}
+	return transition{}
+}
+
+func (p *peer) addLatency(m *metricParams, now int64, lat float64) {
+	if p.samples.Add(1) == 1 {
+		p.latBase.Store(lat)
+		p.latPeak.Store(lat)
+		p.peakAt.Store(now)
+		return
+	}
+	base := p.latBase.Load()
+	p.latBase.Store(base + m.latAlpha*(lat-base))
+	if lat > p.latency(m, now) {
+		p.latPeak.Store(lat)
+		p.peakAt.Store(now)
+	}
+}
+
+func (p *peer) addRate(r *atomicFloat, m *metricParams, now int64, hit bool) {
+	cur := r.Load() * decay(now-p.lastRecord.Load(), m.staleAfter)
+	x := 0.0
+	if hit {
+		x = 1
+	}
+	r.Store(cur + m.rateAlpha*(x-cur))
+}
+
+// recovered forgets the failures that opened the breaker once a probe
+// succeeded, and ramps the peer up again, so a restarted peer regains its
+// share within the slow-start period.
+func (p *peer) recovered(m *metricParams, now int64, lat float64) {
+	p.errRate.Store(0)
+	p.toRate.Store(0)
+	p.samples.Store(1)
+	p.latBase.Store(lat)
+	p.latPeak.Store(lat)
+	p.peakAt.Store(now)
+	p.startSlow(now)
+}
+
+func (p *peer) startSlow(now int64) {
+	if now == 0 {
+		now = 1
+	}
+	p.slowFrom.Store(now)
+}

@@ -1,0 +1,176 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/grenache-go/grenache/pkg/transport"
+)
+
+// RequestError is a request that failed after all its attempts. Err is the
+// last attempt's error (a *transport.RemoteError, a *transport.CallError, or
+// a context error), so errors.Is/As see through it.
+type RequestError struct {
+	Service  string
+	Attempts int
+	Err      error
+}
+
+func (e *RequestError) Error() string {
+	return fmt.Sprintf("client: %s failed after %d attempt(s): %v", e.Service, e.Attempts, e.Err)
+}
+
+// Unwrap returns the last attempt's error.
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// Request calls one peer of service with payload and returns its result.
+// The peer is chosen by the configured strategy; a failed attempt is
+// retried on another peer (up to MaxRetries, within the retry budget, after
+// a jittered backoff), all within RequestTimeout and ctx.
+func (c *Client) Request(ctx context.Context, service string, payload any) (json.RawMessage, error) {
+	body, err := encode(payload)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+	defer cancel()
+	s, err := c.peersOf(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	c.budget.deposit(c.bal.now())
+
+	var triedArr [maxAttempts]*peer
+	tried := triedArr[:0]
+	attemptTO := c.cfg.attemptTimeout()
+	var lastErr error
+	for attempt := 0; attempt <= c.cfg.MaxRetries; attempt++ {
+		if attempt > 0 {
+			if !c.retryable(lastErr) || !c.budget.withdraw(c.bal.now()) {
+				break
+			}
+			if err := c.backoff(ctx, attempt); err != nil {
+				break
+			}
+		}
+		t, ok := c.bal.pick(s, tried)
+		if !ok {
+			if lastErr == nil {
+				lastErr = transport.ErrNoPeers
+			}
+			break
+		}
+		tried = append(tried, t.p)
+		to := attemptTO
+		if t.probe {
+			to = min(to, c.cfg.BreakerProbeTimeout)
+		}
+		actx, acancel := context.WithTimeout(ctx, to)
+		res, err := c.rpc.Call(actx, t.p.addr, service, body, transport.CallOptions{Compress: c.cfg.Compress})
+		acancel()
+		o := classify(ctx, err)
+		c.bal.record(t, o)
+		if o == Success {
+			return res, nil
+		}
+		lastErr = err
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if lastErr == nil {
+		lastErr = ctx.Err()
+	}
+	return nil, &RequestError{Service: service, Attempts: len(tried), Err: lastErr}
+}
+
+func (c *Client) retryable(err error) bool {
+	var re *transport.RemoteError
+	if errors.As(err, &re) {
+		return c.cfg.RetryRemoteErrors
+	}
+	return err != nil
+}
+
+// backoff sleeps a fully jittered exponential delay (base RetryDelay, capped
+// at 10×), never past half the remaining deadline.
+func (c *Client) backoff(ctx context.Context, attempt int) error {
+	if c.cfg.RetryDelay <= 0 {
+		return ctx.Err()
+	}
+	d := c.cfg.RetryDelay << (attempt - 1)
+	d = min(d, 10*c.cfg.RetryDelay)
+	d = time.Duration(c.bal.randF() * float64(d))
+	if dl, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(dl)/2)
+	}
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Map sends payload to every peer of service in parallel and returns the
+// results in peer order, like Node's PeerRPCClient.map: the first error
+// fails the whole call and cancels the rest. Peers whose breaker is open
+// are skipped; there are no retries.
+func (c *Client) Map(ctx context.Context, service string, payload any) ([]json.RawMessage, error) {
+	body, err := encode(payload)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+	defer cancel()
+	s, err := c.peersOf(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	peers := s.snapshot()
+	now := c.bal.now()
+	tickets := make([]ticket, 0, len(peers))
+	for _, p := range peers {
+		if t, ok := c.bal.claim(p, now); ok {
+			tickets = append(tickets, t)
+		}
+	}
+	if len(tickets) == 0 {
+		return nil, fmt.Errorf("client: %s: every breaker is open: %w", service, transport.ErrNoPeers)
+	}
+	type res struct {
+		i   int
+		v   json.RawMessage
+		err error
+	}
+	out := make(chan res, len(tickets))
+	for i, t := range tickets {
+		go func() {
+			v, err := c.rpc.Call(ctx, t.p.addr, service, body, transport.CallOptions{Compress: c.cfg.Compress})
+			c.bal.record(t, classify(ctx, err))
+			out <- res{i, v, err}
+		}()
+	}
+	results := make([]json.RawMessage, len(tickets))
+	var first error
+	for range tickets {
+		r := <-out
+		if r.err != nil && first == nil {
+			first = &RequestError{Service: service, Attempts: 1, Err: r.err}
+			cancel() // fail fast; the others record as canceled
+		}
+		results[r.i] = r.v
+	}
+	if first != nil {
+		return nil, first
+	}
+	return results, nil
+}

@@ -1,0 +1,104 @@
+package client
+
+import (
+	"sort"
+	"time"
+)
+
+// PeerStats is a readable snapshot of one peer's metrics.
+type PeerStats struct {
+	Addr         string
+	Active       bool // false once the peer vanished from lookups (drained)
+	State        BreakerState
+	Score        float64 // 0..1, higher is better; see Score
+	Latency      time.Duration
+	ErrorRate    float64
+	TimeoutRate  float64
+	InFlight     int64
+	Attempts     uint64
+	Successes    uint64
+	Errors       uint64
+	Timeouts     uint64
+	BreakerOpens uint64
+	// Staleness is 0 for fresh evidence and tends to 1 as it ages.
+	Staleness float64
+}
+
+// Services lists the services the client has been asked about.
+func (c *Client) Services() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]string, 0, len(c.services))
+	for n := range c.services {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Stats returns the metrics of every peer of service, active ones first in
+// lookup order, then drained ones.
+//
+// The score is 1 − (wl·latency + we·errors + wt·timeouts + wf·staleness)
+// with each term normalised to 0..1: latency as 1 − best/own over the
+// service's active peers, errors and timeouts as their decayed rates,
+// staleness as 1 − e^(−age/StaleAfter) of the last outcome.
+func (c *Client) Stats(service string) []PeerStats {
+	c.mu.RLock()
+	s := c.services[service]
+	c.mu.RUnlock()
+	if s == nil {
+		return nil
+	}
+	now := c.bal.now()
+	active := s.snapshot()
+	s.mu.Lock()
+	retired := append([]*peer(nil), s.retired...)
+	s.mu.Unlock()
+	return c.bal.stats(active, retired, now)
+}
+
+func (b *balancer) stats(active, retired []*peer, now int64) []PeerStats {
+	best := -1.0
+	for _, p := range active {
+		if l := p.latency(&b.m, now); l > 0 && (best < 0 || l < best) {
+			best = l
+		}
+	}
+	out := make([]PeerStats, 0, len(active)+len(retired))
+	seen := make(map[string]bool, len(active))
+	for _, p := range active {
+		seen[p.addr] = true
+		out = append(out, b.peerStats(p, true, best, now))
+	}
+	for i := len(retired) - 1; i >= 0; i-- {
+		if p := retired[i]; !seen[p.addr] {
+			seen[p.addr] = true
+			out = append(out, b.peerStats(p, false, best, now))
+		}
+	}
+	return out
+}
+
+func (b *balancer) peerStats(p *peer, active bool, best float64, now int64) PeerStats {
+	lat := p.latency(&b.m, now)
+	e, t := p.rates(&b.m, now)
+	stale := 1.0
+	if lr := p.lastRecord.Load(); lr > 0 {
+		stale = 1 - decay(now-lr, b.m.staleAfter)
+	}
+	latBad := 0.0
+	if lat > 0 && best > 0 {
+		latBad = 1 - best/lat
+	}
+	m := &b.m
+	// The score uses the raw configured weights (they sum to 1).
+	score := 1 - (m.wLat*latBad + m.wErrRaw*e + m.wToRaw*t + m.wFrsh*stale)
+	return PeerStats{
+		Addr: p.addr, Active: active, State: p.br.state(), Score: max(score, 0),
+		Latency: time.Duration(max(lat, 0)), ErrorRate: e, TimeoutRate: t,
+		InFlight: p.inflight.Load(), Attempts: p.attempts.Load(), Successes: p.successes.Load(),
+		Errors: p.errors.Load(), Timeouts: p.timeouts.Load(), BreakerOpens: p.br.opens.Load(),
+		Staleness: stale,
+	}
+}
