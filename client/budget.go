@@ -12,7 +12,7 @@ type retryBudget struct {
 	minPerSec float64
 	balance   float64
 	last      int64
-	sec       int64 // current whole second
+	sec       int64   // current whole second
 	cur, prev float64 // deposits in the current and previous second: the rate that sets the cap
 }
 

@@ -2,8 +2,8 @@ package client
 
 import (
 	"sync"
-	"time"
 	"sync/atomic"
+	"time"
 )
 
 // Outcome classifies one attempt.
