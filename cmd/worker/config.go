@@ -2,203 +2,80 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/caarlos0/env/v11"
-	"github.com/rs/zerolog"
-
+	"github.com/grenache-go/grenache/pkg/config"
 	"github.com/grenache-go/grenache/worker"
 )
 
-// rawSettings holds every setting as text: caarlos0/env fills it from the environment (with
-// the documented defaults), flags then override it, and parse turns it into a worker.Config.
-// Keeping the text until the end lets every error name the flag, the variable and what is
-// allowed, whichever of them supplied the value.
-type rawSettings struct {
-	Service          string `env:"WORKER_SERVICE_NAME" envDefault:"job_service"`
-	Port             string `env:"WORKER_PORT" envDefault:"1337"`
-	Bind             string `env:"WORKER_BIND" envDefault:"0.0.0.0"`
-	AnnounceInterval string `env:"WORKER_ANNOUNCE_INTERVAL" envDefault:"5000"`
-	Grape            string `env:"WORKER_GRAPE" envDefault:"http://127.0.0.1:30001"`
-	FaultLatency     string `env:"WORKER_FAULT_LATENCY" envDefault:"0"`
-	FaultJitter      string `env:"WORKER_FAULT_JITTER" envDefault:"0"`
-	FaultErrorRate   string `env:"WORKER_FAULT_ERROR_RATE" envDefault:"0"`
-	FaultTimeoutRate string `env:"WORKER_FAULT_TIMEOUT_RATE" envDefault:"0"`
-	AdminPort        string `env:"WORKER_ADMIN_PORT" envDefault:"0"`
-	ShutdownGrace    string `env:"WORKER_SHUTDOWN_GRACE" envDefault:"10s"`
-	MaxSleep         string `env:"WORKER_MAX_SLEEP" envDefault:"60s"`
-	MaxHashRounds    string `env:"WORKER_MAX_HASH_ROUNDS" envDefault:"1000000"`
-	LogLevel         string `env:"WORKER_LOG_LEVEL" envDefault:"info"`
+// settings are the worker's flags and WORKER_* variables, loaded by pkg/config (defaults,
+// .env, environment, then flags) so every binary reads and reports settings the same way.
+// Durations accept a Go duration ("50ms") or a bare number of milliseconds.
+type settings struct {
+	Service          string        `env:"WORKER_SERVICE_NAME" envDefault:"job_service" flag:"service" usage:"service name to announce and answer (non-empty)"`
+	Port             int           `env:"WORKER_PORT" envDefault:"1337" flag:"port" allowed:"0..65535" usage:"RPC port (0 picks a free one)"`
+	Bind             string        `env:"WORKER_BIND" envDefault:"0.0.0.0" flag:"bind" usage:"IP address the RPC and admin listeners bind to"`
+	AnnounceInterval int           `env:"WORKER_ANNOUNCE_INTERVAL" envDefault:"5000" flag:"announce-interval" allowed:"10..3600000" usage:"mean gap between announcements in ms (each gap is jittered to 0.5-1.5x)"`
+	Grapes           []string      `env:"WORKER_GRAPE" envDefault:"http://127.0.0.1:30001" flag:"grape" usage:"grape HTTP API URL(s), comma-separated; announcing fails over between them"`
+	FaultLatency     time.Duration `env:"WORKER_FAULT_LATENCY" envDefault:"0" flag:"fault-latency" allowed:"0..600000" usage:"delay added to every request (e.g. 50ms)"`
+	FaultJitter      time.Duration `env:"WORKER_FAULT_JITTER" envDefault:"0" flag:"fault-jitter" allowed:"0..600000" usage:"random extra delay in [0, jitter) per request"`
+	FaultErrorRate   float64       `env:"WORKER_FAULT_ERROR_RATE" envDefault:"0" flag:"fault-error-rate" allowed:"0..1" usage:"share of requests answered with ERR_INJECTED_FAULT (error + timeout rate <= 1)"`
+	FaultTimeoutRate float64       `env:"WORKER_FAULT_TIMEOUT_RATE" envDefault:"0" flag:"fault-timeout-rate" allowed:"0..1" usage:"share of requests never answered, held until the client gives up (error + timeout rate <= 1)"`
+	AdminPort        int           `env:"WORKER_ADMIN_PORT" envDefault:"0" flag:"admin-port" allowed:"0..65535" usage:"port of the admin API: /admin/faults, /healthz, /metrics (0 = off)"`
+	ShutdownGrace    time.Duration `env:"WORKER_SHUTDOWN_GRACE" envDefault:"10s" flag:"shutdown-grace" allowed:"0..600000" usage:"how long requests in flight may finish after SIGTERM"`
+	MaxSleep         time.Duration `env:"WORKER_MAX_SLEEP" envDefault:"60s" flag:"max-sleep" allowed:"0..3600000" usage:"longest sleep job accepted"`
+	MaxHashRounds    int           `env:"WORKER_MAX_HASH_ROUNDS" envDefault:"1000000" flag:"max-hash-rounds" allowed:"1..100000000" usage:"largest rounds a hash job may ask for"`
+	LogFormat        string        `env:"WORKER_LOG_FORMAT" envDefault:"auto" flag:"log-format" allowed:"auto|json|console" usage:"log format (auto = console on a terminal, json otherwise)"`
+	LogLevel         string        `env:"WORKER_LOG_LEVEL" envDefault:"info" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level"`
 }
 
-// setting ties one field of rawSettings to its flag, variable, help text and parser.
-type setting struct {
-	flag, env, allowed, help string
-	val                      *string
-	apply                    func(s string, c *options) error
-}
+// errUsage marks invalid settings (exit status 2); pkg/config's own errors are matched too.
+var errUsage = errors.New("invalid settings")
 
-// options is the parsed result: the worker config plus what only the binary needs.
-type options struct {
-	cfg      worker.Config
-	logLevel zerolog.Level
-}
-
-func settings(r *rawSettings) []setting {
-	return []setting{
-		{"service", "WORKER_SERVICE_NAME", "a non-empty name", "service name to announce and serve", &r.Service,
-			func(s string, o *options) error {
-				if strings.TrimSpace(s) == "" {
-					return errors.New("empty")
-				}
-				o.cfg.Service = s
-				return nil
-			}},
-		{"port", "WORKER_PORT", "an integer 0..65535 (0 = any free port)", "RPC port", &r.Port,
-			intIn(0, 65535, func(n int, o *options) { o.cfg.Port = n })},
-		{"bind", "WORKER_BIND", "an IP address", "IP to bind the RPC and admin listeners to", &r.Bind,
-			func(s string, o *options) error {
-				if _, err := netip.ParseAddr(s); err != nil {
-					return err
-				}
-				o.cfg.Bind = s
-				return nil
-			}},
-		{"announce-interval", "WORKER_ANNOUNCE_INTERVAL", "an integer number of milliseconds 10..3600000", "mean gap between announcements, ms (jittered 0.5-1.5x)", &r.AnnounceInterval,
-			intIn(10, 3600000, func(n int, o *options) { o.cfg.AnnounceInterval = time.Duration(n) * time.Millisecond })},
-		{"grape", "WORKER_GRAPE", "a comma-separated list of http(s)://host:port URLs", "grape HTTP API URL(s), comma-separated; the link fails over between them", &r.Grape,
-			func(s string, o *options) error {
-				var gs []string
-				for _, g := range strings.Split(s, ",") {
-					if g = strings.TrimSpace(g); g != "" {
-						gs = append(gs, g)
-					}
-				}
-				o.cfg.Grapes = gs
-				c := worker.DefaultConfig()
-				c.Grapes = gs
-				return c.Validate()
-			}},
-		{"fault-latency", "WORKER_FAULT_LATENCY", "a duration 0..10m such as 50ms (a bare number is ms)", "delay added to every request", &r.FaultLatency,
-			durationIn(worker.MaxFaultDelay, func(d time.Duration, o *options) { o.cfg.Faults.Latency = d })},
-		{"fault-jitter", "WORKER_FAULT_JITTER", "a duration 0..10m such as 10ms (a bare number is ms)", "random extra delay in [0, jitter) per request", &r.FaultJitter,
-			durationIn(worker.MaxFaultDelay, func(d time.Duration, o *options) { o.cfg.Faults.Jitter = d })},
-		{"fault-error-rate", "WORKER_FAULT_ERROR_RATE", "a number 0..1 (with the timeout rate, at most 1 in total)", "share of requests answered with ERR_INJECTED_FAULT", &r.FaultErrorRate,
-			rate(func(x float64, o *options) { o.cfg.Faults.ErrorRate = x })},
-		{"fault-timeout-rate", "WORKER_FAULT_TIMEOUT_RATE", "a number 0..1 (with the error rate, at most 1 in total)", "share of requests never answered (held until the client gives up)", &r.FaultTimeoutRate,
-			rate(func(x float64, o *options) { o.cfg.Faults.TimeoutRate = x })},
-		{"admin-port", "WORKER_ADMIN_PORT", "an integer 0..65535 (0 = admin listener off)", "port of the admin API (/admin/faults, /healthz, /metrics)", &r.AdminPort,
-			intIn(0, 65535, func(n int, o *options) { o.cfg.AdminPort = n })},
-		{"shutdown-grace", "WORKER_SHUTDOWN_GRACE", "a duration 0..10m such as 10s (a bare number is ms)", "how long to let requests in flight finish on SIGTERM", &r.ShutdownGrace,
-			durationIn(10*time.Minute, func(d time.Duration, o *options) { o.cfg.ShutdownGrace = d })},
-		{"max-sleep", "WORKER_MAX_SLEEP", "a duration 0..1h (a bare number is ms)", "longest sleep job accepted", &r.MaxSleep,
-			durationIn(time.Hour, func(d time.Duration, o *options) { o.cfg.Limits.MaxSleep = d })},
-		{"max-hash-rounds", "WORKER_MAX_HASH_ROUNDS", "an integer 1..100000000", "largest rounds a hash job may ask for", &r.MaxHashRounds,
-			intIn(1, 100000000, func(n int, o *options) { o.cfg.Limits.MaxHashRounds = n })},
-		{"log-level", "WORKER_LOG_LEVEL", "one of debug, info, warn, error", "log level", &r.LogLevel,
-			func(s string, o *options) error {
-				switch s {
-				case "debug", "info", "warn", "error":
-					o.logLevel, _ = zerolog.ParseLevel(s)
-					return nil
-				}
-				return errors.New("unknown level")
-			}},
-	}
-}
-
-func intIn(lo, hi int, set func(int, *options)) func(string, *options) error {
-	return func(s string, o *options) error {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < lo || n > hi {
-			return errors.New("out of range or not an integer")
+// loadSettings reads settings and turns them into a worker.Config. Errors name the flag, the
+// variable and what is allowed. It returns config.ErrHelp for -h/--help.
+func loadSettings(src config.Source) (settings, worker.Config, error) {
+	var s settings
+	if err := config.Load(&s, src); err != nil {
+		if errors.Is(err, config.ErrHelp) {
+			return s, worker.Config{}, err
 		}
-		set(n, o)
-		return nil
+		return s, worker.Config{}, fmt.Errorf("%w: %w", errUsage, err)
 	}
-}
-
-// parseDuration accepts Go durations ("50ms", "1.5s") and bare numbers meaning milliseconds,
-// since the admin API and most env files speak milliseconds.
-func parseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if ms, err := strconv.ParseFloat(s, 64); err == nil {
-		return time.Duration(ms * float64(time.Millisecond)), nil
-	}
-	return time.ParseDuration(s)
-}
-
-func durationIn(hi time.Duration, set func(time.Duration, *options)) func(string, *options) error {
-	return func(s string, o *options) error {
-		d, err := parseDuration(s)
-		if err != nil || d < 0 || d > hi {
-			return errors.New("out of range or not a duration")
-		}
-		set(d, o)
-		return nil
-	}
-}
-
-func rate(set func(float64, *options)) func(string, *options) error {
-	return func(s string, o *options) error {
-		x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil || !(x >= 0 && x <= 1) {
-			return errors.New("out of range or not a number")
-		}
-		set(x, o)
-		return nil
-	}
-}
-
-// errUsage marks configuration errors, which exit with status 2.
-var errUsage = errors.New("usage")
-
-// parseOptions reads the environment (environ: name → value), then args, into options. The
-// returned error wraps errUsage for bad input and flag.ErrHelp for -h.
-func parseOptions(args []string, environ map[string]string, out io.Writer) (options, error) {
-	var raw rawSettings
-	if err := env.ParseWithOptions(&raw, env.Options{Environment: environ}); err != nil {
-		return options{}, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	sets := settings(&raw)
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	fs.SetOutput(out)
-	for _, s := range sets {
-		fs.StringVar(s.val, s.flag, *s.val, fmt.Sprintf("%s [$%s; %s]", s.help, s.env, s.allowed))
-	}
-	fs.Usage = func() {
-		fmt.Fprintln(out, "Usage: worker [flags]\n\nA Grenache RPC worker with fault injection. Flags override environment variables (and .env).")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return options{}, err
-		}
-		return options{}, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return options{}, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	o := options{cfg: worker.DefaultConfig(), logLevel: zerolog.InfoLevel}
+	// Checks pkg/config's tags cannot express, worded like its errors.
 	var errs []error
-	for _, s := range sets {
-		if err := s.apply(*s.val, &o); err != nil {
-			errs = append(errs, fmt.Errorf("invalid --%s / %s = %q: want %s (%v)", s.flag, s.env, *s.val, s.allowed, err))
-		}
+	if strings.TrimSpace(s.Service) == "" {
+		errs = append(errs, fmt.Errorf("invalid value %q for --service (env WORKER_SERVICE_NAME); allowed a non-empty name", s.Service))
 	}
-	if len(errs) == 0 {
-		if err := o.cfg.Faults.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("invalid --fault-error-rate + --fault-timeout-rate (WORKER_FAULT_ERROR_RATE + WORKER_FAULT_TIMEOUT_RATE): %v; their sum must be at most 1", err))
-		}
+	if _, err := netip.ParseAddr(s.Bind); err != nil {
+		errs = append(errs, fmt.Errorf("invalid value %q for --bind (env WORKER_BIND); allowed an IPv4 or IPv6 address", s.Bind))
+	}
+	probe := worker.DefaultConfig()
+	probe.Grapes = s.Grapes
+	if err := probe.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("invalid value %q for --grape (env WORKER_GRAPE): %v; allowed a comma-separated list of http(s)://host:port URLs",
+			strings.Join(s.Grapes, ","), err))
+	}
+	faults := worker.Faults{Latency: s.FaultLatency, Jitter: s.FaultJitter, ErrorRate: s.FaultErrorRate, TimeoutRate: s.FaultTimeoutRate}
+	if s.FaultErrorRate+s.FaultTimeoutRate > 1 {
+		errs = append(errs, fmt.Errorf("invalid values %v + %v for --fault-error-rate + --fault-timeout-rate (env WORKER_FAULT_ERROR_RATE + WORKER_FAULT_TIMEOUT_RATE); allowed a sum of at most 1",
+			s.FaultErrorRate, s.FaultTimeoutRate))
 	}
 	if len(errs) > 0 {
-		return options{}, fmt.Errorf("%w: %w", errUsage, errors.Join(errs...))
+		return s, worker.Config{}, fmt.Errorf("%w: %w", errUsage, errors.Join(errs...))
 	}
-	return o, nil
+	cfg := worker.DefaultConfig()
+	cfg.Service = s.Service
+	cfg.Bind = s.Bind
+	cfg.Port = s.Port
+	cfg.Grapes = s.Grapes
+	cfg.AnnounceInterval = time.Duration(s.AnnounceInterval) * time.Millisecond
+	cfg.Faults = faults
+	cfg.AdminPort = s.AdminPort
+	cfg.ShutdownGrace = s.ShutdownGrace
+	cfg.Limits = worker.JobLimits{MaxSleep: s.MaxSleep, MaxHashRounds: s.MaxHashRounds}
+	return s, cfg, nil
 }

@@ -1,22 +1,28 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
-	"flag"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/grenache-go/grenache/pkg/config"
 	"github.com/grenache-go/grenache/worker"
 )
 
+func load(args []string, env map[string]string) (worker.Config, error) {
+	_, cfg, err := loadSettings(config.Source{Name: "worker", Args: args, Getenv: func(k string) string { return env[k] }, DotEnv: "-"})
+	return cfg, err
+}
+
 func TestDefaultsMatchTheIssue(t *testing.T) {
-	o, err := parseOptions(nil, map[string]string{}, io.Discard)
+	c, err := load(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := o.cfg
 	if c.Service != "job_service" || c.Port != 1337 || c.AnnounceInterval != 5*time.Second ||
 		len(c.Grapes) != 1 || c.Grapes[0] != "http://127.0.0.1:30001" || c.AdminPort != 0 ||
 		c.Faults != (worker.Faults{}) || c.ShutdownGrace != 10*time.Second {
@@ -37,20 +43,19 @@ func TestEnvThenFlagsWin(t *testing.T) {
 		"WORKER_ADMIN_PORT":         "9100",
 		"WORKER_SHUTDOWN_GRACE":     "3s",
 	}
-	o, err := parseOptions([]string{"--service", "from_flag", "--fault-error-rate", "0.5", "--grape", "https://g:3"}, env, io.Discard)
+	c, err := load([]string{"--service", "from_flag", "--fault-error-rate", "0.5", "--grape", "https://g:3"}, env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := o.cfg
 	if c.Service != "from_flag" || c.Port != 4000 || c.AnnounceInterval != 250*time.Millisecond ||
 		len(c.Grapes) != 1 || c.Grapes[0] != "https://g:3" ||
 		c.Faults.Latency != 50*time.Millisecond || c.Faults.Jitter != 7*time.Millisecond ||
 		c.Faults.ErrorRate != 0.5 || c.Faults.TimeoutRate != 0.1 || c.AdminPort != 9100 || c.ShutdownGrace != 3*time.Second {
 		t.Fatalf("merged: %+v", c)
 	}
-	o, _ = parseOptions(nil, env, io.Discard)
-	if len(o.cfg.Grapes) != 2 || o.cfg.Grapes[1] != "http://127.0.0.1:2" {
-		t.Fatalf("comma list: %v", o.cfg.Grapes)
+	c, _ = load(nil, env)
+	if len(c.Grapes) != 2 || c.Grapes[1] != "http://127.0.0.1:2" {
+		t.Fatalf("comma list: %v", c.Grapes)
 	}
 }
 
@@ -65,14 +70,14 @@ func TestInvalidValuesNameFlagVariableAndAllowed(t *testing.T) {
 		{[]string{"--fault-error-rate", "2"}, nil, []string{"--fault-error-rate", "WORKER_FAULT_ERROR_RATE", "0..1"}},
 		{[]string{"--fault-latency", "soon"}, nil, []string{"--fault-latency", "WORKER_FAULT_LATENCY", "duration"}},
 		{[]string{"--grape", "127.0.0.1:30001"}, nil, []string{"--grape", "WORKER_GRAPE", "http(s)://"}},
-		{[]string{"--announce-interval", "1s"}, nil, []string{"--announce-interval", "WORKER_ANNOUNCE_INTERVAL", "milliseconds"}},
-		{[]string{"--log-level", "loud"}, nil, []string{"--log-level", "WORKER_LOG_LEVEL", "debug, info"}},
+		{[]string{"--announce-interval", "1s"}, nil, []string{"--announce-interval", "WORKER_ANNOUNCE_INTERVAL", "integer"}},
+		{[]string{"--log-level", "loud"}, nil, []string{"--log-level", "WORKER_LOG_LEVEL", "debug"}},
+		{[]string{"--service", ""}, nil, []string{"--service", "WORKER_SERVICE_NAME", "non-empty"}},
+		{[]string{"--bind", "localhost"}, nil, []string{"--bind", "WORKER_BIND", "IPv4"}},
 		{[]string{"--fault-error-rate", "0.7", "--fault-timeout-rate", "0.7"}, nil, []string{"WORKER_FAULT_ERROR_RATE", "WORKER_FAULT_TIMEOUT_RATE", "at most 1"}},
-		{[]string{"--no-such-flag"}, nil, []string{"no-such-flag"}},
-		{[]string{"stray"}, nil, []string{"stray"}},
 	}
 	for _, c := range cases {
-		_, err := parseOptions(c.args, c.env, io.Discard)
+		_, err := load(c.args, c.env)
 		if !errors.Is(err, errUsage) {
 			t.Errorf("%v %v: want usage error, got %v", c.args, c.env, err)
 			continue
@@ -83,7 +88,21 @@ func TestInvalidValuesNameFlagVariableAndAllowed(t *testing.T) {
 			}
 		}
 	}
-	if _, err := parseOptions([]string{"-h"}, nil, io.Discard); !errors.Is(err, flag.ErrHelp) {
-		t.Fatalf("-h: %v", err)
+}
+
+func TestRunExitCodes(t *testing.T) {
+	var out, errb bytes.Buffer
+	getenv := func(string) string { return "" }
+	if code := run(context.Background(), []string{"-h"}, getenv, &out, io.Discard); code != exitOK || !strings.Contains(out.String(), "WORKER_FAULT_TIMEOUT_RATE") {
+		t.Fatalf("-h: code %d, usage %q", code, out.String())
+	}
+	if code := run(context.Background(), []string{"--port", "-1"}, getenv, io.Discard, &errb); code != exitSettings || !strings.Contains(errb.String(), "WORKER_PORT") {
+		t.Fatalf("bad port: code %d, stderr %q", code, errb.String())
+	}
+	// A clean in-process run: ctx already done → drains at once → exit 0.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if code := run(ctx, []string{"--port", "0", "--bind", "127.0.0.1"}, getenv, io.Discard, io.Discard); code != exitOK {
+		t.Fatalf("clean stop: code %d", code)
 	}
 }

@@ -1,65 +1,84 @@
 // Command worker runs a Grenache RPC worker: it announces a service to grapes, answers echo,
 // sleep and hash jobs over the Grenache HTTP RPC wire, and injects faults for tests and demos.
 // Configuration comes from WORKER_* environment variables (and a .env file), overridden by
-// flags; run `worker -h` for the list. SIGTERM or SIGINT stops announcing, drains requests in
-// flight within the shutdown grace and exits 0.
+// flags; run `worker -h` for the list. SIGTERM or SIGINT stops announcing, lets requests in
+// flight finish within the shutdown grace and exits 0.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
-	"github.com/joho/godotenv"
+	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 
+	"github.com/grenache-go/grenache/pkg/config"
 	"github.com/grenache-go/grenache/worker"
 )
 
+// Exit codes: 0 after a clean stop or --help, 1 when the worker cannot start or fails, 2 for
+// invalid settings.
+const (
+	exitOK       = 0
+	exitFailure  = 1
+	exitSettings = 2
+)
+
 func main() {
-	// A missing .env is normal; variables already set win over the file.
-	_ = godotenv.Load()
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], environ(), os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func environ() map[string]string {
-	m := make(map[string]string)
-	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			m[k] = v
+// run is main without the process: it reads settings from args and getenv (and ./.env), runs
+// the worker until ctx is done and returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	s, cfg, err := loadSettings(config.Source{Name: "worker", Args: args, Getenv: getenv, Stdout: stdout})
+	if errors.Is(err, config.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		for _, line := range strings.Split(strings.TrimPrefix(err.Error(), errUsage.Error()+": "), "\n") {
+			fmt.Fprintf(stderr, "worker: %s\n", line)
 		}
+		return exitSettings
 	}
-	return m
-}
-
-// run is main without the process: exit status 0 on a clean stop, 1 on a runtime failure,
-// 2 on invalid configuration.
-func run(ctx context.Context, args []string, env map[string]string, stderr io.Writer) int {
-	o, err := parseOptions(args, env, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
+	cfg.Logger = newLogger(s.LogFormat, s.LogLevel, stderr)
+	w, err := worker.New(cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "worker:", strings.TrimPrefix(err.Error(), "usage: "))
-		return 2
-	}
-	o.cfg.Logger = zerolog.New(stderr).Level(o.logLevel).With().Timestamp().Logger()
-	w, err := worker.New(o.cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+		fmt.Fprintf(stderr, "%v\n", err)
+		return exitFailure
 	}
 	if err := w.Run(ctx); err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+		cfg.Logger.Error().Err(err).Msg("worker failed")
+		return exitFailure
 	}
-	return 0
+	return exitOK
+}
+
+// newLogger builds the zerolog logger: console output on a terminal (or when asked), JSON
+// lines otherwise.
+func newLogger(format, level string, w io.Writer) zerolog.Logger {
+	if format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			format = "console"
+		}
+	}
+	if format == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
+	}
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil {
+		lvl = zerolog.InfoLevel
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
 }
