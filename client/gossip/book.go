@@ -324,9 +324,9 @@ func (b *Book) Pressure(peer string) (degraded, healthy float64) {
 // about the peer is (NoLocalEvidence or any negative age if it has none).
 //
 //	nudge = 1 + (MaxNudge-1) × max(0, degraded − healthy) × staleness
-//	staleness = min(1, localEvidenceAge / StaleAfter)   (1 with no evidence)
+//	staleness = clamp((age − FreshFor) / (StaleAfter − FreshFor), 0, 1)   (1 with no evidence)
 //
-// So fresh local evidence switches gossip off, HEALTHY hints cancel DEGRADED
+// So local evidence younger than FreshFor switches gossip off, HEALTHY hints cancel DEGRADED
 // ones, gossip can never make a peer cheaper than local metrics say, and one
 // origin alone reaches at most 1 + (MaxNudge-1)/MinOrigins.
 func (b *Book) Nudge(peer string, localEvidenceAge time.Duration) float64 {
@@ -335,7 +335,8 @@ func (b *Book) Nudge(peer string, localEvidenceAge time.Duration) float64 {
 	}
 	stale := 1.0
 	if localEvidenceAge >= 0 {
-		stale = math.Min(1, float64(localEvidenceAge)/float64(b.cfg.StaleAfter))
+		fresh := b.cfg.FreshFor
+		stale = math.Min(1, float64(localEvidenceAge-fresh)/float64(b.cfg.StaleAfter-fresh))
 	}
 	if stale <= 0 {
 		return 1

@@ -153,22 +153,23 @@ func TestIndependentOriginsReachFullEffect(t *testing.T) {
 	}
 }
 
-// Local evidence always wins: the hint's effect ramps from nothing when our
-// own evidence is brand new to full once it is StaleAfter old.
+// Local evidence always wins: younger than FreshFor (1 s) the hint has no
+// effect; from there it ramps up to full at StaleAfter (5 s).
 func TestFreshLocalEvidenceSwitchesGossipOff(t *testing.T) {
 	b, clk := newBook(t)
 	ingest(t, b, "p1", msg(clk, "a", 1, deg(peerX, 1)))
 	ingest(t, b, "p2", msg(clk, "b", 1, deg(peerX, 1)))
-	stale := b.cfg.StaleAfter
 	for _, c := range []struct {
 		age  time.Duration
 		want float64
 	}{
 		{0, 1},
-		{stale / 4, 1.25},
-		{stale / 2, 1.5},
-		{stale, 2},
-		{10 * stale, 2},
+		{500 * time.Millisecond, 1},
+		{time.Second, 1},
+		{2 * time.Second, 1.25},
+		{3 * time.Second, 1.5},
+		{5 * time.Second, 2},
+		{time.Minute, 2},
 		{NoLocalEvidence, 2},
 		{-time.Hour, 2},
 	} {
@@ -391,7 +392,7 @@ func TestNudgeIsAlwaysBounded(t *testing.T) {
 			if n < 1 || n > b.cfg.MaxNudge || math.IsNaN(n) {
 				t.Fatalf("Nudge(%s, %v) = %v out of [1, %v]", p, age, n, b.cfg.MaxNudge)
 			}
-			if b.Nudge(p, 0) != 1 {
+			if b.Nudge(p, b.cfg.FreshFor) != 1 {
 				t.Fatalf("Nudge with fresh local evidence != 1")
 			}
 		}

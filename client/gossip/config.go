@@ -41,11 +41,18 @@ type Config struct {
 	// (env GOSSIP_DECAY_FACTOR, default 0.5, (0,1]; 1 means no decay).
 	DecayFactor float64
 
+	// FreshFor is how long local evidence about a peer counts as fresh:
+	// younger than this, hints have no effect at all (env GOSSIP_FRESH_FOR,
+	// ms, default 1000, 0..StaleAfter). A client that talks to a peer more
+	// than about once a second never lets gossip touch it.
+	FreshFor time.Duration
+
 	// StaleAfter is the age of local evidence at which a hint has its full
-	// effect; younger local evidence scales the effect down linearly to zero
-	// at age 0 (env GOSSIP_STALE_AFTER, ms, default 5000, 1..3600000). The
-	// default equals PublishInterval: local evidence older than one gossip
-	// round is older than what gossip tells.
+	// effect; between FreshFor and StaleAfter the effect ramps up linearly,
+	// so a peer does not flip in and out of the nudge (env GOSSIP_STALE_AFTER,
+	// ms, default 5000, 1..3600000). The default equals PublishInterval:
+	// local evidence older than one gossip round is older than what gossip
+	// tells.
 	StaleAfter time.Duration
 
 	// MaxNudge caps the cost multiplier a peer can get from gossip
@@ -93,6 +100,7 @@ func DefaultConfig() Config {
 		PublishInterval:       5 * time.Second,
 		HintTTL:               60 * time.Second,
 		DecayFactor:           0.5,
+		FreshFor:              time.Second,
 		StaleAfter:            5 * time.Second,
 		MaxNudge:              2,
 		MinOrigins:            2,
@@ -112,6 +120,7 @@ type envConfig struct {
 	PublishInterval int64   `env:"GOSSIP_PUBLISH_INTERVAL"`
 	HintTTL         int64   `env:"GOSSIP_HINT_TTL"`
 	DecayFactor     float64 `env:"GOSSIP_DECAY_FACTOR"`
+	FreshFor        int64   `env:"GOSSIP_FRESH_FOR"`
 	StaleAfter      int64   `env:"GOSSIP_STALE_AFTER"`
 	MaxNudge        float64 `env:"GOSSIP_MAX_NUDGE"`
 	MinOrigins      int     `env:"GOSSIP_MIN_ORIGINS"`
@@ -137,6 +146,7 @@ func (c *Config) loadEnv(opts env.Options) error {
 		PublishInterval: c.PublishInterval.Milliseconds(),
 		HintTTL:         c.HintTTL.Milliseconds(),
 		DecayFactor:     c.DecayFactor,
+		FreshFor:        c.FreshFor.Milliseconds(),
 		StaleAfter:      c.StaleAfter.Milliseconds(),
 		MaxNudge:        c.MaxNudge,
 		MinOrigins:      c.MinOrigins,
@@ -152,6 +162,7 @@ func (c *Config) loadEnv(opts env.Options) error {
 	c.PublishInterval = time.Duration(e.PublishInterval) * time.Millisecond
 	c.HintTTL = time.Duration(e.HintTTL) * time.Millisecond
 	c.DecayFactor = e.DecayFactor
+	c.FreshFor = time.Duration(e.FreshFor) * time.Millisecond
 	c.StaleAfter = time.Duration(e.StaleAfter) * time.Millisecond
 	c.MaxNudge = e.MaxNudge
 	c.MinOrigins = e.MinOrigins
@@ -191,6 +202,9 @@ func (c *Config) Validate() error {
 	}
 	if err := ms("GOSSIP_STALE_AFTER", c.StaleAfter, time.Millisecond, time.Hour); err != nil {
 		return err
+	}
+	if err := ms("GOSSIP_FRESH_FOR", c.FreshFor, 0, c.StaleAfter-time.Millisecond); err != nil {
+		return fmt.Errorf("%w (must be below GOSSIP_STALE_AFTER)", err)
 	}
 	if !(c.DecayFactor > 0 && c.DecayFactor <= 1) {
 		return fmt.Errorf("GOSSIP_DECAY_FACTOR=%v out of range (0, 1]", c.DecayFactor)

@@ -48,6 +48,7 @@ func TestLoadEnvOverrides(t *testing.T) {
 		"GOSSIP_PUBLISH_INTERVAL": "1000",
 		"GOSSIP_HINT_TTL":         "20000",
 		"GOSSIP_DECAY_FACTOR":     "0.25",
+		"GOSSIP_FRESH_FOR":        "500",
 		"GOSSIP_STALE_AFTER":      "3000",
 		"GOSSIP_MAX_NUDGE":        "1.5",
 		"GOSSIP_MIN_ORIGINS":      "3",
@@ -63,7 +64,7 @@ func TestLoadEnvOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !cfg.Enabled || cfg.Channel != "c" || cfg.Origin != "me" || cfg.PublishInterval != time.Second ||
-		cfg.HintTTL != 20*time.Second || cfg.DecayFactor != 0.25 || cfg.StaleAfter != 3*time.Second ||
+		cfg.HintTTL != 20*time.Second || cfg.DecayFactor != 0.25 || cfg.StaleAfter != 3*time.Second || cfg.FreshFor != 500*time.Millisecond ||
 		cfg.MaxNudge != 1.5 || cfg.MinOrigins != 3 || cfg.MaxOrigins != 10 || cfg.MaxPeers != 100 ||
 		cfg.SigningKey == nil || len(cfg.TrustedKeys) != 2 {
 		t.Fatalf("env not applied: %+v", cfg)
@@ -101,6 +102,8 @@ func TestValidateRanges(t *testing.T) {
 		{"GOSSIP_HINT_TTL", func(c *Config) { c.HintTTL = time.Second }}, // shorter than the interval
 		{"GOSSIP_HINT_TTL", func(c *Config) { c.HintTTL = 2 * time.Hour }},
 		{"GOSSIP_STALE_AFTER", func(c *Config) { c.StaleAfter = 0 }},
+		{"GOSSIP_FRESH_FOR", func(c *Config) { c.FreshFor = c.StaleAfter }},
+		{"GOSSIP_FRESH_FOR", func(c *Config) { c.FreshFor = -time.Second }},
 		{"GOSSIP_DECAY_FACTOR", func(c *Config) { c.DecayFactor = 0 }},
 		{"GOSSIP_DECAY_FACTOR", func(c *Config) { c.DecayFactor = 1.1 }},
 		{"GOSSIP_MAX_NUDGE", func(c *Config) { c.MaxNudge = 0.9 }},

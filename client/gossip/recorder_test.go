@@ -1,0 +1,57 @@
+package gossip
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestRecorderCountsDecayAndExpire(t *testing.T) {
+	cfg := testConfig(t)
+	r := NewRecorder(cfg)
+	clk := newClock()
+	for i := range 10 {
+		r.Record(peerX, i%2 == 0, clk.Now())
+	}
+	obs := r.Observations(clk.Now())
+	if len(obs) != 1 || obs[0].Samples != 10 || obs[0].Failures != 5 {
+		t.Fatalf("observations %+v", obs)
+	}
+	clk.Advance(cfg.PublishInterval)
+	obs = r.Observations(clk.Now())
+	if !near(obs[0].Samples, 5) || !near(obs[0].Failures, 2.5) {
+		t.Fatalf("after one interval: %+v, want counts halved", obs[0])
+	}
+	if age := r.EvidenceAge(peerX, clk.Now()); age != cfg.PublishInterval {
+		t.Fatalf("evidence age %v", age)
+	}
+	if age := r.EvidenceAge("127.0.0.1:1", clk.Now()); age != NoLocalEvidence {
+		t.Fatalf("evidence age of a stranger %v", age)
+	}
+	hs := r.Hints(clk.Now())
+	if len(hs) != 1 || hs[0].State != Degraded || hs[0].AgeMS != cfg.PublishInterval.Milliseconds() {
+		t.Fatalf("hints %+v", hs)
+	}
+	clk.Advance(cfg.HintTTL)
+	if obs := r.Observations(clk.Now()); len(obs) != 0 {
+		t.Fatalf("peer unseen for the TTL still observed: %+v", obs)
+	}
+	if age := r.EvidenceAge(peerX, clk.Now()); age != NoLocalEvidence {
+		t.Fatalf("forgotten peer has evidence age %v", age)
+	}
+}
+
+func TestRecorderIsBounded(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MaxPeers = 3
+	r := NewRecorder(cfg)
+	clk := newClock()
+	for i := range 10 {
+		clk.Advance(time.Millisecond)
+		r.Record(fmt.Sprintf("127.0.0.1:%d", 100+i), false, clk.Now())
+	}
+	obs := r.Observations(clk.Now())
+	if len(obs) != 3 || obs[0].Peer != "127.0.0.1:109" || obs[2].Peer != "127.0.0.1:107" {
+		t.Fatalf("kept %+v, want the three most recent, newest first", obs)
+	}
+}
