@@ -1,0 +1,299 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/grenache-go/grenache/pkg/transport"
+)
+
+// fault is the in-test behaviour of one server.
+type fault struct {
+	delay     atomic.Int64 // ns added to every call
+	failEvery atomic.Int64 // fail every n-th call (0 = never)
+	blackHole atomic.Bool  // never answer
+	calls     atomic.Int64
+}
+
+type staticResolver struct {
+	mu    sync.Mutex
+	addrs []string
+}
+
+func (r *staticResolver) Lookup(context.Context, string) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.addrs...), nil
+}
+
+// startServers starts n real Grenache HTTP RPC servers on loopback.
+func startServers(t *testing.T, n int) ([]string, []*fault) {
+	t.Helper()
+	stop := make(chan struct{})
+	var addrs []string
+	var faults []*fault
+	var srvs []*transport.HTTPServer
+	var wg sync.WaitGroup
+	for range n {
+		f := &fault{}
+		h := func(ctx context.Context, key string, payload json.RawMessage) (any, error) {
+			k := f.calls.Add(1)
+			if f.blackHole.Load() {
+				select {
+				case <-ctx.Done():
+				case <-stop:
+				}
+				return nil, ctx.Err()
+			}
+			if d := f.delay.Load(); d > 0 {
+				select {
+				case <-time.After(time.Duration(d)):
+				case <-stop:
+				}
+			}
+			if e := f.failEvery.Load(); e > 0 && k%e == 0 {
+				return nil, errors.New("ERR_INJECTED")
+			}
+			return payload, nil
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := transport.NewHTTPServer(h)
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = srv.Serve(ln) }()
+		addrs = append(addrs, ln.Addr().String())
+		faults = append(faults, f)
+		srvs = append(srvs, srv)
+	}
+	t.Cleanup(func() {
+		close(stop)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for _, s := range srvs {
+			_ = s.Shutdown(ctx)
+		}
+		wg.Wait()
+	})
+	return addrs, faults
+}
+
+func newTestClient(t *testing.T, addrs []string, mod func(*Config)) *Client {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.RequestTimeout = 2 * time.Second
+	if mod != nil {
+		mod(&cfg)
+	}
+	c, err := New(&staticResolver{addrs: addrs}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+type loadResult struct {
+	ok, failed int
+	lat        []time.Duration
+	perPeer    map[string]int
+	attempts   atomic.Int64
+}
+
+func (r *loadResult) p(q float64) time.Duration {
+	sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
+	return r.lat[int(q*float64(len(r.lat)-1))]
+}
+
+// drive sends n requests with the given concurrency and records latency.
+func drive(t *testing.T, addrs []string, strategy string, n, conc int, mod func(*Config)) *loadResult {
+	t.Helper()
+	res := &loadResult{perPeer: map[string]int{}}
+	var mu sync.Mutex
+	c := newTestClient(t, addrs, func(cfg *Config) {
+		cfg.Strategy = strategy
+		cfg.Hooks.OnAttempt = func(e AttemptEvent) {
+			res.attempts.Add(1)
+			mu.Lock()
+			res.perPeer[e.Addr]++
+			mu.Unlock()
+		}
+		if mod != nil {
+			mod(cfg)
+		}
+	})
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(n) {
+				start := time.Now()
+				_, err := c.Request(context.Background(), "svc", map[string]int{"x": 1})
+				d := time.Since(start)
+				mu.Lock()
+				if err != nil {
+					res.failed++
+				} else {
+					res.ok++
+				}
+				res.lat = append(res.lat, d)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return res
+}
+
+func TestRequestRoutesAroundSlowPeer(t *testing.T) {
+	addrs, faults := startServers(t, 4)
+	faults[0].delay.Store(int64(50 * time.Millisecond))
+	const n = 1000
+	start := time.Now()
+	ad := drive(t, addrs, StrategyAdaptive, n, 4, nil)
+	mid := time.Now()
+	rr := drive(t, addrs, StrategyRoundRobin, n, 4, nil)
+	t.Logf("adaptive run %v, round-robin run %v", mid.Sub(start), time.Since(mid))
+	adShare := float64(ad.perPeer[addrs[0]]) / float64(ad.attempts.Load())
+	rrShare := float64(rr.perPeer[addrs[0]]) / float64(rr.attempts.Load())
+	t.Logf("slow peer share: adaptive %.3f, round-robin %.3f; p99 adaptive %v, round-robin %v",
+		adShare, rrShare, ad.p(0.99), rr.p(0.99))
+	if ad.failed+rr.failed != 0 {
+		t.Fatalf("failures: adaptive %d, rr %d", ad.failed, rr.failed)
+	}
+	if adShare > rrShare/5 {
+		t.Fatalf("adaptive sent %.3f to the slow peer, round robin %.3f", adShare, rrShare)
+	}
+	if ad.p(0.99) > rr.p(0.99)/2 {
+		t.Fatalf("adaptive p99 %v not below half of round robin's %v", ad.p(0.99), rr.p(0.99))
+	}
+}
+
+func TestRequestRetriesAroundFailingPeer(t *testing.T) {
+	addrs, faults := startServers(t, 4)
+	faults[1].failEvery.Store(2)
+	const n = 1000
+	ad := drive(t, addrs, StrategyAdaptive, n, 8, nil)
+	rr := drive(t, addrs, StrategyRoundRobin, n, 8, nil)
+	perReqAd := float64(ad.attempts.Load()) / n
+	perReqRR := float64(rr.attempts.Load()) / n
+	t.Logf("attempts/request adaptive %.3f, round-robin %.3f; failed %d/%d", perReqAd, perReqRR, ad.failed, rr.failed)
+	if ad.failed != 0 {
+		t.Fatalf("adaptive: %d of %d failed despite retries", ad.failed, n)
+	}
+	if perReqAd > 1.1 {
+		t.Fatalf("adaptive used %.3f attempts per request", perReqAd)
+	}
+}
+
+func TestRequestSurvivesBlackHole(t *testing.T) {
+	addrs, faults := startServers(t, 4)
+	faults[2].blackHole.Store(true)
+	const n = 1000
+	ad := drive(t, addrs, StrategyAdaptive, n, 8, func(c *Config) {
+		c.AttemptTimeout = 200 * time.Millisecond
+		c.BreakerProbeTimeout = 200 * time.Millisecond
+	})
+	t.Logf("black hole: failed %d, attempts to it %d, p50 %v p99 %v", ad.failed, ad.perPeer[addrs[2]], ad.p(0.5), ad.p(0.99))
+	if ad.failed != 0 {
+		t.Fatalf("%d requests failed", ad.failed)
+	}
+	if hits := ad.perPeer[addrs[2]]; hits > n/100 {
+		t.Fatalf("black hole got %d attempts of %d requests", hits, n)
+	}
+	if ad.p(0.99) >= 200*time.Millisecond {
+		t.Fatalf("p99 %v reached the attempt timeout", ad.p(0.99))
+	}
+}
+
+func TestMapAndErrors(t *testing.T) {
+	addrs, faults := startServers(t, 3)
+	c := newTestClient(t, addrs, nil)
+	ctx := context.Background()
+	res, err := c.Map(ctx, "svc", json.RawMessage(`{"a":1}`))
+	if err != nil || len(res) != 3 {
+		t.Fatalf("map: %v %v", res, err)
+	}
+	for _, r := range res {
+		if string(r) != `{"a":1}` {
+			t.Fatalf("map result %s", r)
+		}
+	}
+	faults[1].failEvery.Store(1)
+	_, err = c.Map(ctx, "svc", 1)
+	var re *transport.RemoteError
+	if !errors.As(err, &re) || re.Msg != "ERR_INJECTED" {
+		t.Fatalf("map with a failing peer: %v", err)
+	}
+	// Every peer failing: the request fails after MaxRetries+1 attempts on distinct peers.
+	for _, f := range faults {
+		f.failEvery.Store(1)
+	}
+	_, err = c.Request(ctx, "svc", 1)
+	var reqErr *RequestError
+	if !errors.As(err, &reqErr) || !errors.As(err, &re) || reqErr.Attempts < 3 {
+		t.Fatalf("all failing: %v", err)
+	}
+	st := c.Stats("svc")
+	if len(st) != 3 || st[1].Errors == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	if got := c.Services(); len(got) != 1 || got[0] != "svc" {
+		t.Fatalf("services %v", got)
+	}
+	// Unknown service: no peers.
+	empty, err := New(&staticResolver{}, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := empty.Request(ctx, "none", 1); !errors.Is(err, transport.ErrNoPeers) {
+		t.Fatalf("no peers: %v", err)
+	}
+	_ = empty.Close()
+	if _, err := empty.Request(ctx, "none", 1); !errors.Is(err, ErrClosed) {
+		t.Fatalf("closed: %v", err)
+	}
+}
+
+func TestBackgroundRefreshDrainsAndAdmits(t *testing.T) {
+	addrs, _ := startServers(t, 3)
+	r := &staticResolver{addrs: addrs[:2]}
+	cfg := DefaultConfig()
+	cfg.RefreshInterval = 20 * time.Millisecond
+	c, err := New(r, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Request(context.Background(), "svc", 1); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	r.addrs = addrs[1:]
+	r.mu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st := c.Stats("svc")
+		active := map[string]bool{}
+		for _, s := range st {
+			active[s.Addr] = s.Active
+		}
+		if active[addrs[2]] && !active[addrs[0]] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("refresh did not swap peers: %+v", st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
