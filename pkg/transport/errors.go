@@ -31,6 +31,9 @@ const (
 	TokenRequestTooLarge = "ERR_REQUEST_TOO_LARGE"
 	// TokenHandlerPanic replaces the result when a handler panicked.
 	TokenHandlerPanic = "ERR_HANDLER_PANIC"
+	// TokenServerClosing answers a WebSocket request that arrives while the
+	// server drains for Shutdown, so the caller can retry elsewhere at once.
+	TokenServerClosing = "ERR_SERVER_CLOSING"
 	// TokenResultEncode replaces a result that could not be encoded as JSON.
 	TokenResultEncode = "ERR_RESULT_ENCODE"
 )
@@ -66,3 +69,8 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string { return fmt.Sprintf("status %d: %s", e.Status, e.Body) }
+
+var (
+	errPanic  = errors.New(TokenHandlerPanic)
+	errEncode = errors.New(TokenResultEncode)
+)

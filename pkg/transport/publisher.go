@@ -1,0 +1,132 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Publisher is the publishing side of Grenache pub/sub, wire-compatible
+// with grenache-nodejs-ws's PeerPub: a WebSocket server (any path) that
+// sends every Publish(msg) as one raw text frame to every connected
+// subscriber. There is no envelope and no acknowledgement; one Publisher is
+// one channel (announce the channel name at its port with a link).
+//
+// Each subscriber has a bounded send queue. A subscriber whose queue is
+// full is disconnected rather than buffered without limit or allowed to
+// slow the others down; it may reconnect and resume with newer messages.
+type Publisher struct {
+	hub     *wsHub
+	queue   int
+	wtimo   time.Duration
+	mu      sync.Mutex
+	subs    map[*pubSub]struct{}
+	dropped atomic.Int64
+}
+
+type pubSub struct {
+	q    chan []byte
+	kill chan struct{} // closed to drop a slow subscriber
+	once sync.Once
+}
+
+func (s *pubSub) drop() { s.once.Do(func() { close(s.kill) }) }
+
+// PublisherOption configures a Publisher.
+type PublisherOption func(*Publisher)
+
+// WithPublisherTLS serves wss:// with cfg.
+func WithPublisherTLS(cfg *tls.Config) PublisherOption { return func(p *Publisher) { p.hub.tls = cfg } }
+
+// WithQueueSize sets each subscriber's send queue length (default 256
+// messages).
+func WithQueueSize(n int) PublisherOption { return func(p *Publisher) { p.queue = n } }
+
+// WithWriteTimeout bounds writing one frame to a subscriber (default 5 s);
+// a subscriber that cannot take a frame in that time is dropped.
+func WithWriteTimeout(d time.Duration) PublisherOption { return func(p *Publisher) { p.wtimo = d } }
+
+// NewPublisher returns a Publisher; call Serve to start it.
+func NewPublisher(opts ...PublisherOption) *Publisher {
+	p := &Publisher{queue: 256, wtimo: 5 * time.Second, subs: make(map[*pubSub]struct{})}
+	p.hub = newWSHub(p.serveConn)
+	for _, o := range opts {
+		o(p)
+	}
+	if p.queue < 1 {
+		p.queue = 1
+	}
+	return p
+}
+
+// Serve accepts subscribers on ln until Shutdown (then returns nil).
+func (p *Publisher) Serve(ln net.Listener) error { return p.hub.serve(ln) }
+
+// ServeHTTP upgrades any request to a subscriber connection.
+func (p *Publisher) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.hub.ServeHTTP(w, r) }
+
+// Shutdown stops accepting and closes every subscriber connection.
+func (p *Publisher) Shutdown(ctx context.Context) error { return p.hub.shutdown(ctx, nil) }
+
+// Publish queues msg for every connected subscriber and returns at once.
+// msg must not be modified afterwards (it is shared, not copied).
+func (p *Publisher) Publish(msg []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for s := range p.subs {
+		select {
+		case s.q <- msg:
+		default:
+			delete(p.subs, s)
+			s.drop()
+			p.dropped.Add(1)
+		}
+	}
+}
+
+// Subscribers returns how many subscribers are connected.
+func (p *Publisher) Subscribers() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.subs)
+}
+
+// Dropped returns how many subscribers were disconnected for being slow.
+func (p *Publisher) Dropped() int64 { return p.dropped.Load() }
+
+func (p *Publisher) serveConn(ctx context.Context, c *websocket.Conn, _ *http.Request) {
+	s := &pubSub{q: make(chan []byte, p.queue), kill: make(chan struct{})}
+	p.mu.Lock()
+	p.subs[s] = struct{}{}
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.subs, s)
+		p.mu.Unlock()
+	}()
+	// Subscribers send nothing; CloseRead answers pings and the close
+	// handshake and tells us when the peer goes away.
+	gone := c.CloseRead(ctx)
+	for {
+		select {
+		case msg := <-s.q:
+			wctx, cancel := context.WithTimeout(gone, p.wtimo)
+			err := c.Write(wctx, websocket.MessageText, msg)
+			cancel()
+			if err != nil {
+				return
+			}
+		case <-s.kill:
+			_ = c.CloseNow()
+			return
+		case <-gone.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,264 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// WSClientConfig configures a WSClient.
+type WSClientConfig struct {
+	// Timeout bounds every call without a shorter deadline (default 10 s),
+	// including in-flight calls on a socket that silently stalls, which
+	// Node only fails when the caller passed a timeout.
+	Timeout time.Duration
+	// DialTimeout bounds connecting and the upgrade handshake (default 5 s).
+	DialTimeout time.Duration
+	// TLS, when set, dials wss:// with this config (mutual TLS via
+	// Certificates).
+	TLS *tls.Config
+	// MaxMessageBytes bounds one reply frame (default 8 MiB).
+	MaxMessageBytes int64
+}
+
+// WSClient calls Grenache WebSocket RPC servers (Go or Node). It keeps one
+// socket per peer address, opened on first use at ws://addr/ws, and
+// multiplexes concurrent calls on it by rid. When a socket closes, its
+// pending calls fail at once with ErrClosed (as a transport error) and the
+// next call dials again.
+type WSClient struct {
+	cfg    WSClientConfig
+	hc     *http.Client
+	scheme string
+
+	mu     sync.Mutex
+	conns  map[string]*wsClientConn // one per peer in use; removed when it dies
+	closed bool
+	wg     sync.WaitGroup // read loops
+}
+
+// NewWSClient returns a client with cfg's defaults filled in.
+func NewWSClient(cfg WSClientConfig) *WSClient {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = 5 * time.Second
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = 8 << 20
+	}
+	c := &WSClient{cfg: cfg, scheme: "ws://", conns: make(map[string]*wsClientConn)}
+	tr := &http.Transport{Proxy: nil, TLSHandshakeTimeout: cfg.DialTimeout}
+	if cfg.TLS != nil {
+		tr.TLSClientConfig = cfg.TLS.Clone()
+		tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
+		c.scheme = "wss://"
+	}
+	c.hc = &http.Client{Transport: tr}
+	return c
+}
+
+type wsClientConn struct {
+	addr string
+	ws   *websocket.Conn
+
+	mu      sync.Mutex
+	pending map[string]chan wsResult // rid -> waiter; bounded by callers' concurrency
+	dead    error
+}
+
+type wsResult struct {
+	reply []byte
+	err   error
+}
+
+// Call sends [rid, key, payload] to addr over its socket and waits for the
+// matching reply. Errors are typed as for HTTPClient.Call.
+func (c *WSClient) Call(ctx context.Context, addr, key string, payload any) (json.RawMessage, error) {
+	pl, err := encodePayload(payload)
+	if err != nil {
+		return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	conn, err := c.conn(ctx, addr)
+	if err != nil {
+		return nil, classify(ctx, addr, err)
+	}
+	rid := newRID()
+	ch := make(chan wsResult, 1)
+	if err := conn.register(rid, ch); err != nil {
+		return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: err}
+	}
+	defer conn.unregister(rid)
+
+	b := make([]byte, 0, len(pl)+len(key)+48)
+	b = append(b, '[', '"')
+	b = append(b, rid...)
+	b = append(b, '"', ',')
+	b = appendJSONString(b, key)
+	b = append(b, ',')
+	b = append(b, pl...)
+	b = append(b, ']')
+	if err := conn.ws.Write(ctx, websocket.MessageText, b); err != nil {
+		// coder/websocket closes the socket when a write is interrupted,
+		// so the read loop will fail the other pending calls too.
+		return nil, classify(ctx, addr, err)
+	}
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: r.err}
+		}
+		return parseReply(addr, rid, r.reply)
+	case <-ctx.Done():
+		return nil, classify(ctx, addr, ctx.Err())
+	}
+}
+
+// classify maps an error to ErrTimeout when the call's deadline passed and
+// to ErrTransport otherwise.
+func classify(ctx context.Context, addr string, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w (%w)", context.DeadlineExceeded, err)
+		}
+		return &CallError{Addr: addr, Kind: ErrTimeout, Err: err}
+	}
+	return &CallError{Addr: addr, Kind: ErrTransport, Err: err}
+}
+
+// conn returns the live socket to addr, dialling it if needed. Concurrent
+// first calls may each dial; the loser's socket is closed.
+func (c *WSClient) conn(ctx context.Context, addr string) (*wsClientConn, error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if cc, ok := c.conns[addr]; ok {
+		c.mu.Unlock()
+		return cc, nil
+	}
+	c.mu.Unlock()
+
+	dctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
+	defer cancel()
+	ws, _, err := websocket.Dial(dctx, c.scheme+addr+"/ws", &websocket.DialOptions{
+		HTTPClient:      c.hc,
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ws.SetReadLimit(c.cfg.MaxMessageBytes)
+	cc := &wsClientConn{addr: addr, ws: ws, pending: make(map[string]chan wsResult)}
+
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		_ = ws.CloseNow()
+		return nil, ErrClosed
+	}
+	if other, ok := c.conns[addr]; ok {
+		c.mu.Unlock()
+		_ = ws.CloseNow()
+		return other, nil
+	}
+	c.conns[addr] = cc
+	c.wg.Add(1)
+	c.mu.Unlock()
+	go c.readLoop(cc)
+	return cc, nil
+}
+
+// readLoop delivers replies to waiters by rid until the socket fails, then
+// fails every pending call and forgets the socket.
+func (c *WSClient) readLoop(cc *wsClientConn) {
+	defer c.wg.Done()
+	var err error
+	for {
+		var msg []byte
+		_, msg, err = cc.ws.Read(context.Background())
+		if err != nil {
+			break
+		}
+		var el [1][]byte
+		if !json.Valid(msg) {
+			continue
+		}
+		if _, perr := splitArray(msg, el[:]); perr != nil {
+			continue
+		}
+		rid, ok := jsonString(el[0])
+		if !ok {
+			continue // unmatched reply: nobody waits for it
+		}
+		cc.mu.Lock()
+		ch := cc.pending[rid]
+		delete(cc.pending, rid)
+		cc.mu.Unlock()
+		if ch != nil {
+			ch <- wsResult{reply: msg}
+		}
+	}
+	_ = cc.ws.CloseNow()
+	c.mu.Lock()
+	if c.conns[cc.addr] == cc {
+		delete(c.conns, cc.addr)
+	}
+	c.mu.Unlock()
+	cc.fail(fmt.Errorf("%w: socket to %s: %v", ErrClosed, cc.addr, err))
+}
+
+func (cc *wsClientConn) register(rid string, ch chan wsResult) error {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.dead != nil {
+		return cc.dead
+	}
+	cc.pending[rid] = ch
+	return nil
+}
+
+func (cc *wsClientConn) unregister(rid string) {
+	cc.mu.Lock()
+	delete(cc.pending, rid)
+	cc.mu.Unlock()
+}
+
+func (cc *wsClientConn) fail(err error) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	cc.dead = err
+	for rid, ch := range cc.pending {
+		ch <- wsResult{err: err}
+		delete(cc.pending, rid)
+	}
+}
+
+// Close closes every socket, failing their pending calls, and waits for
+// the read loops to exit.
+func (c *WSClient) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	conns := make([]*wsClientConn, 0, len(c.conns))
+	for _, cc := range c.conns {
+		conns = append(conns, cc)
+	}
+	c.mu.Unlock()
+	for _, cc := range conns {
+		_ = cc.ws.CloseNow()
+	}
+	c.wg.Wait()
+	c.hc.CloseIdleConnections()
+	return nil
+}
