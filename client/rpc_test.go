@@ -113,6 +113,16 @@ func (r *loadResult) p(q float64) time.Duration {
 	return r.lat[int(q*float64(len(r.lat)-1))]
 }
 
+func (r *loadResult) over(d time.Duration) float64 {
+	n := 0
+	for _, l := range r.lat {
+		if l >= d {
+			n++
+		}
+	}
+	return float64(n) / float64(len(r.lat))
+}
+
 // drive sends n requests with the given concurrency and records latency.
 func drive(t *testing.T, addrs []string, strategy string, n, conc int, mod func(*Config)) *loadResult {
 	t.Helper()
@@ -174,8 +184,10 @@ func TestRequestRoutesAroundSlowPeer(t *testing.T) {
 	if adShare > rrShare/5 {
 		t.Fatalf("adaptive sent %.3f to the slow peer, round robin %.3f", adShare, rrShare)
 	}
-	if ad.p(0.99) > rr.p(0.99)/2 {
-		t.Fatalf("adaptive p99 %v not below half of round robin's %v", ad.p(0.99), rr.p(0.99))
+	// Tail: the share of requests at least as slow as the slow peer. Ratios,
+	// not absolute times, so a loaded machine does not fail the test.
+	if a, r := ad.over(50*time.Millisecond), rr.over(50*time.Millisecond); a > r/3 {
+		t.Fatalf("requests >= 50ms: adaptive %.3f, round robin %.3f", a, r)
 	}
 }
 

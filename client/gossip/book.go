@@ -89,7 +89,9 @@ func NewBook(cfg Config, now func() time.Time) *Book {
 func (b *Book) Ingest(source string, frame []byte) Verdict {
 	v := b.ingest(source, frame)
 	b.mu.Lock()
-	b.received++
+	if v != DroppedOwn {
+		b.received++
+	}
 	b.counts[v]++
 	b.mu.Unlock()
 	return v
@@ -363,6 +365,8 @@ func (b *Book) Stats() Stats {
 		n := b.counts[v]
 		s.ByVerdict[v.String()] = n
 		switch {
+		case v == DroppedOwn:
+			s.Own += n
 		case v == Applied:
 			s.Applied += n
 		case v.Dropped():

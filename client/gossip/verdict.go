@@ -48,7 +48,7 @@ func (v Verdict) String() string {
 	return verdictNames[v]
 }
 
-// Dropped reports a harmless repeat: counted as received, neither applied nor
+// Dropped reports a harmless repeat or our own frame: neither applied nor
 // rejected.
 func (v Verdict) Dropped() bool {
 	return v == DroppedOwn || v == DroppedDuplicate || v == DroppedStale
@@ -59,11 +59,14 @@ func (v Verdict) Rejected() bool { return v >= RejectedMalformed && v < numVerdi
 
 // Stats are the book's counters and table sizes.
 type Stats struct {
-	// Received counts every frame given to Ingest.
+	// Received counts every frame given to Ingest except our own, which
+	// every subscriber also receives from its own publisher.
 	Received uint64
 	// Applied, Dropped and Rejected partition Received.
 	Applied, Dropped, Rejected uint64
-	// ByVerdict breaks Received down by verdict label.
+	// Own counts our own frames seen (and ignored).
+	Own uint64
+	// ByVerdict breaks all frames down by verdict label.
 	ByVerdict map[string]uint64
 	// Origins and Peers are the live origins and the peers with any hint.
 	Origins, Peers int
