@@ -28,6 +28,15 @@ type Config struct {
 	// means a random UUID chosen at start, so two processes never share one.
 	Origin string
 
+	// Listen is the address the pub/sub publisher binds (env GOSSIP_LISTEN,
+	// default ":0": all interfaces, a free port; the port is announced under
+	// the channel, and grapes record the announcer's address).
+	Listen string
+
+	// AnnounceInterval is how often the channel is re-announced to the
+	// grapes (default 1 s, like Grenache services; not from env).
+	AnnounceInterval time.Duration
+
 	// PublishInterval is how often hints are published, and the unit of
 	// decay (env GOSSIP_PUBLISH_INTERVAL, ms, default 5000, 100..600000).
 	PublishInterval time.Duration
@@ -97,6 +106,8 @@ type Config struct {
 // DefaultConfig returns the documented defaults, with gossip disabled.
 func DefaultConfig() Config {
 	return Config{
+		Listen:                ":0",
+		AnnounceInterval:      time.Second,
 		PublishInterval:       5 * time.Second,
 		HintTTL:               60 * time.Second,
 		DecayFactor:           0.5,
@@ -117,6 +128,7 @@ type envConfig struct {
 	Enabled         bool    `env:"CLIENT_GOSSIP"`
 	Channel         string  `env:"GOSSIP_CHANNEL"`
 	Origin          string  `env:"GOSSIP_ORIGIN"`
+	Listen          string  `env:"GOSSIP_LISTEN"`
 	PublishInterval int64   `env:"GOSSIP_PUBLISH_INTERVAL"`
 	HintTTL         int64   `env:"GOSSIP_HINT_TTL"`
 	DecayFactor     float64 `env:"GOSSIP_DECAY_FACTOR"`
@@ -143,6 +155,7 @@ func (c *Config) loadEnv(opts env.Options) error {
 		Enabled:         c.Enabled,
 		Channel:         c.Channel,
 		Origin:          c.Origin,
+		Listen:          c.Listen,
 		PublishInterval: c.PublishInterval.Milliseconds(),
 		HintTTL:         c.HintTTL.Milliseconds(),
 		DecayFactor:     c.DecayFactor,
@@ -159,6 +172,7 @@ func (c *Config) loadEnv(opts env.Options) error {
 	c.Enabled = e.Enabled
 	c.Channel = e.Channel
 	c.Origin = e.Origin
+	c.Listen = e.Listen
 	c.PublishInterval = time.Duration(e.PublishInterval) * time.Millisecond
 	c.HintTTL = time.Duration(e.HintTTL) * time.Millisecond
 	c.DecayFactor = e.DecayFactor
@@ -230,6 +244,12 @@ func (c *Config) Validate() error {
 	}
 	if err := validToken(c.Origin, maxOriginLen); err != nil {
 		return fmt.Errorf("GOSSIP_ORIGIN: %w", err)
+	}
+	if c.Listen == "" {
+		return fmt.Errorf("GOSSIP_LISTEN is empty (use :0 for any free port)")
+	}
+	if c.AnnounceInterval <= 0 {
+		return fmt.Errorf("gossip AnnounceInterval must be positive")
 	}
 	if c.Channel != "" && len(c.Channel) > 256 {
 		return fmt.Errorf("GOSSIP_CHANNEL longer than 256 bytes")

@@ -1,0 +1,236 @@
+package gossip
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/grenache-go/grenache/pkg/transport"
+)
+
+// registry stands in for the grapes: StartAnnouncing makes 127.0.0.1:port
+// visible to Lookup at once. The publishers and sockets are real.
+type registry struct {
+	mu    sync.Mutex
+	names map[string]map[string]bool
+	stops int
+}
+
+func newRegistry() *registry { return &registry{names: map[string]map[string]bool{}} }
+
+func (r *registry) StartAnnouncing(name string, port int, _ time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.names[name] == nil {
+		r.names[name] = map[string]bool{}
+	}
+	r.names[name]["127.0.0.1:"+strconv.Itoa(port)] = true
+}
+
+func (r *registry) StopAnnouncing(name string, port int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.names[name], "127.0.0.1:"+strconv.Itoa(port))
+	r.stops++
+}
+
+func (r *registry) Lookup(_ context.Context, name string) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for a := range r.names[name] {
+		out = append(out, a)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("empty lookup")
+	}
+	return out, nil
+}
+
+// fastConfig is a loopback config with a short publish interval.
+func fastConfig(t *testing.T, origin string) Config {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Enabled = true
+	cfg.Origin = origin
+	cfg.Listen = "127.0.0.1:0"
+	cfg.PublishInterval = 100 * time.Millisecond
+	cfg.HintTTL = 5 * time.Second
+	cfg.FreshFor = 10 * time.Millisecond
+	cfg.StaleAfter = 50 * time.Millisecond
+	return cfg
+}
+
+// startGossiper runs g until the test ends.
+func startGossiper(t *testing.T, g *Gossiper) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() { errc <- g.Run(context.Background()) }()
+	t.Cleanup(func() {
+		if err := g.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if err := <-errc; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Two gossipers on loopback exchange hints through real WebSocket pub/sub:
+// what the busy one learns about a failing peer reaches the quiet one.
+func TestTwoGossipersExchangeHints(t *testing.T) {
+	reg := newRegistry()
+	busy, err := New(fastConfig(t, "busy"), "svc", reg, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet, err := New(fastConfig(t, "quiet"), "svc", reg, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if busy.Channel() != "svc:hints" {
+		t.Fatalf("channel %q", busy.Channel())
+	}
+	startGossiper(t, busy)
+	startGossiper(t, quiet)
+
+	bad := "127.0.0.1:7001"
+	// The busy client keeps talking to two peers, one failing half the time
+	// (hints decay by half every 100 ms here, so the evidence must be live).
+	busyTraffic := func() {
+		for i := range 20 {
+			busy.Record(bad, i%2 == 0, time.Now())
+			busy.Record("127.0.0.1:7002", false, time.Now())
+		}
+	}
+	waitFor(t, "the quiet client to be nudged away from the bad peer", func() bool {
+		busyTraffic()
+		return quiet.Nudge(bad) > 1.3 // one origin: at most 1.5
+	})
+	if n := quiet.Nudge(bad); n > 1.5+1e-9 {
+		t.Fatalf("one origin pushed the nudge to %v", n)
+	}
+	if n := quiet.Nudge("127.0.0.1:7002"); n != 1 {
+		t.Fatalf("healthy peer nudged to %v", n)
+	}
+	// The quiet client's own fresh evidence switches the hint off.
+	quiet.Record(bad, false, time.Now())
+	if n := quiet.Nudge(bad); n != 1 {
+		t.Fatalf("nudge %v despite fresh local evidence", n)
+	}
+	waitFor(t, "counters on both sides", func() bool {
+		b, q := busy.Counters(), quiet.Counters()
+		return b.Published >= 2 && q.Received >= 2 && q.Applied >= 1 && b.Received >= 1
+	})
+	if s := quiet.Stats(); s.Own == 0 {
+		t.Errorf("quiet never saw its own frames come back (subscribes to itself): %+v", s)
+	}
+	if c := quiet.Counters(); c.Rejected != 0 {
+		t.Errorf("rejected frames between honest gossipers: %+v (%v)", c, quiet.Stats().ByVerdict)
+	}
+}
+
+// A foreign publisher on the channel sending garbage is ignored and counted.
+func TestForeignFramesOnTheChannelAreRejected(t *testing.T) {
+	reg := newRegistry()
+	g, err := New(fastConfig(t, "me"), "svc", reg, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startGossiper(t, g)
+
+	foreign := transport.NewPublisher()
+	ln := listen(t)
+	go func() { _ = foreign.Serve(ln) }()
+	t.Cleanup(func() { _ = foreign.Shutdown(context.Background()) })
+	_, port, _ := splitPort(ln.Addr().String())
+	reg.StartAnnouncing("svc:hints", port, time.Second)
+
+	waitFor(t, "the subscriber to connect to the foreign publisher", func() bool { return foreign.Subscribers() > 0 })
+	for _, f := range []string{`{"n":3,"hint":"gossip"}`, `not json`, `{"v":1}`} {
+		foreign.Publish([]byte(f))
+	}
+	waitFor(t, "three rejections", func() bool { return g.Counters().Rejected == 3 })
+	if s := g.Stats(); s.ByVerdict["malformed"] != 3 || s.Origins != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestCloseWithoutRunReleasesThePort(t *testing.T) {
+	reg := newRegistry()
+	g, err := New(fastConfig(t, "me"), "svc", reg, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Close(); err != nil {
+		t.Fatal("second Close:", err)
+	}
+	if err := g.Run(context.Background()); err == nil {
+		t.Fatal("Run after Close succeeded")
+	}
+}
+
+func TestRunStopsWithItsContext(t *testing.T) {
+	reg := newRegistry()
+	g, err := New(fastConfig(t, "me"), "svc", reg, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- g.Run(ctx) }()
+	waitFor(t, "the channel to be announced", func() bool {
+		a, _ := reg.Lookup(ctx, "svc:hints")
+		return len(a) == 1
+	})
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	if reg.stops != 1 {
+		t.Fatalf("StopAnnouncing called %d times", reg.stops)
+	}
+	_ = g.Close()
+}
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+func splitPort(addr string) (string, int, error) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	n, err := strconv.Atoi(p)
+	return h, n, err
+}
