@@ -1,0 +1,225 @@
+// Command driver runs the grape benchmark for scripts/bench-grape.sh: a
+// 2-grape Go cluster against a 2-grape Node cluster (grenache-grape 1.0.0)
+// and a bare net/http ceiling, all driven by the same closed-loop load
+// generator (bench/grape/loadgen), servers pinned to one CPU and the load
+// to the other. It also measures RSS, how fast a new announcement becomes
+// visible under load, and lookups after one grape of five is killed, and
+// prints a markdown report (also written to -out).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// namePrefix is the benchmark's service-name prefix (names are <prefix>%04d).
+const namePrefix = "bench-svc-"
+
+// config holds the driver's flags.
+type config struct {
+	grapeBin, loadgenBin, bareBin, nodeDir string
+	serverCPU, loadCPU                     string
+	warmup, dur                            time.Duration
+	concs                                  []int
+	names                                  int
+	out, command                           string
+}
+
+func main() {
+	var c config
+	var concs string
+	flag.StringVar(&c.grapeBin, "grape", "bin/grape", "Go grape binary (go build -o bin/grape ./cmd/grape)")
+	flag.StringVar(&c.loadgenBin, "loadgen", "bin/grape-loadgen", "load generator binary")
+	flag.StringVar(&c.bareBin, "bare", "bin/grape-bare", "bare net/http ceiling binary")
+	flag.StringVar(&c.nodeDir, "node-dir", "test/interop/node", "directory holding the pinned Node packages")
+	flag.StringVar(&c.serverCPU, "server-cpu", "1", "CPU list the grapes and the bare server are pinned to")
+	flag.StringVar(&c.loadCPU, "load-cpu", "0", "CPU list the load generator is pinned to")
+	flag.DurationVar(&c.warmup, "warmup", 2*time.Second, "warm-up per point (discarded)")
+	flag.DurationVar(&c.dur, "d", 5*time.Second, "measured time per point")
+	flag.StringVar(&concs, "conc", "1,8,64", "concurrency levels")
+	flag.IntVar(&c.names, "names", 1000, "rotating names")
+	flag.StringVar(&c.out, "out", "reports/bench-grape.md", "markdown report file")
+	flag.StringVar(&c.command, "command", "bash scripts/bench-grape.sh", "command shown in the report")
+	flag.Parse()
+	for _, s := range strings.Split(concs, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "driver: bad -conc %q\n", concs)
+			os.Exit(2)
+		}
+		c.concs = append(c.concs, n)
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		stopAll()
+		os.Exit(130)
+	}()
+	rep, err := c.run()
+	stopAll()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "driver:", err)
+		os.Exit(1)
+	}
+	md := rep.markdown(&c)
+	fmt.Print(md)
+	if c.out != "" {
+		if err := os.MkdirAll(dirOf(c.out), 0o755); err == nil {
+			err = os.WriteFile(c.out, []byte(md), 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "driver: write report:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func dirOf(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i > 0 {
+		return p[:i]
+	}
+	return "."
+}
+
+// point is one (target, names, concurrency) measurement.
+type point struct {
+	target string // "node", "go", "bare"
+	names  int
+	conc   int
+	res    loadResult
+}
+
+// report collects everything the markdown needs.
+type report struct {
+	start, end         time.Time
+	loadStart, loadEnd string
+	points             []point
+	rssIdle, rssPeak   map[string][]int // impl -> kB per grape (grape 1 takes the load)
+	fresh              map[string]freshResult
+	kill               map[string]killResult
+}
+
+func (c *config) run() (*report, error) {
+	rep := &report{start: time.Now(), loadStart: loadavg(),
+		rssIdle: map[string][]int{}, rssPeak: map[string][]int{},
+		fresh: map[string]freshResult{}, kill: map[string]killResult{}}
+	impls := []impl{nodeImpl(c.nodeDir, c.serverCPU), goImpl(c.grapeBin, c.serverCPU)}
+	for _, im := range impls {
+		if err := c.benchImpl(rep, im); err != nil {
+			return nil, fmt.Errorf("%s: %w", im.name, err)
+		}
+	}
+	if err := c.benchBare(rep); err != nil {
+		return nil, fmt.Errorf("bare: %w", err)
+	}
+	for _, im := range impls {
+		progress("%s: kill one grape of five", im.name)
+		k, err := c.killOneOfFive(im, 4)
+		if err != nil {
+			return nil, fmt.Errorf("%s kill test: %w", im.name, err)
+		}
+		rep.kill[im.name] = k
+	}
+	rep.end, rep.loadEnd = time.Now(), loadavg()
+	return rep, nil
+}
+
+// benchImpl measures one implementation's 2-grape cluster.
+func (c *config) benchImpl(rep *report, im impl) error {
+	progress("%s: starting 2 grapes", im.name)
+	gs, err := startCluster(im, 2)
+	defer stopCluster(gs)
+	if err != nil {
+		return err
+	}
+	progress("%s: announcing %d names", im.name, c.names)
+	if err := announceAll(gs[0], namePrefix, c.names, 10000); err != nil {
+		return err
+	}
+	for _, i := range []int{0, c.names / 2, c.names - 1} {
+		if ok, err := lookupHas(gs[1], benchName(namePrefix, i), 10000+i); err != nil || !ok {
+			return fmt.Errorf("announced name %d not visible on grape 2 (%v)", i, err)
+		}
+	}
+	time.Sleep(time.Second)
+	for _, g := range gs {
+		kb, err := rssKB(g.p.pid())
+		if err != nil {
+			return err
+		}
+		rep.rssIdle[im.name] = append(rep.rssIdle[im.name], kb)
+	}
+	sampler := sampleRSS(gs[0].p.pid(), gs[1].p.pid())
+	for _, names := range []int{1, c.names} {
+		for _, conc := range c.concs {
+			progress("%s: /lookup names=%d conc=%d", im.name, names, conc)
+			r, err := c.runLoad(loadSpec{url: gs[0].api + "/lookup", conc: conc, names: names, warmup: c.warmup, dur: c.dur})
+			if err != nil {
+				sampler.stop()
+				return err
+			}
+			rep.points = append(rep.points, point{target: im.name, names: names, conc: conc, res: r})
+		}
+	}
+	progress("%s: fresh announcements under load", im.name)
+	fr, err := c.freshUnderLoad(gs, 5)
+	peaks := sampler.stop()
+	if err != nil {
+		return err
+	}
+	rep.fresh[im.name] = fr
+	for _, g := range gs {
+		rep.rssPeak[im.name] = append(rep.rssPeak[im.name], peaks[g.p.pid()])
+	}
+	return nil
+}
+
+// benchBare measures the ceiling: same load against a bare handler.
+func (c *config) benchBare(rep *report) error {
+	port, err := freePort("tcp")
+	if err != nil {
+		return err
+	}
+	p, err := startProc("bare", c.serverCPU, "", []string{"GOMAXPROCS=1"}, c.bareBin, "-addr", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	time.Sleep(300 * time.Millisecond)
+	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/lookup"
+	for _, conc := range c.concs {
+		progress("bare: conc=%d", conc)
+		r, err := c.runLoad(loadSpec{url: url, conc: conc, names: c.names, warmup: c.warmup, dur: c.dur})
+		if err != nil {
+			return err
+		}
+		// The bare handler ignores the name, so one run serves both rows.
+		rep.points = append(rep.points, point{target: "bare", names: 1, conc: conc, res: r},
+			point{target: "bare", names: c.names, conc: conc, res: r})
+	}
+	return nil
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "[%s] "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}

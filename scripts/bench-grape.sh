@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Grape benchmark: /lookup throughput and latency of a 2-grape Go cluster vs
+# a 2-grape Node cluster (grenache-grape 1.0.0) vs a bare net/http ceiling,
+# all under the same Go load generator; RSS idle and under load; a fresh
+# announcement under load; lookups after one grape of five is killed.
+# Servers are pinned to CPU 1, the load generator to CPU 0.
+# Prints a markdown report and writes it to reports/bench-grape.md.
+#
+# Usage: bash scripts/bench-grape.sh
+# Env:   BENCH_DURATION (default 5s per point), BENCH_WARMUP (2s),
+#        BENCH_CONC (1,8,64), BENCH_NAMES (1000), SERVER_CPU (1), LOAD_CPU (0)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(nproc)" -lt 2 ]; then
+  echo "bench-grape: needs 2 CPUs (servers on one, load on the other)" >&2
+  exit 1
+fi
+command -v taskset >/dev/null || { echo "bench-grape: taskset (util-linux) is required" >&2; exit 1; }
+[ -f test/interop/node/node_modules/grenache-grape/bin/grape.js ] || {
+  echo "bench-grape: Node reference not installed; run make deps" >&2; exit 1; }
+
+mkdir -p bin reports
+go build -o bin/grape ./cmd/grape
+go build -o bin/grape-loadgen ./bench/grape/loadgen
+go build -o bin/grape-bare ./bench/grape/bare
+go build -o bin/grape-bench ./bench/grape/driver
+
+exec bin/grape-bench \
+  -grape bin/grape -loadgen bin/grape-loadgen -bare bin/grape-bare \
+  -node-dir test/interop/node \
+  -d "${BENCH_DURATION:-5s}" -warmup "${BENCH_WARMUP:-2s}" \
+  -conc "${BENCH_CONC:-1,8,64}" -names "${BENCH_NAMES:-1000}" \
+  -server-cpu "${SERVER_CPU:-1}" -load-cpu "${LOAD_CPU:-0}" \
+  -out reports/bench-grape.md \
+  -command "bash scripts/bench-grape.sh${BENCH_DURATION:+ (BENCH_DURATION=$BENCH_DURATION)}"
