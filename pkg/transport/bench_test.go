@@ -83,3 +83,28 @@ func BenchmarkBareNetHTTP(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkBareClientGoServer isolates the server: a bare net/http client
+// against our HTTPServer. Server ratio = BareNetHTTP / BareClientGoServer;
+// client ratio = BareClientGoServer / HTTPCall.
+func BenchmarkBareClientGoServer(b *testing.B) {
+	addr, _ := startHTTPServer(b, echoHandler)
+	tr := &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr}
+	url := "http://" + addr + "/"
+	body := []byte(`["0426862e-eca1-4c85-b2d1-10d3013e25ef","bench",` + string(benchPayload) + `]`)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := hc.Post(url, "application/json", bytes.NewReader(body))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+}

@@ -70,8 +70,19 @@ func gunzipTo(dst *bytes.Buffer, src []byte, limit int64) error {
 
 // readBody reads at most limit bytes from r into dst; more is errTooLarge.
 func readBody(dst *bytes.Buffer, r io.Reader, sizeHint, limit int64) error {
-	if sizeHint > 0 && sizeHint <= limit {
+	if sizeHint > limit {
+		return errTooLarge
+	}
+	if sizeHint >= 0 {
+		// Known length (net/http enforces it): read exactly that much,
+		// skipping the LimitReader allocation on the hot path.
 		dst.Grow(int(sizeHint))
+		b := dst.AvailableBuffer()[:sizeHint]
+		if _, err := io.ReadFull(r, b); err != nil {
+			return err
+		}
+		dst.Write(b)
+		return nil
 	}
 	n, err := dst.ReadFrom(io.LimitReader(r, limit+1))
 	if err != nil {

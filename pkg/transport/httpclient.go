@@ -180,6 +180,16 @@ func (c *HTTPClient) callErr(ctx context.Context, addr string, err error) error 
 	return &CallError{Addr: addr, Kind: ErrTransport, Err: err}
 }
 
+// ridEquals reports whether the raw JSON element is the string rid, without
+// allocating in the common escape-free case.
+func ridEquals(raw []byte, rid string) bool {
+	if len(raw) == len(rid)+2 && raw[0] == '"' && string(raw[1:len(raw)-1]) == rid {
+		return true
+	}
+	got, ok := jsonString(raw)
+	return ok && got == rid
+}
+
 // parseReply checks the reply triple and returns a copy of its result (the
 // reply buffer goes back to a pool).
 func parseReply(addr, rid string, reply []byte) (json.RawMessage, error) {
@@ -191,7 +201,7 @@ func parseReply(addr, rid string, reply []byte) (json.RawMessage, error) {
 	if err != nil || n < 1 {
 		return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: fmt.Errorf("ERR_REPLY_EMPTY: reply is not a [rid, err, result] triple: %.100q", reply)}
 	}
-	if got, ok := jsonString(el[0]); !ok || got != rid {
+	if !ridEquals(el[0], rid) {
 		return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: fmt.Errorf("reply rid %s does not match request rid %q", el[0], rid)}
 	}
 	if n > 1 && !bytes.Equal(el[1], nullJSON) {

@@ -185,7 +185,13 @@ func TestClientTLSAndMutualTLS(t *testing.T) {
 	}
 
 	// Mutual TLS: the server requires a client cert signed by the CA.
-	mtlsAddr, _ := startHTTPServer(t, testHandler, WithTLS(&tls.Config{
+	certCN := make(chan string, 1)
+	mtlsAddr, _ := startHTTPServer(t, func(ctx context.Context, key string, p json.RawMessage) (any, error) {
+		if certs := PeerCertificates(ctx); len(certs) > 0 {
+			certCN <- certs[0].Subject.CommonName
+		}
+		return testHandler(ctx, key, p)
+	}, WithTLS(&tls.Config{
 		Certificates: []tls.Certificate{pki.server},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ClientCAs:    pki.pool,
@@ -193,6 +199,14 @@ func TestClientTLSAndMutualTLS(t *testing.T) {
 	withCert := newTestClient(t, HTTPClientConfig{TLS: &tls.Config{RootCAs: pki.pool, Certificates: []tls.Certificate{pki.client}}})
 	if res, err := withCert.Call(context.Background(), mtlsAddr, "k", "hello", CallOptions{}); err != nil || string(res) != `"world"` {
 		t.Fatalf("mtls: %s %v", res, err)
+	}
+	select {
+	case cn := <-certCN:
+		if cn != "peer" {
+			t.Fatalf("handler saw client cert CN %q", cn)
+		}
+	default:
+		t.Fatal("handler did not see the client certificate")
 	}
 	if _, err := c.Call(context.Background(), mtlsAddr, "k", "hello", CallOptions{}); !errors.Is(err, ErrTransport) || !strings.Contains(err.Error(), "certificate") && !strings.Contains(err.Error(), "tls") {
 		t.Fatalf("client without cert: %v", err)

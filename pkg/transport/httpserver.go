@@ -190,7 +190,11 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if n > 2 {
 		payload = el[2]
 	}
-	result, herr := s.call(r.Context(), key, payload)
+	ctx := r.Context()
+	if r.TLS != nil {
+		ctx = withPeerCerts(ctx, r.TLS.PeerCertificates)
+	}
+	result, herr := s.call(ctx, key, payload)
 	if herr != nil {
 		s.reply(w, http.StatusOK, compress, rid, herr.Error(), true, nil)
 		return
@@ -240,7 +244,11 @@ func (s *HTTPServer) reply(w http.ResponseWriter, status int, compress bool, rid
 	}
 	h := w.Header()
 	h["Content-Type"] = contentTypeJSON
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	if len(b) > 2048 {
+		// Small replies get their Content-Length from net/http itself (it
+		// buffers the first 2 KiB before choosing chunked encoding).
+		h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }

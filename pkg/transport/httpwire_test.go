@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -35,9 +36,18 @@ func rawPost(t *testing.T, method, url string, body []byte, hdr map[string]strin
 
 func TestWireSuccessAndHandlerError(t *testing.T) {
 	addr, _ := startHTTPServer(t, testHandler)
-	st, body, _ := rawPost(t, "POST", "http://"+addr+"/", []byte(`["0426862e-eca1-4c85-b2d1-10d3013e25ef","rpc_test","hello"]`), nil)
+	st, body, hdr := rawPost(t, "POST", "http://"+addr+"/", []byte(`["0426862e-eca1-4c85-b2d1-10d3013e25ef","rpc_test","hello"]`), nil)
 	if st != 200 || string(body) != `["0426862e-eca1-4c85-b2d1-10d3013e25ef",null,"world"]` {
 		t.Fatalf("success: %d %s", st, body)
+	}
+	if hdr.Get("Content-Length") != "53" || hdr.Get("Content-Type") != "application/json" {
+		t.Fatalf("reply headers %v", hdr)
+	}
+	// A large reply is framed with an explicit length too.
+	big := `"` + strings.Repeat("y", 5000) + `"`
+	st, body, hdr = rawPost(t, "POST", "http://"+addr+"/", []byte(`["r","k",`+big+`]`), nil)
+	if st != 200 || len(body) != 5000+2+len(`["r",null,]`) || hdr.Get("Content-Length") != strconv.Itoa(len(body)) {
+		t.Fatalf("large reply: %d len %d headers %v", st, len(body), hdr)
 	}
 	st, body, _ = rawPost(t, "POST", "http://"+addr+"/", []byte(`["r2","rpc_test",{"fail":true}]`), nil)
 	if st != 200 || string(body) != `["r2","ERR_SOMETHING_FAILED",null]` {

@@ -71,10 +71,14 @@ func (s *WSServer) Shutdown(ctx context.Context) error {
 // cannot park handler goroutines forever.
 const wsWriteTimeout = 10 * time.Second
 
-func (s *WSServer) serveConn(ctx context.Context, c *websocket.Conn, _ *http.Request) {
+func (s *WSServer) serveConn(ctx context.Context, c *websocket.Conn, r *http.Request) {
 	// Handlers get a context that ends with the connection (their reply
 	// could not be delivered anyway), not with the server: Shutdown drains.
-	connCtx, cancel := context.WithCancel(context.Background())
+	base := context.Background()
+	if r.TLS != nil {
+		base = withPeerCerts(base, r.TLS.PeerCertificates)
+	}
+	connCtx, cancel := context.WithCancel(base)
 	sem := make(chan struct{}, s.maxInFlight)
 	var conn sync.WaitGroup
 	defer conn.Wait()
