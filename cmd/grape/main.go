@@ -38,8 +38,7 @@ const (
 // run is main without the process: it reads settings from args and getenv
 // (and ./.env), runs the grape until ctx is done and returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	var s settings
-	err := config.Load(&s, config.Source{Name: "grape", Args: args, Getenv: getenv, Stdout: stdout})
+	cfg, s, err := load(args, getenv, stdout)
 	if errors.Is(err, config.ErrHelp) {
 		return exitOK
 	}
@@ -47,26 +46,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "grape: %v\n", err)
 		return exitSettings
 	}
-	if s.Bind != "" {
-		if _, perr := netip.ParseAddr(s.Bind); perr != nil {
-			fmt.Fprintf(stderr, "grape: invalid value %q for -b/--bind (env GRAPE_BIND); allowed an IPv4 or IPv6 address\n", s.Bind)
-			return exitSettings
-		}
-	}
 	log := newLogger(s.LogFormat, s.LogLevel, stderr)
-
-	cfg := grape.DefaultConfig()
-	cfg.DHTPort = s.DHTPort
-	cfg.APIPort = s.APIPort
-	cfg.Bootstrap = s.Bootstrap
-	cfg.Bind = s.Bind
-	cfg.PeerMaxAge = time.Duration(s.PeerMaxAge) * time.Millisecond
-	cfg.MaxTables = s.MaxTables
-	cfg.MaxValues = s.MaxValues
-	cfg.NodeLiveness = time.Duration(s.NodeLiveness) * time.Millisecond
-	cfg.MaxPayloadSize = s.MaxPayloadSize
-	cfg.Concurrency = s.Concurrency
-	cfg.QueryTimeout = s.QueryTimeout
 	cfg.Logger = log
 
 	g, err := grape.New(cfg)
@@ -100,4 +80,31 @@ func newLogger(format, level string, w io.Writer) zerolog.Logger {
 		lvl = zerolog.InfoLevel
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}
+
+// load reads the settings and maps them onto a grape.Config.
+func load(args []string, getenv func(string) string, stdout io.Writer) (grape.Config, settings, error) {
+	var s settings
+	if err := config.Load(&s, config.Source{Name: "grape", Args: args, Getenv: getenv, Stdout: stdout}); err != nil {
+		return grape.Config{}, s, err
+	}
+	if s.Bind != "" {
+		if _, err := netip.ParseAddr(s.Bind); err != nil {
+			return grape.Config{}, s, &config.Error{Flag: "-b/--bind", Env: "GRAPE_BIND", Value: s.Bind,
+				From: "flag or env", Allowed: "an IPv4 or IPv6 address", Err: errors.New("not an IP address")}
+		}
+	}
+	cfg := grape.DefaultConfig()
+	cfg.DHTPort = s.DHTPort
+	cfg.APIPort = s.APIPort
+	cfg.Bootstrap = s.Bootstrap
+	cfg.Bind = s.Bind
+	cfg.PeerMaxAge = time.Duration(s.PeerMaxAge) * time.Millisecond
+	cfg.MaxTables = s.MaxTables
+	cfg.MaxValues = s.MaxValues
+	cfg.NodeLiveness = time.Duration(s.NodeLiveness) * time.Millisecond
+	cfg.MaxPayloadSize = s.MaxPayloadSize
+	cfg.Concurrency = s.Concurrency
+	cfg.QueryTimeout = s.QueryTimeout
+	return cfg, s, nil
 }

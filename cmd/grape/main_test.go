@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	t.Chdir(t.TempDir())
+	cfg, s, err := load([]string{"--dp", "20001", "--aph", "30001", "--bn", ""}, envOf(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PeerMaxAge != 120*time.Second || cfg.MaxPayloadSize != 8192 || cfg.MaxTables != 5000 ||
+		cfg.MaxValues != 5000 || cfg.NodeLiveness != 300*time.Second || cfg.Concurrency != 16 ||
+		cfg.QueryTimeout != 2*time.Second || len(cfg.Bootstrap) != 0 || cfg.Bind != "" {
+		t.Errorf("defaults: %+v", cfg)
+	}
+	if s.LogFormat != "auto" || s.LogLevel != "info" {
+		t.Errorf("log defaults: %+v", s)
+	}
+}
+
+func TestNodeFlagsAndAliases(t *testing.T) {
+	t.Chdir(t.TempDir())
+	cfg, _, err := load([]string{"--dht_port", "1", "--api_port", "2", "--bootstrap", "127.0.0.1:3,127.0.0.1:4",
+		"-b", "127.0.0.1", "--dht_peer_maxAge", "10000", "--dht_maxTables", "7", "--dht_maxValues", "8",
+		"--dht_nodeLiveness", "9000", "--check_maxPayloadSize", "100", "--dht_concurrency", "3",
+		"--cache_maxAge", "5"}, envOf(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DHTPort != 1 || cfg.APIPort != 2 || strings.Join(cfg.Bootstrap, ",") != "127.0.0.1:3,127.0.0.1:4" ||
+		cfg.Bind != "127.0.0.1" || cfg.PeerMaxAge != 10*time.Second || cfg.MaxTables != 7 || cfg.MaxValues != 8 ||
+		cfg.NodeLiveness != 9*time.Second || cfg.MaxPayloadSize != 100 || cfg.Concurrency != 3 {
+		t.Errorf("got %+v", cfg)
+	}
+	cfg, _, err = load([]string{"-dp", "1", "-aph", "2", "--dpa", "5", "--dnl", "6", "--dc", "4"}, envOf(nil), nil)
+	if err != nil || cfg.PeerMaxAge != 5*time.Millisecond || cfg.NodeLiveness != 6*time.Millisecond || cfg.Concurrency != 4 {
+		t.Errorf("short aliases: %+v %v", cfg, err)
+	}
+}
+
+func TestEnvAndFlagPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	dot := "GRAPE_DHT_PORT=11\nGRAPE_API_PORT=12\nGRAPE_PEER_MAX_AGE=1000\nGRAPE_MAX_PAYLOAD_SIZE=500\n"
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(dot), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"GRAPE_API_PORT": "22", "GRAPE_BOOTSTRAP": "127.0.0.1:9", "GRAPE_CONCURRENCY": "8",
+		"GRAPE_BIND": "127.0.0.1", "GRAPE_MAX_TABLES": "10", "GRAPE_MAX_VALUES": "11", "GRAPE_NODE_LIVENESS": "7000"}
+	cfg, _, err := load([]string{"--check_maxPayloadSize", "600"}, envOf(env), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DHTPort != 11 || cfg.APIPort != 22 || cfg.PeerMaxAge != time.Second || cfg.MaxPayloadSize != 600 ||
+		cfg.Bootstrap[0] != "127.0.0.1:9" || cfg.Concurrency != 8 || cfg.Bind != "127.0.0.1" ||
+		cfg.MaxTables != 10 || cfg.MaxValues != 11 || cfg.NodeLiveness != 7*time.Second {
+		t.Errorf(".env < env < flags: %+v", cfg)
+	}
+}
+
+func TestInvalidExits2(t *testing.T) {
+	t.Chdir(t.TempDir())
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want []string
+	}{
+		{[]string{"--aph", "1"}, nil, []string{"--dp/--dht_port", "GRAPE_DHT_PORT", "0..65535"}},
+		{[]string{"--dp", "1"}, nil, []string{"--aph/--api_port", "GRAPE_API_PORT"}},
+		{[]string{"--dp", "x", "--aph", "1"}, nil, []string{"--dp/--dht_port", "GRAPE_DHT_PORT", `"x"`}},
+		{[]string{"--dp", "1"}, map[string]string{"GRAPE_API_PORT": "99999"}, []string{"--aph/--api_port", "GRAPE_API_PORT", "0..65535"}},
+		{[]string{"--dp", "1", "--aph", "2", "--check_maxPayloadSize", "0"}, nil, []string{"--check_maxPayloadSize", "GRAPE_MAX_PAYLOAD_SIZE", ">= 1"}},
+		{[]string{"--dp", "1", "--aph", "2"}, map[string]string{"GRAPE_PEER_MAX_AGE": "-5"}, []string{"--dpa/--dht_peer_maxAge", "GRAPE_PEER_MAX_AGE"}},
+		{[]string{"--dp", "1", "--aph", "2", "--log-format", "xml"}, nil, []string{"--log-format", "GRAPE_LOG_FORMAT", "json"}},
+		{[]string{"--dp", "1", "--aph", "2", "--log-level", "loud"}, nil, []string{"--log-level", "GRAPE_LOG_LEVEL", "debug"}},
+		{[]string{"--dp", "1", "--aph", "2", "-b", "localhost"}, nil, []string{"-b/--bind", "GRAPE_BIND", "IP"}},
+		{[]string{"--dp", "1", "--aph", "2", "--dc", "0"}, map[string]string{}, []string{"--dc/--dht_concurrency", "GRAPE_CONCURRENCY"}},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), c.args, envOf(c.env), &out, &errb)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", c.args, code, errb.String())
+		}
+		for _, w := range c.want {
+			if !strings.Contains(errb.String(), w) {
+				t.Errorf("%v: stderr %q lacks %q", c.args, errb.String(), w)
+			}
+		}
+	}
+}
+
+func TestHelpExits0(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"--help"}, envOf(nil), &out, &errb); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, w := range []string{"--dp/--dht_port", "--aph/--api_port", "--bn/--bootstrap", "-b/--bind", "--dpa/--dht_peer_maxAge",
+		"--dht_maxTables", "--dht_maxValues", "--dnl/--dht_nodeLiveness", "--check_maxPayloadSize", "--dc/--dht_concurrency",
+		"--log-format", "--log-level", "GRAPE_DHT_PORT", "GRAPE_MAX_PAYLOAD_SIZE", `default "120000"`, `default "8192"`} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("help lacks %q", w)
+		}
+	}
+}
+
+// Every setting of .env.example must be a variable the binary reads, with
+// the default the binary uses.
+func TestEnvExampleMatches(t *testing.T) {
+	b, err := os.ReadFile("../../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	t.Chdir(t.TempDir())
+	_ = run(context.Background(), []string{"--help"}, envOf(nil), &out, &out)
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		n++
+		if !strings.Contains(out.String(), "env "+k+";") {
+			t.Errorf(".env.example lists %s, which grape does not read", k)
+		}
+		if k != "GRAPE_DHT_PORT" && k != "GRAPE_API_PORT" && !strings.Contains(out.String(), "env "+k+"; default \""+v+"\"") {
+			t.Errorf(".env.example default %s=%s differs from the binary's", k, v)
+		}
+	}
+	if want := strings.Count(out.String(), "env GRAPE_"); n != want {
+		t.Errorf(".env.example has %d settings, grape reads %d", n, want)
+	}
+}
