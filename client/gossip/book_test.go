@@ -45,6 +45,10 @@ func TestOwnMessagesAreDropped(t *testing.T) {
 	if n := b.Nudge(peerX, NoLocalEvidence); n != 1 {
 		t.Fatalf("own hint moved the nudge to %v", n)
 	}
+	// Every subscriber hears its own publisher: not "received" traffic.
+	if st := b.Stats(); st.Received != 0 || st.Own != 1 || st.ByVerdict["own"] != 1 {
+		t.Fatalf("stats %+v", st)
+	}
 }
 
 func TestDuplicatesAndStaleSequencesAreDropped(t *testing.T) {

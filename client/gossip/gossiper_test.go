@@ -2,6 +2,7 @@ package gossip
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"net"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/grenache-go/grenache/pkg/transport"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // registry stands in for the grapes: StartAnnouncing makes 127.0.0.1:port
@@ -233,4 +235,75 @@ func splitPort(addr string) (string, int, error) {
 	}
 	n, err := strconv.Atoi(p)
 	return h, n, err
+}
+
+// Signed end to end: with trusted keys set, only the trusted signer's hints
+// apply; an unsigned client on the same channel is counted as untrusted.
+func TestTrustedKeysOverTheWire(t *testing.T) {
+	reg := newRegistry()
+	cfgA := fastConfig(t, "signed")
+	cfgA.SigningKey = keyN(1)
+	cfgB := fastConfig(t, "verifier")
+	cfgB.TrustedKeys = []ed25519.PublicKey{pub(keyN(1))}
+	a, err := New(cfgA, "svc", reg, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(cfgB, "svc", reg, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(fastConfig(t, "unsigned"), "svc", reg, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []*Gossiper{a, b, c} {
+		startGossiper(t, g)
+	}
+	waitFor(t, "b to apply a and reject c", func() bool {
+		s := b.Stats()
+		return s.Applied >= 2 && s.ByVerdict["untrusted"] >= 2
+	})
+	if s := b.Stats(); s.Origins != 1 || s.ByVerdict["bad_signature"] != 0 {
+		t.Fatalf("b: %+v", s)
+	}
+}
+
+func TestCollectorReportsTheCounters(t *testing.T) {
+	reg := newRegistry()
+	g, err := New(fastConfig(t, "me"), "svc", reg, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = g.Close() })
+	g.book.Ingest("x", []byte("garbage"))
+	g.published.Add(3)
+	r := prometheus.NewPedanticRegistry()
+	if err := r.Register(g.Collector()); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := r.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	series := map[string]int{}
+	for _, mf := range mfs {
+		series[mf.GetName()] = len(mf.GetMetric())
+		for _, m := range mf.GetMetric() {
+			if m.GetLabel()[0].GetValue() != "svc:hints" {
+				t.Errorf("%s has labels %v", mf.GetName(), m.GetLabel())
+			}
+			if m.Counter != nil && len(m.GetLabel()) == 1 {
+				got[mf.GetName()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	if got["grenache_client_gossip_published_total"] != 3 || got["grenache_client_gossip_rejected_total"] != 1 ||
+		got["grenache_client_gossip_received_total"] != 1 || got["grenache_client_gossip_applied_total"] != 0 {
+		t.Fatalf("counters %v", got)
+	}
+	if series["grenache_client_gossip_frames_total"] != int(numVerdicts) {
+		t.Fatalf("frames_total has %d series, want one per verdict", series["grenache_client_gossip_frames_total"])
+	}
 }
