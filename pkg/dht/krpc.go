@@ -32,12 +32,12 @@ const (
 // info_hash is a valid key), so those are pointers; raw types keep decoding
 // total so that odd but well-formed packets still get an answer.
 type msg struct {
-	A *args  `bencode:"a,omitempty"`
-	E []any  `bencode:"e,omitempty"`
-	Q string `bencode:"q,omitempty"`
-	R *reply `bencode:"r,omitempty"`
-	T string `bencode:"t"`
-	Y string `bencode:"y"`
+	A *args   `bencode:"a,omitempty"`
+	E errList `bencode:"e,omitempty"`
+	Q string  `bencode:"q,omitempty"`
+	R *reply  `bencode:"r,omitempty"`
+	T string  `bencode:"t"`
+	Y string  `bencode:"y"`
 }
 
 // args is the "a" dict of a query. Field names follow the wire.
@@ -69,6 +69,25 @@ type reply struct {
 }
 
 var errBadPacket = errors.New("dht: malformed KRPC packet")
+
+// errList is the "e" list, [code, message]. It decodes through the
+// library's generic path because decoding a list straight into []any hits a
+// reflection panic in it.
+type errList []any
+
+// UnmarshalBencode implements bencode.Unmarshaler.
+func (e *errList) UnmarshalBencode(b []byte) error {
+	var v any
+	if err := bencode.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	l, ok := v.([]any)
+	if !ok {
+		return errBadPacket
+	}
+	*e = l
+	return nil
+}
 
 // decodeMsg parses one datagram. It never panics: the bencode library
 // re-raises runtime errors, so a recover here turns any such surprise into
@@ -119,10 +138,10 @@ func decodeHeader(b []byte) (t, y, q string, ok bool) {
 func encodeMsg(m *msg) ([]byte, error) { return bencode.Marshal(m) }
 
 // krpcError builds the "e" list of an error reply.
-func krpcError(code int, text string) []any { return []any{int64(code), text} }
+func krpcError(code int, text string) errList { return errList{int64(code), text} }
 
 // parseError reads the "e" list of an error reply into an *Error.
-func parseError(e []any) *Error {
+func parseError(e errList) *Error {
 	out := &Error{Code: codeGeneric, Msg: "unknown KRPC error"}
 	if len(e) > 0 {
 		if c, ok := e[0].(int64); ok {

@@ -6,41 +6,92 @@ import (
 	"time"
 )
 
-// peerSet is the announcements of one generation: key (raw bytes as a
-// string) -> set of peers.
-type peerSet map[string]map[netip.AddrPort]struct{}
+// peerRef names one stored announcement.
+type peerRef struct {
+	key  string
+	peer netip.AddrPort
+}
+
+// generation is one record-cache generation: key -> set of peers, plus the
+// insertion order so that size eviction is O(1) (entries that moved to the
+// newer generation are skipped lazily).
+type generation struct {
+	set   map[string]map[netip.AddrPort]struct{}
+	n     int
+	order []peerRef
+	head  int
+}
+
+func newGeneration() *generation {
+	return &generation{set: make(map[string]map[netip.AddrPort]struct{})}
+}
+
+func (g *generation) has(r peerRef) bool {
+	_, ok := g.set[r.key][r.peer]
+	return ok
+}
+
+func (g *generation) insert(r peerRef) {
+	m := g.set[r.key]
+	if m == nil {
+		m = make(map[netip.AddrPort]struct{})
+		g.set[r.key] = m
+	}
+	m[r.peer] = struct{}{}
+	g.n++
+	g.order = append(g.order, r)
+}
+
+func (g *generation) delete(r peerRef) {
+	m := g.set[r.key]
+	delete(m, r.peer)
+	if len(m) == 0 {
+		delete(g.set, r.key)
+	}
+	g.n--
+}
+
+// evictOldest drops the oldest entry still present; false when empty.
+func (g *generation) evictOldest() bool {
+	for g.head < len(g.order) {
+		r := g.order[g.head]
+		g.order[g.head] = peerRef{}
+		g.head++
+		if g.head > 64 && g.head > len(g.order)/2 {
+			g.order = append(g.order[:0:0], g.order[g.head:]...)
+			g.head = 0
+		}
+		if g.has(r) {
+			g.delete(r)
+			return true
+		}
+	}
+	return false
+}
 
 // peerStore keeps announcements with record-cache semantics, so expiry lands
 // in the same window as on a Node grape: two generations, and every
 // ceil(2A/3) the old generation is dropped and the current one becomes old.
 // An entry added once lives 2A/3..4A/3; re-adding it from the old generation
 // moves it back to the current one; A = 0 never expires. The total number of
-// entries is bounded by max (the older generation is evicted first). Pure:
-// time comes in as arguments. Not safe for concurrent use.
+// entries is bounded by max (oldest of the older generation evicted first).
+// Pure: time comes in as arguments. Not safe for concurrent use.
 type peerStore struct {
-	maxAge     time.Duration
-	interval   time.Duration
-	max        int
-	cur, old   peerSet
-	curN, oldN int
-	lastGC     time.Time
+	maxAge   time.Duration
+	interval time.Duration
+	max      int
+	cur, old *generation
+	lastGC   time.Time
 }
 
-func newPeerStore(maxAge time.Duration, max int, now time.Time) *peerStore {
-	s := &peerStore{maxAge: maxAge, max: max, cur: peerSet{}, old: peerSet{}, lastGC: now}
+func newPeerStore(maxAge time.Duration, maxEntries int, now time.Time) *peerStore {
+	s := &peerStore{maxAge: maxAge, max: maxEntries, cur: newGeneration(), old: newGeneration(), lastGC: now}
 	if maxAge > 0 {
 		// ceil(2A/3) in whole milliseconds, as record-cache computes it.
 		ms := (2*maxAge.Milliseconds() + 2) / 3
-		s.interval = max64(time.Duration(ms)*time.Millisecond, time.Millisecond)
+		s.interval = max(time.Duration(ms)*time.Millisecond, time.Millisecond)
 	}
 	return s
-}
-
-func max64(a, b time.Duration) time.Duration {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // gc runs the generation swaps that are due by now.
@@ -50,10 +101,9 @@ func (s *peerStore) gc(now time.Time) {
 	}
 	n := now.Sub(s.lastGC) / s.interval
 	if n >= 2 {
-		s.cur, s.old, s.curN, s.oldN = peerSet{}, peerSet{}, 0, 0
+		s.cur, s.old = newGeneration(), newGeneration()
 	} else {
-		s.old, s.oldN = s.cur, s.curN
-		s.cur, s.curN = peerSet{}, 0
+		s.cur, s.old = newGeneration(), s.cur
 	}
 	s.lastGC = s.lastGC.Add(n * s.interval)
 }
@@ -61,51 +111,20 @@ func (s *peerStore) gc(now time.Time) {
 // add stores peer under key.
 func (s *peerStore) add(key []byte, peer netip.AddrPort, now time.Time) {
 	s.gc(now)
-	k := string(key)
-	if _, ok := s.cur[k][peer]; ok {
+	r := peerRef{key: string(key), peer: peer}
+	if s.cur.has(r) {
 		return
 	}
-	if _, ok := s.old[k][peer]; ok {
-		delOne(s.old, k, peer)
-		s.oldN--
+	if s.old.has(r) {
+		s.old.delete(r)
 	} else {
-		for s.curN+s.oldN >= s.max && s.curN+s.oldN > 0 {
-			s.evictOne()
-		}
 		if s.max <= 0 {
 			return
 		}
-	}
-	m := s.cur[k]
-	if m == nil {
-		m = make(map[netip.AddrPort]struct{})
-		s.cur[k] = m
-	}
-	m[peer] = struct{}{}
-	s.curN++
-}
-
-// evictOne drops an arbitrary entry, from the old generation if it has any.
-func (s *peerStore) evictOne() {
-	set, n := s.old, &s.oldN
-	if s.oldN == 0 {
-		set, n = s.cur, &s.curN
-	}
-	for k, m := range set {
-		for p := range m {
-			delOne(set, k, p)
-			*n--
-			return
+		for s.cur.n+s.old.n >= s.max && (s.old.evictOldest() || s.cur.evictOldest()) {
 		}
 	}
-}
-
-func delOne(set peerSet, k string, p netip.AddrPort) {
-	m := set[k]
-	delete(m, p)
-	if len(m) == 0 {
-		delete(set, k)
-	}
+	s.cur.insert(r)
 }
 
 // get returns up to limit peers stored under key (a uniformly random subset
@@ -113,19 +132,25 @@ func delOne(set peerSet, k string, p netip.AddrPort) {
 func (s *peerStore) get(key []byte, limit int, now time.Time) []netip.AddrPort {
 	s.gc(now)
 	k := string(key)
-	c, o := s.cur[k], s.old[k]
-	out := make([]netip.AddrPort, 0, len(c)+len(o))
+	c, o := s.cur.set[k], s.old.set[k]
+	out := make([]netip.AddrPort, 0, min(len(c)+len(o), limit))
+	// Collect everything only when a random subset must be drawn.
+	if len(c)+len(o) > limit {
+		all := make([]netip.AddrPort, 0, len(c)+len(o))
+		for p := range c {
+			all = append(all, p)
+		}
+		for p := range o {
+			all = append(all, p)
+		}
+		rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+		return append(out, all[:limit]...)
+	}
 	for p := range c {
 		out = append(out, p)
 	}
 	for p := range o {
-		if _, dup := c[p]; !dup {
-			out = append(out, p)
-		}
-	}
-	if len(out) > limit {
-		rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-		out = out[:limit]
+		out = append(out, p)
 	}
 	return out
 }
@@ -133,11 +158,11 @@ func (s *peerStore) get(key []byte, limit int, now time.Time) []netip.AddrPort {
 // counts returns the number of keys and of stored entries.
 func (s *peerStore) counts(now time.Time) (keys, peers int) {
 	s.gc(now)
-	keys = len(s.cur)
-	for k := range s.old {
-		if _, ok := s.cur[k]; !ok {
+	keys = len(s.cur.set)
+	for k := range s.old.set {
+		if _, ok := s.cur.set[k]; !ok {
 			keys++
 		}
 	}
-	return keys, s.curN + s.oldN
+	return keys, s.cur.n + s.old.n
 }
