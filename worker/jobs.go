@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -48,30 +47,6 @@ type hashJob struct {
 // SleepResult is the reply to a sleep job.
 type SleepResult struct {
 	SleptMS int64 `json:"slept_ms"`
-}
-
-// jobName returns the job a payload names, or jobOther when it is not an object with a string
-// "job" field. Cheap: most payloads are not objects and are rejected by the first byte.
-func jobName(payload json.RawMessage) string {
-	p := bytes.TrimLeft(payload, " \t\r\n")
-	if len(p) == 0 || p[0] != '{' {
-		return jobOther
-	}
-	var head struct {
-		Job json.RawMessage `json:"job"`
-	}
-	if json.Unmarshal(p, &head) != nil || len(head.Job) == 0 || head.Job[0] != '"' {
-		return jobOther
-	}
-	var name string
-	if json.Unmarshal(head.Job, &name) != nil {
-		return jobOther
-	}
-	switch name {
-	case JobEcho, JobSleep, JobHash:
-		return name
-	}
-	return jobOther
 }
 
 // runJob executes the named job. sleep is the clock's sleep so tests need not wait.

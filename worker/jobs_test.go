@@ -23,17 +23,22 @@ func (r *recSleep) sleep(ctx context.Context, d time.Duration) error {
 
 func TestJobName(t *testing.T) {
 	cases := map[string]string{
-		`{"job":"echo","x":1}`:  JobEcho,
-		` {"job":"sleep"}`:      JobSleep,
-		`{"job":"hash"}`:        JobHash,
-		`{"job":"nope"}`:        jobOther,
-		`{"job":5}`:             jobOther,
-		`"hello"`:               jobOther,
-		`[1,2]`:                 jobOther,
-		`{"jobs":"echo"}`:       jobOther,
-		`{broken`:               jobOther,
-		``:                      jobOther,
-		`{"job":"echo\u0000x"}`: jobOther,
+		`{"job":"echo","x":1}`:             JobEcho,
+		` {"job":"sleep"}`:                 JobSleep,
+		`{"job":"hash"}`:                   JobHash,
+		`{"job":"nope"}`:                   jobOther,
+		`{"job":5}`:                        jobOther,
+		`"hello"`:                          jobOther,
+		`[1,2]`:                            jobOther,
+		`{"jobs":"echo"}`:                  jobOther,
+		`{broken`:                          jobOther,
+		``:                                 jobOther,
+		`{"job":"echo\u0000x"}`:            jobOther,
+		`{"j\u006fb":"echo"}`:              JobEcho,
+		`{"job":"ech\u006f"}`:              JobEcho,
+		`{"a":{"job":"hash"}}`:             jobOther,
+		`{"job":"echo","job":1}`:           jobOther,
+		`{"x":[1,{"y":"}"}],"job":"hash"}`: JobHash,
 	}
 	for in, want := range cases {
 		if got := jobName(json.RawMessage(in)); got != want {
@@ -115,4 +120,21 @@ func TestHashJob(t *testing.T) {
 	if _, err := runJob(ctx, JobHash, json.RawMessage(`{"job":"hash","data":"abc","rounds":1000}`), testLimits, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("canceled hash: %v", err)
 	}
+}
+
+// FuzzJobName checks the allocation-free scanner against encoding/json on valid JSON.
+func FuzzJobName(f *testing.F) {
+	for _, s := range []string{`{"job":"echo"}`, `{"a":{"job":"hash"},"job":"sleep"}`, `{"job":"echo","job":"hash"}`,
+		`{"j\u006fb":"echo"}`, `{"job":"ech\u006f"}`, `[{"job":"echo"}]`, `{"x":"\"job\"","job":5}`, ` { "job" : "hash" } `} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !json.Valid([]byte(s)) {
+			jobName(json.RawMessage(s)) // must not panic
+			return
+		}
+		if got, want := jobName(json.RawMessage(s)), jobNameSlow(json.RawMessage(s)); got != want {
+			t.Fatalf("jobName(%s) = %q, encoding/json says %q", s, got, want)
+		}
+	})
 }

@@ -1,0 +1,61 @@
+// Command bareserver is the ceiling of scripts/bench-rpc.sh: a bare net/http handler that
+// reads a JSON body and writes it back with a Content-Length, nothing else. Whatever a
+// Grenache server does beyond this (parse the triple, dispatch, encode the reply) is overhead
+// measured against it.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func echo(w http.ResponseWriter, r *http.Request) {
+	b := bufPool.Get().(*bytes.Buffer)
+	b.Reset()
+	defer bufPool.Put(b)
+	if _, err := io.Copy(b, io.LimitReader(r.Body, 8<<20)); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["Content-Length"] = []string{strconv.Itoa(b.Len())}
+	_, _ = w.Write(b.Bytes())
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	flag.Parse()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bareserver:", err)
+		os.Exit(1)
+	}
+	fmt.Println(ln.Addr().String()) // the script reads the address from the first line
+	srv := &http.Server{Handler: http.HandlerFunc(echo), ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+		fmt.Fprintln(os.Stderr, "bareserver:", err)
+		os.Exit(1)
+	}
+}
