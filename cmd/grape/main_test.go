@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,5 +149,65 @@ func TestEnvExampleMatches(t *testing.T) {
 	}
 	if want := strings.Count(out.String(), "env GRAPE_"); n != want {
 		t.Errorf(".env.example has %d settings, grape reads %d", n, want)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's writes and the test's reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// The binary starts on free ports, serves the Node API, and exits 0 when
+// its context ends (SIGINT/SIGTERM in main).
+func TestRunServesAndStops(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var out, logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, []string{"--dp", "0", "--aph", "0", "--bn", "", "-b", "127.0.0.1", "--log-format", "json"}, envOf(nil), &out, &logs)
+	}()
+	re := regexp.MustCompile(`"api":"(http://127\.0\.0\.1:\d+)"`)
+	var api string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(logs.String()); m != nil {
+			api = m[1]
+			break
+		}
+	}
+	if api == "" {
+		cancel()
+		t.Fatalf("no start line in logs: %s", logs.String())
+	}
+	resp, err := http.Post(api+"/lookup", "", strings.NewReader(`{"data":"nothing"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "[]" {
+		t.Errorf("lookup answered %q", b)
+	}
+	cancel()
+	select {
+	case c := <-code:
+		if c != 0 {
+			t.Errorf("exit %d; logs %s", c, logs.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop")
 	}
 }
