@@ -311,44 +311,84 @@ func (b *Book) Refresh() {
 // trust-weighted confidences, divided by MinOrigins and capped at 1. One
 // origin alone therefore reaches at most 1/MinOrigins.
 func (b *Book) Pressure(peer string) (degraded, healthy float64) {
+	sd, sh := b.sums(peer)
+	q := float64(b.cfg.MinOrigins)
+	return math.Min(1, sd/q), math.Min(1, sh/q)
+}
+
+// sums returns the raw remote sums for peer, aged to now.
+func (b *Book) sums(peer string) (degraded, healthy float64) {
 	v := b.view.Load()
 	p, ok := v.peers[peer]
 	if !ok {
 		return 0, 0
 	}
 	f := b.decay(b.now().Sub(v.at))
-	q := float64(b.cfg.MinOrigins)
-	return math.Min(1, p.degraded*f/q), math.Min(1, p.healthy*f/q)
+	return p.degraded * f, p.healthy * f
 }
 
-// Nudge returns the factor, in [1, MaxNudge], by which the picker should
-// multiply peer's cost, given how old this client's own latest evidence
-// about the peer is (NoLocalEvidence or any negative age if it has none).
+// Local is this client's own view of a peer: the most trusted voice.
+type Local struct {
+	// Age is the time since this client's latest outcome on the peer;
+	// negative (NoLocalEvidence) when it has none.
+	Age time.Duration
+	// FailureRate is this client's recent share of failed attempts on the
+	// peer, in [0, 1]; negative means unknown (no vote).
+	FailureRate float64
+}
+
+// NudgeLocal returns the factor, in [1, MaxNudge], by which the picker
+// should multiply peer's cost, given this client's own view of it.
 //
-//	nudge = 1 + (MaxNudge-1) × max(0, degraded − healthy) × staleness
-//	staleness = clamp((age − FreshFor) / (StaleAfter − FreshFor), 0, 1)   (1 with no evidence)
+// Fresh local evidence (younger than FreshFor) decides alone: factor 1.
+// Stale local evidence still counts as one more voice in the quorum, on the
+// side it last saw (DEGRADED in proportion to FailureRate/DegradedErrorRate,
+// up to 1; HEALTHY for the rest). So a single remote origin confirmed by
+// what this client itself saw failing gets full effect, while a single
+// origin contradicting this client's own healthy record gets none:
 //
-// So local evidence younger than FreshFor switches gossip off, HEALTHY hints cancel DEGRADED
-// ones, gossip can never make a peer cheaper than local metrics say, and one
-// origin alone reaches at most 1 + (MaxNudge-1)/MinOrigins.
-func (b *Book) Nudge(peer string, localEvidenceAge time.Duration) float64 {
+//	D = min(1, (remote DEGRADED sum + own DEGRADED vote) / MinOrigins)
+//	H = min(1, (remote HEALTHY sum + own HEALTHY vote) / MinOrigins)
+//	net = min(max(0, D − H), remote DEGRADED sum)     (own vote never acts alone)
+//	staleness = clamp((Age − FreshFor) / (StaleAfter − FreshFor), 0, 1)   (1 with no evidence)
+//	factor = 1 + (MaxNudge − 1) × net × staleness
+//
+// Gossip can never make a peer cheaper than local metrics say, and it
+// never touches breakers.
+func (b *Book) NudgeLocal(peer string, l Local) float64 {
 	if b.cfg.MaxNudge <= 1 {
 		return 1
 	}
 	stale := 1.0
-	if localEvidenceAge >= 0 {
+	if l.Age >= 0 {
 		fresh := b.cfg.FreshFor
-		stale = math.Min(1, float64(localEvidenceAge-fresh)/float64(b.cfg.StaleAfter-fresh))
+		stale = math.Min(1, float64(l.Age-fresh)/float64(b.cfg.StaleAfter-fresh))
 	}
 	if stale <= 0 {
 		return 1
 	}
-	d, h := b.Pressure(peer)
-	net := d - h
+	sd, sh := b.sums(peer)
+	if sd <= 0 {
+		return 1
+	}
+	remote := sd
+	if l.Age >= 0 && l.FailureRate >= 0 {
+		vd := math.Min(1, l.FailureRate/b.cfg.DegradedErrorRate)
+		sd, sh = sd+vd, sh+(1-vd)
+	}
+	q := float64(b.cfg.MinOrigins)
+	net := math.Min(math.Min(1, sd/q)-math.Min(1, sh/q), math.Min(1, remote))
 	if net <= 0 {
 		return 1
 	}
 	return 1 + (b.cfg.MaxNudge-1)*net*stale
+}
+
+// Nudge is NudgeLocal for a caller that knows only the age of its own
+// evidence (no vote): with the defaults one origin alone reaches at most
+// 1 + (MaxNudge-1)/MinOrigins = 1.5.
+func (b *Book) Nudge(peer string, localEvidenceAge time.Duration) float64 {
+	return b.NudgeLocal(peer, Local{Age: localEvidenceAge, FailureRate: -1})
 }
 
 // Stats returns the counters and table sizes.

@@ -396,6 +396,9 @@ func TestNudgeIsAlwaysBounded(t *testing.T) {
 			if n < 1 || n > b.cfg.MaxNudge || math.IsNaN(n) {
 				t.Fatalf("Nudge(%s, %v) = %v out of [1, %v]", p, age, n, b.cfg.MaxNudge)
 			}
+			if l := (Local{age, r.Float64()*1.2 - 0.1}); b.NudgeLocal(p, l) < 1 || b.NudgeLocal(p, l) > b.cfg.MaxNudge {
+				t.Fatalf("NudgeLocal(%s, %+v) = %v out of [1, %v]", p, l, b.NudgeLocal(p, l), b.cfg.MaxNudge)
+			}
 			if b.Nudge(p, b.cfg.FreshFor) != 1 {
 				t.Fatalf("Nudge with fresh local evidence != 1")
 			}
@@ -470,5 +473,54 @@ func BenchmarkRebuild20Origins100Peers(b *testing.B) {
 	}
 	for b.Loop() {
 		bk.Refresh()
+	}
+}
+
+// Stale local evidence is one more voice: it confirms a single origin's
+// DEGRADED hint when this client itself saw the peer failing (S7: the quiet
+// client), and cancels it when this client saw the peer healthy (S8: the
+// liar). Fresh local evidence still decides alone, and the local vote never
+// acts without a remote hint.
+func TestLocalEvidenceVotesInTheQuorum(t *testing.T) {
+	stale := 10 * time.Second
+	cases := []struct {
+		name   string
+		remote []Hint // one origin each
+		local  Local
+		want   float64
+	}{
+		{"one origin, own record failing: confirmed, full effect",
+			[]Hint{deg(peerX, 1)}, Local{stale, 0.5}, 2},
+		{"one origin, own record at the threshold: confirmed",
+			[]Hint{deg(peerX, 1)}, Local{stale, 0.2}, 2},
+		{"one origin, own record 10% failing: half a confirmation",
+			[]Hint{deg(peerX, 1)}, Local{stale, 0.1}, 1.5},
+		{"one origin (a liar), own record healthy: cancelled",
+			[]Hint{deg(peerX, 1)}, Local{stale, 0}, 1},
+		{"two liars, own record healthy: half effect",
+			[]Hint{deg(peerX, 1), deg(peerX, 1)}, Local{stale, 0}, 1.5},
+		{"one origin, no local evidence: capped at one origin's share",
+			[]Hint{deg(peerX, 1)}, Local{NoLocalEvidence, 0.9}, 1.5},
+		{"one origin, own failure rate unknown: no vote",
+			[]Hint{deg(peerX, 1)}, Local{stale, -1}, 1.5},
+		{"one weak origin, own record failing: capped by the remote weight",
+			[]Hint{deg(peerX, 0.1)}, Local{stale, 1}, 1.1},
+		{"no remote hint, own record failing: gossip adds nothing",
+			nil, Local{stale, 1}, 1},
+		{"remote HEALTHY only, own record failing: nothing",
+			[]Hint{ok(peerX, 1)}, Local{stale, 1}, 1},
+		{"one origin confirmed, but own evidence fresh: off",
+			[]Hint{deg(peerX, 1)}, Local{500 * time.Millisecond, 1}, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, clk := newBook(t)
+			for i, h := range c.remote {
+				ingest(t, b, fmt.Sprintf("p%d", i), msg(clk, fmt.Sprintf("o%d", i), 1, h))
+			}
+			if got := b.NudgeLocal(peerX, c.local); !near(got, c.want) {
+				t.Fatalf("NudgeLocal = %v, want %v", got, c.want)
+			}
+		})
 	}
 }

@@ -119,17 +119,17 @@ func (g *Gossiper) Record(peer string, failed bool, at time.Time) {
 	g.recorder.Record(peer, failed, at)
 }
 
-// Nudge returns peer's cost multiplier in [1, MaxNudge], gated on the age
-// of the evidence recorded through Record.
+// Nudge returns peer's cost multiplier in [1, MaxNudge], with this
+// client's own view taken from what was recorded through Record (see
+// [Book.NudgeLocal]).
 func (g *Gossiper) Nudge(peer string) float64 {
-	now := g.now()
-	return g.book.Nudge(peer, g.recorder.EvidenceAge(peer, now))
+	return g.book.NudgeLocal(peer, g.recorder.Local(peer, g.now()))
 }
 
-// NudgeAge is Nudge with the caller's own evidence age (use it when the
-// caller tracks that lock-free itself).
-func (g *Gossiper) NudgeAge(peer string, localEvidenceAge time.Duration) float64 {
-	return g.book.Nudge(peer, localEvidenceAge)
+// NudgeLocal is Nudge with the caller's own view of the peer (use it when
+// the caller tracks evidence age and failure rate itself, lock-free).
+func (g *Gossiper) NudgeLocal(peer string, l Local) float64 {
+	return g.book.NudgeLocal(peer, l)
 }
 
 // Counters returns the report counters.

@@ -76,6 +76,20 @@ func (r *Recorder) evictOldestLocked() {
 	delete(r.peers, oldest)
 }
 
+// Local returns this client's own view of peer for [Book.NudgeLocal]: the
+// age of its latest outcome and its recent failure share (or
+// NoLocalEvidence when none is kept).
+func (r *Recorder) Local(peer string, now time.Time) Local {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec := r.peers[peer]
+	if rec == nil || rec.samples <= 0 {
+		return Local{Age: NoLocalEvidence, FailureRate: -1}
+	}
+	// The ratio does not change with decay, so no need to age the counts.
+	return Local{Age: max(now.Sub(rec.at), 0), FailureRate: rec.failures / rec.samples}
+}
+
 // EvidenceAge returns how long ago peer's last outcome was recorded, or
 // NoLocalEvidence if none is kept.
 func (r *Recorder) EvidenceAge(peer string, now time.Time) time.Duration {

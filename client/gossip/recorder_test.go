@@ -25,6 +25,12 @@ func TestRecorderCountsDecayAndExpire(t *testing.T) {
 	if age := r.EvidenceAge(peerX, clk.Now()); age != cfg.PublishInterval {
 		t.Fatalf("evidence age %v", age)
 	}
+	if l := r.Local(peerX, clk.Now()); l.Age != cfg.PublishInterval || !near(l.FailureRate, 0.5) {
+		t.Fatalf("local view %+v", l)
+	}
+	if l := r.Local("127.0.0.1:1", clk.Now()); l.Age != NoLocalEvidence || l.FailureRate >= 0 {
+		t.Fatalf("local view of a stranger %+v", l)
+	}
 	if age := r.EvidenceAge("127.0.0.1:1", clk.Now()); age != NoLocalEvidence {
 		t.Fatalf("evidence age of a stranger %v", age)
 	}
