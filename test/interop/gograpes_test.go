@@ -1,5 +1,3 @@
-//go:build grapeready
-
 package interop
 
 import (
