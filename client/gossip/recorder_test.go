@@ -61,3 +61,14 @@ func TestRecorderIsBounded(t *testing.T) {
 		t.Fatalf("kept %+v, want the three most recent, newest first", obs)
 	}
 }
+
+// BenchmarkRecord is the cost the client's attempt hook pays per attempt.
+func BenchmarkRecord(b *testing.B) {
+	cfg := testConfig(b)
+	r := NewRecorder(cfg)
+	now := time.Now()
+	peers := []string{"10.0.0.1:1", "10.0.0.2:1", "10.0.0.3:1", "10.0.0.4:1"}
+	for i := 0; b.Loop(); i++ {
+		r.Record(peers[i%4], i%7 == 0, now.Add(time.Duration(i)*time.Microsecond))
+	}
+}
