@@ -29,7 +29,11 @@ type config struct {
 	concs                                  []int
 	names                                  int
 	out, command                           string
+	only                                   map[string]bool // phases to run; empty = all
 }
+
+// want reports whether a phase ("node", "go", "bare", "kill") should run.
+func (c *config) want(phase string) bool { return len(c.only) == 0 || c.only[phase] }
 
 func main() {
 	var c config
@@ -46,7 +50,14 @@ func main() {
 	flag.IntVar(&c.names, "names", 1000, "rotating names")
 	flag.StringVar(&c.out, "out", "reports/bench-grape.md", "markdown report file")
 	flag.StringVar(&c.command, "command", "bash scripts/bench-grape.sh", "command shown in the report")
+	only := flag.String("only", "", "comma-separated phases to run (node,go,bare,kill); default all")
 	flag.Parse()
+	c.only = map[string]bool{}
+	for _, p := range strings.Split(*only, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.only[p] = true
+		}
+	}
 	for _, s := range strings.Split(concs, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
@@ -113,14 +124,22 @@ func (c *config) run() (*report, error) {
 		fresh: map[string]freshResult{}, kill: map[string]killResult{}}
 	impls := []impl{nodeImpl(c.nodeDir, c.serverCPU), goImpl(c.grapeBin, c.serverCPU)}
 	for _, im := range impls {
+		if !c.want(im.name) {
+			continue
+		}
 		if err := c.benchImpl(rep, im); err != nil {
 			return nil, fmt.Errorf("%s: %w", im.name, err)
 		}
 	}
-	if err := c.benchBare(rep); err != nil {
-		return nil, fmt.Errorf("bare: %w", err)
+	if c.want("bare") {
+		if err := c.benchBare(rep); err != nil {
+			return nil, fmt.Errorf("bare: %w", err)
+		}
 	}
 	for _, im := range impls {
+		if !c.want("kill") {
+			break
+		}
 		progress("%s: kill one grape of five", im.name)
 		k, err := c.killOneOfFive(im, 4)
 		if err != nil {
