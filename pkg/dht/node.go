@@ -27,16 +27,17 @@ type Node struct {
 	addr netip.AddrPort
 	id   NodeID
 
-	mu      sync.Mutex // guards everything below
-	rt      *routingTable
-	tokens  *tokens
-	peers   *peerStore
-	values  *valueStore
-	tables  *lookupTables
-	pending map[uint16]*pending
-	nextTID uint16
-	sent    map[string]uint64
-	recv    map[string]uint64
+	mu       sync.Mutex // guards everything below
+	rt       *routingTable
+	tokens   *tokens
+	peers    *peerStore
+	values   *valueStore
+	tables   *lookupTables
+	pending  map[uint16]*pending
+	nextTID  uint16
+	sent     map[string]uint64
+	recv     map[string]uint64
+	suspects map[NodeID]time.Time
 
 	stats struct {
 		timeouts, errorsSent, badPackets atomic.Uint64
@@ -81,12 +82,13 @@ func newNode(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		cfg:     cfg,
-		pending: make(map[uint16]*pending),
-		sent:    make(map[string]uint64),
-		recv:    make(map[string]uint64),
-		slots:   make(chan struct{}, maxOutstanding),
-		ready:   make(chan struct{}),
+		cfg:      cfg,
+		pending:  make(map[uint16]*pending),
+		sent:     make(map[string]uint64),
+		recv:     make(map[string]uint64),
+		suspects: make(map[NodeID]time.Time),
+		slots:    make(chan struct{}, maxOutstanding),
+		ready:    make(chan struct{}),
 	}
 	n.life, n.kill = context.WithCancel(context.Background())
 	n.closing = n.life.Done()

@@ -77,7 +77,7 @@ func (n *Node) storeRound(ctx context.Context, nodes []responder, q string, mkAr
 	}
 	acked, left := 0, len(nodes)
 	var last3xx *Error
-	var maxRTT time.Duration
+	var rtts rttSample
 	timer := time.NewTimer(n.cfg.QueryTimeout + time.Second)
 	defer timer.Stop()
 	for left > 0 {
@@ -88,10 +88,8 @@ func (n *Node) storeRound(ctx context.Context, nodes []responder, q string, mkAr
 			switch {
 			case a.err == nil:
 				acked++
-				if maxRTT == 0 || a.rtt > maxRTT {
-					maxRTT = a.rtt
-					timer.Reset(n.grace(maxRTT))
-				}
+				rtts.add(a.rtt)
+				timer.Reset(n.grace(rtts.median()))
 			case errors.As(a.err, &ke) && ke.Code >= 300 && ke.Code < 400:
 				last3xx = ke
 			}

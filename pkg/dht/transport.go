@@ -90,6 +90,7 @@ func (n *Node) query(ctx context.Context, c contact, q string, a *args) (result,
 	case <-t.C:
 		n.stats.timeouts.Add(1)
 		n.evict(c)
+		n.markSuspect(c.ID)
 		return res, errTimeout
 	case <-n.closing:
 		return res, errClosed
@@ -117,6 +118,7 @@ func (n *Node) acceptReply(res result, m *msg) (result, error) {
 	}
 	if res.from.ID != zero {
 		n.learn(res.from)
+		n.clearSuspect(res.from.ID)
 	}
 	return res, nil
 }

@@ -36,6 +36,9 @@ type cand struct {
 	state candState
 	sent  time.Time
 	token []byte
+	// suspect: timed out recently in another query; it is still asked, but
+	// the walk does not wait for it.
+	suspect bool
 }
 
 // walkSpec describes one iterative walk.
@@ -86,10 +89,11 @@ func (n *Node) walk(ctx context.Context, spec walkSpec) ([]responder, error) {
 	events := make(chan walkEvent)
 	done := make(chan struct{})
 	defer close(done)
-	var maxRTT time.Duration
+	var rtts rttSample
 	inflight := 0 // non-straggling queries
 	launch := func(c *cand) {
 		c.state, c.sent = inFlight, time.Now()
+		c.suspect = n.isSuspect(c.ID)
 		inflight++
 		a := spec.args()
 		ok := n.spawn(func() {
@@ -109,18 +113,22 @@ func (n *Node) walk(ctx context.Context, spec walkSpec) ([]responder, error) {
 
 	for {
 		now := time.Now()
-		grace := n.grace(maxRTT)
-		straggling := func(c *cand) bool { return c.state == inFlight && now.Sub(c.sent) >= grace }
+		grace := n.grace(rtts.median())
+		straggling := func(c *cand) bool {
+			return c.state == inFlight && (c.suspect || now.Sub(c.sent) >= grace)
+		}
 		inflight = 0
 		for _, c := range append(slices.Clip(sorted), boot...) {
 			if c.state == inFlight && !straggling(c) {
 				inflight++
 			}
 		}
+		launched := false
 		busy := false
 		for _, c := range boot {
 			if c.state == unqueried && inflight < n.cfg.Concurrency {
 				launch(c)
+				launched = true
 			}
 			if c.state == unqueried || (c.state == inFlight && !straggling(c)) {
 				busy = true
@@ -138,10 +146,14 @@ func (n *Node) walk(ctx context.Context, spec walkSpec) ([]responder, error) {
 		for _, c := range top {
 			if c.state == unqueried && inflight < n.cfg.Concurrency {
 				launch(c)
+				launched = true
 			}
 			if c.state != answered {
 				busy = true
 			}
+		}
+		if launched {
+			continue // a suspect launched just now already straggles: recount
 		}
 		if !busy {
 			break
@@ -166,7 +178,7 @@ func (n *Node) walk(ctx context.Context, spec walkSpec) ([]responder, error) {
 				ev.c.state = failed
 				continue
 			}
-			maxRTT = max(maxRTT, ev.res.rtt)
+			rtts.add(ev.res.rtt)
 			c := ev.c
 			if !c.known {
 				c.state = answered // the bootstrap entry itself
@@ -202,13 +214,37 @@ func (n *Node) walk(ctx context.Context, spec walkSpec) ([]responder, error) {
 }
 
 // grace is how long a query may take before the walk treats it as a
-// straggler.
-func (n *Node) grace(maxRTT time.Duration) time.Duration {
+// straggler: stragglerFactor times the typical (median) reply time seen so
+// far, at least QueryTimeout/minGraceDiv, at most QueryTimeout. The median,
+// not the maximum, so that one slow reply on a busy host does not stretch
+// the wait for every dead node.
+func (n *Node) grace(typical time.Duration) time.Duration {
 	qt := n.cfg.QueryTimeout
-	if maxRTT == 0 {
+	if typical == 0 {
 		return qt
 	}
-	return min(max(stragglerFactor*maxRTT, qt/minGraceDiv), qt)
+	return min(max(stragglerFactor*typical, qt/minGraceDiv), qt)
+}
+
+// rttSample keeps the reply times of one walk or store round (bounded).
+type rttSample struct{ v []time.Duration }
+
+const maxRTTSample = 64
+
+func (r *rttSample) add(d time.Duration) {
+	if len(r.v) < maxRTTSample {
+		r.v = append(r.v, d)
+	}
+}
+
+// median is 0 until a reply arrived.
+func (r *rttSample) median() time.Duration {
+	if len(r.v) == 0 {
+		return 0
+	}
+	s := slices.Clone(r.v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // merge adds new nodes from a reply, keeping the closest maxCandidates.
