@@ -338,7 +338,26 @@ type Local struct {
 }
 
 // NudgeLocal returns the factor, in [1, MaxNudge], by which the picker
-// should multiply peer's cost, given this client's own view of it.
+// should multiply peer's cost, given this client's own view of it. It is
+// [Book.Advise]'s Factor.
+func (b *Book) NudgeLocal(peer string, l Local) float64 { return b.Advise(peer, l).Factor }
+
+// Advice is what gossip tells the picker about one peer.
+type Advice struct {
+	// Factor multiplies the peer's cost, in [1, MaxNudge].
+	Factor float64
+	// DeferProbe says the picker may skip its freshness probe of the peer
+	// (the one request an idle peer gets every probe interval): this
+	// client's own record already calls the peer degraded, remote hints
+	// agree, and that record is younger than HintTTL. The peer then gets
+	// at most one freshness probe per HintTTL instead of one per probe
+	// interval. Never set without own failing evidence, so a hint alone can
+	// never keep a client from trying a peer it knows nothing bad about.
+	// Breaker probes are not freshness probes and are never deferred.
+	DeferProbe bool
+}
+
+// Advise combines the remote hints about peer with this client's own view.
 //
 // Fresh local evidence (younger than FreshFor) decides alone: factor 1.
 // Stale local evidence still counts as one more voice in the quorum, on the
@@ -355,9 +374,16 @@ type Local struct {
 //
 // Gossip can never make a peer cheaper than local metrics say, and it
 // never touches breakers.
-func (b *Book) NudgeLocal(peer string, l Local) float64 {
+func (b *Book) Advise(peer string, l Local) Advice {
+	none := Advice{Factor: 1}
+	sd, sh := b.sums(peer)
+	if sd <= 0 {
+		return none
+	}
+	own := l.Age >= 0 && l.FailureRate >= 0
+	adv := Advice{Factor: 1, DeferProbe: own && sd > sh && l.Age < b.cfg.HintTTL && l.FailureRate >= b.cfg.DegradedErrorRate}
 	if b.cfg.MaxNudge <= 1 {
-		return 1
+		return adv
 	}
 	stale := 1.0
 	if l.Age >= 0 {
@@ -365,23 +391,19 @@ func (b *Book) NudgeLocal(peer string, l Local) float64 {
 		stale = math.Min(1, float64(l.Age-fresh)/float64(b.cfg.StaleAfter-fresh))
 	}
 	if stale <= 0 {
-		return 1
-	}
-	sd, sh := b.sums(peer)
-	if sd <= 0 {
-		return 1
+		return adv
 	}
 	remote := sd
-	if l.Age >= 0 && l.FailureRate >= 0 {
+	if own {
 		vd := math.Min(1, l.FailureRate/b.cfg.DegradedErrorRate)
 		sd, sh = sd+vd, sh+(1-vd)
 	}
 	q := float64(b.cfg.MinOrigins)
 	net := math.Min(math.Min(1, sd/q)-math.Min(1, sh/q), math.Min(1, remote))
-	if net <= 0 {
-		return 1
+	if net > 0 {
+		adv.Factor = 1 + (b.cfg.MaxNudge-1)*net*stale
 	}
-	return 1 + (b.cfg.MaxNudge-1)*net*stale
+	return adv
 }
 
 // Nudge is NudgeLocal for a caller that knows only the age of its own

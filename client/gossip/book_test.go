@@ -524,3 +524,36 @@ func TestLocalEvidenceVotesInTheQuorum(t *testing.T) {
 		})
 	}
 }
+
+// DeferProbe needs three things at once: this client's own record calls
+// the peer degraded, remote hints lean DEGRADED, and the record is younger
+// than the TTL. A hint alone never stops a client from trying a peer.
+func TestDeferProbeNeedsOwnFailingRecord(t *testing.T) {
+	stale := 10 * time.Second
+	cases := []struct {
+		name   string
+		remote []Hint
+		local  Local
+		want   bool
+	}{
+		{"own record failing, remote DEGRADED: defer", []Hint{deg(peerX, 0.3)}, Local{stale, 0.5}, true},
+		{"own record healthy (a liar): probe", []Hint{deg(peerX, 1)}, Local{stale, 0}, false},
+		{"own record 10% failing: probe", []Hint{deg(peerX, 1)}, Local{stale, 0.1}, false},
+		{"no own record: probe", []Hint{deg(peerX, 1)}, Local{NoLocalEvidence, -1}, false},
+		{"own failure rate unknown: probe", []Hint{deg(peerX, 1)}, Local{stale, -1}, false},
+		{"own record older than the TTL: probe", []Hint{deg(peerX, 1)}, Local{time.Minute, 1}, false},
+		{"remote says HEALTHY as much as DEGRADED: probe", []Hint{deg(peerX, 1), ok(peerX, 1)}, Local{stale, 1}, false},
+		{"no remote hint: probe", nil, Local{stale, 1}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, clk := newBook(t)
+			for i, h := range c.remote {
+				ingest(t, b, fmt.Sprintf("p%d", i), msg(clk, fmt.Sprintf("o%d", i), 1, h))
+			}
+			if got := b.Advise(peerX, c.local); got.DeferProbe != c.want {
+				t.Fatalf("Advise = %+v, want DeferProbe %v", got, c.want)
+			}
+		})
+	}
+}
