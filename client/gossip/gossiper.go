@@ -126,6 +126,15 @@ func (g *Gossiper) Nudge(peer string) float64 {
 	return g.book.NudgeLocal(peer, g.recorder.Local(peer, g.now()))
 }
 
+// Advise returns the full advice (factor and probe deferral) for peer,
+// with this client's own view taken from the recorder.
+func (g *Gossiper) Advise(peer string) Advice {
+	return g.book.Advise(peer, g.recorder.Local(peer, g.now()))
+}
+
+// AdviseLocal is Advise with the caller's own view of the peer.
+func (g *Gossiper) AdviseLocal(peer string, l Local) Advice { return g.book.Advise(peer, l) }
+
 // NudgeLocal is Nudge with the caller's own view of the peer (use it when
 // the caller tracks evidence age and failure rate itself, lock-free).
 func (g *Gossiper) NudgeLocal(peer string, l Local) float64 {
