@@ -101,6 +101,12 @@ type Config struct {
 	// FullConfidenceSamples is how many recent local samples give a
 	// published hint full confidence; fewer scale it down.
 	FullConfidenceSamples float64
+
+	// EvidenceHalfLife is the memory of this client's own per-peer counts:
+	// they halve every EvidenceHalfLife. Longer than PublishInterval so a
+	// peer this client only probes now and then (0.5 req/s) still reaches
+	// full confidence (about 10 samples at the default 15 s).
+	EvidenceHalfLife time.Duration
 }
 
 // DefaultConfig returns the documented defaults, with gossip disabled.
@@ -119,6 +125,7 @@ func DefaultConfig() Config {
 		MaxPeers:              512,
 		DegradedErrorRate:     0.2,
 		FullConfidenceSamples: 10,
+		EvidenceHalfLife:      15 * time.Second,
 	}
 }
 
@@ -264,6 +271,9 @@ func (c *Config) Validate() error {
 	}
 	if !(c.DegradedErrorRate > 0 && c.DegradedErrorRate < 1) {
 		return fmt.Errorf("gossip DegradedErrorRate=%v out of range (0, 1)", c.DegradedErrorRate)
+	}
+	if c.EvidenceHalfLife <= 0 {
+		return fmt.Errorf("gossip EvidenceHalfLife must be positive")
 	}
 	if !(c.FullConfidenceSamples >= 1) {
 		return fmt.Errorf("gossip FullConfidenceSamples=%v must be at least 1", c.FullConfidenceSamples)

@@ -18,13 +18,17 @@ type Observation struct {
 	Samples float64
 	// Failures is how many of them failed (errors and timeouts).
 	Failures float64
-	// LastSample is when the latest of them completed.
+	// LastSample is when the latest of them completed (or the breaker
+	// last changed).
 	LastSample time.Time
+	// Broken says the client's breaker for the peer is not closed.
+	Broken bool
 }
 
 // Assess turns a local observation into the hint to publish, or false when
 // there is nothing worth saying (no samples, or evidence past the TTL):
 //
+//   - breaker not closed → DEGRADED with confidence 1;
 //   - failure share ≥ DegradedErrorRate → DEGRADED, with confidence
 //     evidence × min(1, share / (2 × DegradedErrorRate));
 //   - otherwise HEALTHY, with confidence evidence × (1 − share / DegradedErrorRate);
@@ -32,7 +36,7 @@ type Observation struct {
 // where evidence = min(1, Samples / FullConfidenceSamples), so a hint from a
 // handful of requests carries little weight.
 func Assess(cfg *Config, o Observation, now time.Time) (Hint, bool) {
-	if o.Samples < 1 || o.LastSample.IsZero() || validPeer(o.Peer) != nil {
+	if (o.Samples <= 0 && !o.Broken) || o.LastSample.IsZero() || validPeer(o.Peer) != nil {
 		return Hint{}, false
 	}
 	age := now.Sub(o.LastSample)
@@ -41,6 +45,11 @@ func Assess(cfg *Config, o Observation, now time.Time) (Hint, bool) {
 	}
 	if age >= cfg.HintTTL {
 		return Hint{}, false
+	}
+	if o.Broken {
+		// An open breaker is this client's considered verdict, backed by
+		// more failures than any sample count here shows.
+		return Hint{Peer: o.Peer, State: Degraded, Conf: 1, AgeMS: age.Milliseconds()}, true
 	}
 	evidence := math.Min(1, o.Samples/cfg.FullConfidenceSamples)
 	share := math.Max(0, math.Min(1, o.Failures/o.Samples))

@@ -18,23 +18,27 @@ func TestAssessTurnsLocalOutcomesIntoHints(t *testing.T) {
 		wantOK bool
 	}{
 		{"half failing, plenty of samples: DEGRADED, full confidence",
-			Observation{peerX, 40, 20, now.Add(-300 * time.Millisecond)},
+			Observation{peerX, 40, 20, now.Add(-300 * time.Millisecond), false},
 			Hint{peerX, Degraded, 1, 300}, true},
 		{"at the threshold: DEGRADED, half confidence",
-			Observation{peerX, 10, 2, now}, Hint{peerX, Degraded, 0.5, 0}, true},
+			Observation{peerX, 10, 2, now, false}, Hint{peerX, Degraded, 0.5, 0}, true},
 		{"half failing but only 2 samples: weak DEGRADED",
-			Observation{peerX, 2, 1, now}, Hint{peerX, Degraded, 0.2, 0}, true},
+			Observation{peerX, 2, 1, now, false}, Hint{peerX, Degraded, 0.2, 0}, true},
 		{"all good: HEALTHY, full confidence",
-			Observation{peerX, 100, 0, now}, Hint{peerX, Healthy, 1, 0}, true},
+			Observation{peerX, 100, 0, now, false}, Hint{peerX, Healthy, 1, 0}, true},
 		{"10% failing: HEALTHY, half confidence",
-			Observation{peerX, 10, 1, now}, Hint{peerX, Healthy, 0.5, 0}, true},
-		{"no samples: nothing to say", Observation{peerX, 0, 0, now}, Hint{}, false},
-		{"never seen: nothing to say", Observation{peerX, 5, 0, time.Time{}}, Hint{}, false},
+			Observation{peerX, 10, 1, now, false}, Hint{peerX, Healthy, 0.5, 0}, true},
+		{"no samples: nothing to say", Observation{peerX, 0, 0, now, false}, Hint{}, false},
+		{"never seen: nothing to say", Observation{peerX, 5, 0, time.Time{}, false}, Hint{}, false},
 		{"evidence past the TTL: nothing to say",
-			Observation{peerX, 50, 25, now.Add(-cfg.HintTTL)}, Hint{}, false},
+			Observation{peerX, 50, 25, now.Add(-cfg.HintTTL), false}, Hint{}, false},
 		{"just under the threshold with few samples rounds to 0: nothing",
-			Observation{peerX, 1, 0.19999999, now}, Hint{}, false},
-		{"not a peer address: nothing", Observation{"nope", 50, 25, now}, Hint{}, false},
+			Observation{peerX, 1, 0.19999999, now, false}, Hint{}, false},
+		{"not a peer address: nothing", Observation{"nope", 50, 25, now, false}, Hint{}, false},
+		{"breaker open, even with no recent samples: DEGRADED, full confidence",
+			Observation{peerX, 0.3, 0, now.Add(-2 * time.Second), true}, Hint{peerX, Degraded, 1, 2000}, true},
+		{"breaker open but evidence past the TTL: nothing",
+			Observation{peerX, 0, 0, now.Add(-cfg.HintTTL), true}, Hint{}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -109,7 +113,7 @@ func TestComposedMessagesAreAppliedByAnotherBook(t *testing.T) {
 	b, _ := newBook(t, func(c *Config) { c.TrustedKeys = []ed25519.PublicKey{pub(signer)} })
 	b.now = clk.Now
 
-	h, _ := Assess(&pubCfg, Observation{peerX, 100, 50, clk.Now()}, clk.Now())
+	h, _ := Assess(&pubCfg, Observation{peerX, 100, 50, clk.Now(), false}, clk.Now())
 	frame, err := NewComposer(pubCfg).Compose(clk.Now(), []Hint{h})
 	if err != nil {
 		t.Fatal(err)

@@ -8,11 +8,13 @@ import (
 )
 
 // Recorder collects this client's own outcomes per peer, the raw material of
-// what it publishes and the "local evidence age" the nudge is gated on.
-// Counts decay by DecayFactor per PublishInterval, like received hints, so a
-// published hint describes the recent past. At most MaxPeers peers are kept
-// (the least recently seen is forgotten first); peers unseen for HintTTL are
-// dropped. Safe for concurrent use; Record is O(1).
+// what it publishes and the "local evidence" the advice is gated on. Counts
+// halve every EvidenceHalfLife, so a published hint describes the recent
+// past yet a peer this client avoids (and so samples rarely) still gathers
+// enough samples for a confident hint. Breaker state is recorded too: an
+// open breaker is the client's strongest verdict. At most MaxPeers peers are
+// kept (the least recently seen is forgotten first); peers unseen for
+// HintTTL are dropped. Safe for concurrent use; Record is O(1).
 type Recorder struct {
 	cfg Config
 
@@ -23,7 +25,8 @@ type Recorder struct {
 // record is one peer's decayed counts, as of at.
 type record struct {
 	samples, failures float64
-	at                time.Time // time of the last Record, also the decay reference
+	at                time.Time // time of the last Record or breaker change, also the decay reference
+	broken            bool      // the client's breaker for the peer is not closed
 }
 
 // NewRecorder returns an empty recorder for cfg (validated).
@@ -31,13 +34,19 @@ func NewRecorder(cfg Config) *Recorder {
 	return &Recorder{cfg: cfg, peers: make(map[string]*record)}
 }
 
+// decay is the count factor after d: one half per EvidenceHalfLife.
+func (r *Recorder) decay(d time.Duration) float64 {
+	if d <= 0 {
+		return 1
+	}
+	return math.Exp2(-float64(d) / float64(r.cfg.EvidenceHalfLife))
+}
+
 // decayTo ages r's counts to now.
 func (r *Recorder) decayTo(rec *record, now time.Time) {
-	if d := now.Sub(rec.at); d > 0 && r.cfg.DecayFactor < 1 {
-		f := math.Pow(r.cfg.DecayFactor, float64(d)/float64(r.cfg.PublishInterval))
-		rec.samples *= f
-		rec.failures *= f
-	}
+	f := r.decay(now.Sub(rec.at))
+	rec.samples *= f
+	rec.failures *= f
 }
 
 // Record adds one completed attempt on peer at time at. Cancelled attempts
@@ -45,14 +54,7 @@ func (r *Recorder) decayTo(rec *record, now time.Time) {
 func (r *Recorder) Record(peer string, failed bool, at time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rec := r.peers[peer]
-	if rec == nil {
-		if len(r.peers) >= r.cfg.MaxPeers {
-			r.evictOldestLocked()
-		}
-		rec = &record{at: at}
-		r.peers[peer] = rec
-	}
+	rec := r.getLocked(peer, at)
 	r.decayTo(rec, at)
 	if at.After(rec.at) {
 		rec.at = at
@@ -61,6 +63,40 @@ func (r *Recorder) Record(peer string, failed bool, at time.Time) {
 	if failed {
 		rec.failures++
 	}
+}
+
+// SetBroken records whether the client's breaker for peer is open (or
+// half-open): call it from the breaker hook with To != Closed. While it is,
+// the peer is published as DEGRADED with full confidence.
+func (r *Recorder) SetBroken(peer string, broken bool, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec := r.peers[peer]
+	if rec == nil && !broken {
+		return
+	}
+	if rec == nil {
+		rec = r.getLocked(peer, at)
+	}
+	r.decayTo(rec, at)
+	if at.After(rec.at) {
+		rec.at = at
+	}
+	rec.broken = broken
+}
+
+// getLocked returns peer's record, creating it (and evicting the least
+// recently seen peer when full).
+func (r *Recorder) getLocked(peer string, at time.Time) *record {
+	rec := r.peers[peer]
+	if rec == nil {
+		if len(r.peers) >= r.cfg.MaxPeers {
+			r.evictOldestLocked()
+		}
+		rec = &record{at: at}
+		r.peers[peer] = rec
+	}
+	return rec
 }
 
 // evictOldestLocked forgets the peer seen least recently. O(n), but only
@@ -85,6 +121,9 @@ func (r *Recorder) Local(peer string, now time.Time) Local {
 	rec := r.peers[peer]
 	if rec == nil || rec.samples <= 0 {
 		return Local{Age: NoLocalEvidence, FailureRate: -1}
+	}
+	if rec.broken {
+		return Local{Age: max(now.Sub(rec.at), 0), FailureRate: 1}
 	}
 	// The ratio does not change with decay, so no need to age the counts.
 	return Local{Age: max(now.Sub(rec.at), 0), FailureRate: rec.failures / rec.samples}
@@ -116,11 +155,8 @@ func (r *Recorder) Observations(now time.Time) []Observation {
 			delete(r.peers, p)
 			continue
 		}
-		f := 1.0
-		if d := now.Sub(rec.at); d > 0 && r.cfg.DecayFactor < 1 {
-			f = math.Pow(r.cfg.DecayFactor, float64(d)/float64(r.cfg.PublishInterval))
-		}
-		out = append(out, Observation{Peer: p, Samples: rec.samples * f, Failures: rec.failures * f, LastSample: rec.at})
+		f := r.decay(now.Sub(rec.at))
+		out = append(out, Observation{Peer: p, Samples: rec.samples * f, Failures: rec.failures * f, LastSample: rec.at, Broken: rec.broken})
 	}
 	r.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].LastSample.After(out[j].LastSample) })

@@ -17,15 +17,15 @@ func TestRecorderCountsDecayAndExpire(t *testing.T) {
 	if len(obs) != 1 || obs[0].Samples != 10 || obs[0].Failures != 5 {
 		t.Fatalf("observations %+v", obs)
 	}
-	clk.Advance(cfg.PublishInterval)
+	clk.Advance(cfg.EvidenceHalfLife)
 	obs = r.Observations(clk.Now())
 	if !near(obs[0].Samples, 5) || !near(obs[0].Failures, 2.5) {
-		t.Fatalf("after one interval: %+v, want counts halved", obs[0])
+		t.Fatalf("after one half-life: %+v, want counts halved", obs[0])
 	}
-	if age := r.EvidenceAge(peerX, clk.Now()); age != cfg.PublishInterval {
+	if age := r.EvidenceAge(peerX, clk.Now()); age != cfg.EvidenceHalfLife {
 		t.Fatalf("evidence age %v", age)
 	}
-	if l := r.Local(peerX, clk.Now()); l.Age != cfg.PublishInterval || !near(l.FailureRate, 0.5) {
+	if l := r.Local(peerX, clk.Now()); l.Age != cfg.EvidenceHalfLife || !near(l.FailureRate, 0.5) {
 		t.Fatalf("local view %+v", l)
 	}
 	if l := r.Local("127.0.0.1:1", clk.Now()); l.Age != NoLocalEvidence || l.FailureRate >= 0 {
@@ -35,7 +35,7 @@ func TestRecorderCountsDecayAndExpire(t *testing.T) {
 		t.Fatalf("evidence age of a stranger %v", age)
 	}
 	hs := r.Hints(clk.Now())
-	if len(hs) != 1 || hs[0].State != Degraded || hs[0].AgeMS != cfg.PublishInterval.Milliseconds() {
+	if len(hs) != 1 || hs[0].State != Degraded || hs[0].AgeMS != cfg.EvidenceHalfLife.Milliseconds() {
 		t.Fatalf("hints %+v", hs)
 	}
 	clk.Advance(cfg.HintTTL)
@@ -44,6 +44,30 @@ func TestRecorderCountsDecayAndExpire(t *testing.T) {
 	}
 	if age := r.EvidenceAge(peerX, clk.Now()); age != NoLocalEvidence {
 		t.Fatalf("forgotten peer has evidence age %v", age)
+	}
+}
+
+func TestRecorderPublishesOpenBreakersAsDegraded(t *testing.T) {
+	cfg := testConfig(t)
+	r := NewRecorder(cfg)
+	clk := newClock()
+	r.SetBroken(peerX, false, clk.Now()) // closing an unknown peer's breaker adds nothing
+	if obs := r.Observations(clk.Now()); len(obs) != 0 {
+		t.Fatalf("observations %+v", obs)
+	}
+	r.Record(peerX, false, clk.Now())
+	r.SetBroken(peerX, true, clk.Now())
+	clk.Advance(time.Second)
+	hs := r.Hints(clk.Now())
+	if len(hs) != 1 || hs[0] != (Hint{peerX, Degraded, 1, 1000}) {
+		t.Fatalf("hints with the breaker open: %+v", hs)
+	}
+	if l := r.Local(peerX, clk.Now()); l.FailureRate != 1 || l.Age != time.Second {
+		t.Fatalf("local view with the breaker open: %+v", l)
+	}
+	r.SetBroken(peerX, false, clk.Now())
+	if hs := r.Hints(clk.Now()); len(hs) != 1 || hs[0].State != Healthy {
+		t.Fatalf("hints after the breaker closed: %+v", hs)
 	}
 }
 
