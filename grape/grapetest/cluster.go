@@ -35,57 +35,67 @@ func WithQueryTimeout(d time.Duration) Option {
 var ConnectTimeout = 15 * time.Second
 
 // Cluster starts n Go grapes on 127.0.0.1 with free ports. Grape i
-// bootstraps to grape i-1, and grape 0 to the last one, so every grape
-// knows at least one other. It waits until an announce made on the first
-// grape is visible by a lookup on the last, and stops every grape in
-// t.Cleanup.
+// bootstraps to grapes 0..i-1 and is started only after grape i-1 finished
+// its own bootstrap walk; grape 0 learns the others from their queries. It
+// waits until an announce made on the first grape is visible by a lookup on
+// the last, and stops every grape in t.Cleanup.
 func Cluster(t testing.TB, n int, opts ...Option) []*grape.Grape {
 	t.Helper()
 	if n < 1 {
 		t.Fatalf("grapetest: need at least one grape, got %d", n)
 	}
-	gs := make([]*grape.Grape, n)
-	for i := range gs {
-		cfg := grape.DefaultConfig()
-		cfg.DHTHost = "127.0.0.1"
-		cfg.DHTPort = 0
-		cfg.APIPort = 0
-		cfg.QueryTimeout = 500 * time.Millisecond
-		cfg.ShutdownTimeout = 2 * time.Second
-		if i > 0 {
-			cfg.Bootstrap = []string{gs[i-1].DHTAddr().String()}
-		}
-		for _, o := range opts {
-			o(i, &cfg)
-		}
-		g, err := grape.New(cfg)
-		if err != nil {
-			for _, prev := range gs[:i] {
-				_ = prev.Close()
-			}
-			t.Fatalf("grapetest: grape %d: %v", i, err)
-		}
-		gs[i] = g
-	}
-	// Grape 0 could not know the last one's port before it existed; it
-	// learns it when the last grape bootstraps through its neighbours.
+	gs := make([]*grape.Grape, 0, n)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, n)
-	for _, g := range gs {
-		go func() {
-			if err := g.Run(ctx); err != nil {
-				t.Errorf("grapetest: grape run: %v", err)
-			}
-			done <- struct{}{}
-		}()
-	}
 	t.Cleanup(func() {
 		cancel()
 		for range gs {
 			<-done
 		}
 	})
+	// Grapes start one after another, each bootstrapping to every earlier
+	// one and running before the next starts, so each join walk finds live
+	// nodes. Grape 0 learns the others from their queries.
+	for i := 0; i < n; i++ {
+		cfg := grape.DefaultConfig()
+		cfg.DHTHost = "127.0.0.1"
+		cfg.Bind = ""
+		cfg.DHTPort = 0
+		cfg.APIPort = 0
+		cfg.QueryTimeout = 500 * time.Millisecond
+		cfg.ShutdownTimeout = 2 * time.Second
+		for _, prev := range gs {
+			cfg.Bootstrap = append(cfg.Bootstrap, prev.DHTAddr().String())
+		}
+		for _, o := range opts {
+			o(i, &cfg)
+		}
+		g, err := grape.New(cfg)
+		if err != nil {
+			t.Fatalf("grapetest: grape %d: %v", i, err)
+		}
+		gs = append(gs, g)
+		go func() {
+			if err := g.Run(ctx); err != nil {
+				t.Errorf("grapetest: grape run: %v", err)
+			}
+			done <- struct{}{}
+		}()
+		select {
+		case <-g.Ready():
+		case <-time.After(ConnectTimeout):
+			t.Fatalf("grapetest: grape %d never finished its bootstrap walk", i)
+		}
+	}
 	if err := waitConnected(gs); err != nil {
+		for _, g := range gs {
+			resp, _ := http.Get(g.APIURL() + "/status")
+			if resp != nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				t.Logf("%s", b)
+			}
+		}
 		t.Fatalf("grapetest: cluster of %d not connected: %v", n, err)
 	}
 	return gs
@@ -99,7 +109,8 @@ func waitConnected(gs []*grape.Grape) error {
 	deadline := time.Now().Add(ConnectTimeout)
 	var lastErr error
 	for time.Now().Before(deadline) {
-		if _, err := Call(first.APIURL(), "announce", fmt.Sprintf(`["%s",1]`, name)); err != nil {
+		ann, err := Call(first.APIURL(), "announce", fmt.Sprintf(`["%s",1]`, name))
+		if err != nil {
 			lastErr = err
 		}
 		body, err := Call(last.APIURL(), "lookup", `"`+name+`"`)
@@ -109,7 +120,7 @@ func waitConnected(gs []*grape.Grape) error {
 		if err != nil {
 			lastErr = err
 		} else {
-			lastErr = fmt.Errorf("lookup answered %s", body)
+			lastErr = fmt.Errorf("announce on the first answered %s, lookup on the last %s", ann, body)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
