@@ -40,15 +40,13 @@ func (n *Node) tableFor(ctx context.Context, key []byte, q string, mkArgs func()
 	if err != nil && len(rs) == 0 {
 		return nil, false, err
 	}
-	withToken := rs[:0:0]
+	withToken := make([]responder, 0, len(rs))
 	for _, r := range rs {
 		if r.token != nil {
 			withToken = append(withToken, r)
 		}
 	}
-	n.mu.Lock()
-	n.tables.set(key, withToken, n.cfg.Clock.Now())
-	n.mu.Unlock()
+	n.cacheTable(key, withToken)
 	return withToken, false, err
 }
 
@@ -192,17 +190,7 @@ func (n *Node) Lookup(ctx context.Context, key []byte) ([]netip.AddrPort, error)
 			return false
 		},
 	})
-	if len(rs) > 0 {
-		withToken := make([]responder, 0, len(rs))
-		for _, r := range rs {
-			if r.token != nil {
-				withToken = append(withToken, r)
-			}
-		}
-		n.mu.Lock()
-		n.tables.set(key, withToken, n.cfg.Clock.Now())
-		n.mu.Unlock()
-	}
+	n.cacheTable(key, rs)
 	if err != nil && !errors.Is(err, ErrNoNodes) {
 		return out, err
 	}
@@ -262,10 +250,11 @@ func (n *Node) Put(ctx context.Context, item Item) (Target, error) {
 }
 
 // Get finds the BEP44 item at target: from our own value store first
-// (Local, From = our id, no token), else by a get walk in which the first
-// reply that checks out wins: for immutable items sha1(bencode(v)) must be
-// the target, for mutable ones sha1(k ‖ salt) must be and the signature
-// must verify. ok is false when nobody had it.
+// (Local, From = our id, no token), else by a get walk. An immutable reply
+// wins at once if sha1(bencode(v)) is the target; mutable replies must
+// match sha1(k ‖ salt) and carry a valid signature, and the walk goes on to
+// return the highest seq seen (a node may hold an older version). ok is
+// false when nobody had it; err is ErrNoNodes when nobody could be asked.
 func (n *Node) Get(ctx context.Context, target Target, salt []byte) (GetResult, bool, error) {
 	n.mu.Lock()
 	it, found := n.values.get(target)
@@ -280,7 +269,7 @@ func (n *Node) Get(ctx context.Context, target Target, salt []byte) (GetResult, 
 		args: func() *args { return &args{Target: strPtr(tg)} },
 		onReply: func(from contact, r *reply) bool {
 			it, ok := itemFromReply(r, target, salt)
-			if !ok {
+			if !ok || (found && it.Seq <= res.Item.Seq) {
 				return false
 			}
 			res = GetResult{From: from.ID, Item: it}
@@ -288,24 +277,32 @@ func (n *Node) Get(ctx context.Context, target Target, salt []byte) (GetResult, 
 				res.Token = []byte(*r.Token)
 			}
 			found = true
-			return true
+			return it.K == nil
 		},
 	})
+	if len(rs) > 0 {
+		n.cacheTable(target[:], rs)
+	}
 	if found {
 		return res, true, nil
 	}
-	if len(rs) > 0 {
-		withToken := make([]responder, 0, len(rs))
-		for _, r := range rs {
-			if r.token != nil {
-				withToken = append(withToken, r)
-			}
-		}
-		n.mu.Lock()
-		n.tables.set(target[:], withToken, n.cfg.Clock.Now())
-		n.mu.Unlock()
-	}
 	return GetResult{}, false, err
+}
+
+// cacheTable keeps a walk's token-bearing responders for later stores.
+func (n *Node) cacheTable(key []byte, rs []responder) {
+	withToken := make([]responder, 0, len(rs))
+	for _, r := range rs {
+		if r.token != nil {
+			withToken = append(withToken, r)
+		}
+	}
+	if len(withToken) == 0 {
+		return
+	}
+	n.mu.Lock()
+	n.tables.set(key, withToken, n.cfg.Clock.Now())
+	n.mu.Unlock()
 }
 
 // itemFromReply checks a get reply's item against the target.

@@ -16,10 +16,11 @@ type peerRef struct {
 // insertion order so that size eviction is O(1) (entries that moved to the
 // newer generation are skipped lazily).
 type generation struct {
-	set   map[string]map[netip.AddrPort]struct{}
-	n     int
-	order []peerRef
-	head  int
+	set      map[string]map[netip.AddrPort]struct{}
+	n        int
+	keyBytes int // bytes of distinct keys: keys are remote input of any length
+	order    []peerRef
+	head     int
 }
 
 func newGeneration() *generation {
@@ -36,6 +37,7 @@ func (g *generation) insert(r peerRef) {
 	if m == nil {
 		m = make(map[netip.AddrPort]struct{})
 		g.set[r.key] = m
+		g.keyBytes += len(r.key)
 	}
 	m[r.peer] = struct{}{}
 	g.n++
@@ -47,6 +49,7 @@ func (g *generation) delete(r peerRef) {
 	delete(m, r.peer)
 	if len(m) == 0 {
 		delete(g.set, r.key)
+		g.keyBytes -= len(r.key)
 	}
 	g.n--
 }
@@ -74,7 +77,8 @@ func (g *generation) evictOldest() bool {
 // ceil(2A/3) the old generation is dropped and the current one becomes old.
 // An entry added once lives 2A/3..4A/3; re-adding it from the old generation
 // moves it back to the current one; A = 0 never expires. The total number of
-// entries is bounded by max (oldest of the older generation evicted first).
+// entries is bounded by max, and their key bytes by maxKeyBytes (oldest of
+// the older generation evicted first).
 // Pure: time comes in as arguments. Not safe for concurrent use.
 type peerStore struct {
 	maxAge   time.Duration
@@ -121,10 +125,21 @@ func (s *peerStore) add(key []byte, peer netip.AddrPort, now time.Time) {
 		if s.max <= 0 {
 			return
 		}
-		for s.cur.n+s.old.n >= s.max && (s.old.evictOldest() || s.cur.evictOldest()) {
+		for s.full(len(r.key)) && (s.old.evictOldest() || s.cur.evictOldest()) {
 		}
 	}
 	s.cur.insert(r)
+}
+
+// maxKeyBytes bounds the memory held by keys: a key can be as long as a
+// datagram (Node grapes accept a 9000-byte service name), so MaxPeers
+// alone would allow hundreds of megabytes.
+const maxKeyBytes = 32 << 20
+
+// full reports whether adding an entry with a key of keyLen bytes needs an
+// eviction first.
+func (s *peerStore) full(keyLen int) bool {
+	return s.cur.n+s.old.n >= s.max || s.cur.keyBytes+s.old.keyBytes+keyLen > maxKeyBytes
 }
 
 // get returns up to limit peers stored under key (a uniformly random subset

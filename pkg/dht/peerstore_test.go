@@ -102,3 +102,19 @@ func TestPeerStoreGetLimitAndDedup(t *testing.T) {
 		t.Fatalf("dedup: %d", len(got))
 	}
 }
+
+func TestPeerStoreKeyBytesBound(t *testing.T) {
+	clk := newFakeClock()
+	s := newPeerStore(0, 1<<20, clk.Now())
+	key := make([]byte, 60000)
+	for i := 0; i < 1000; i++ {
+		key[0], key[1] = byte(i), byte(i>>8)
+		s.add(key, p1, clk.Now())
+	}
+	if kb := s.cur.keyBytes + s.old.keyBytes; kb > maxKeyBytes {
+		t.Fatalf("key bytes %d over bound", kb)
+	}
+	if keys, _ := s.counts(clk.Now()); keys != maxKeyBytes/60000 {
+		t.Fatalf("keys %d", keys)
+	}
+}

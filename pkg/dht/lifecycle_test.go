@@ -1,0 +1,301 @@
+package dht
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+)
+
+// A lone grape that bootstraps from itself works (protocol §3.8): it
+// answers its own queries over UDP loopback and stores its own announces.
+func TestSingleNodeBootstrapsFromItself(t *testing.T) {
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	cfg := testConfig(addr)
+	cfg.Addr = addr
+	n := startNode(t, cfg)
+	waitReady(t, n)
+	ctx := context.Background()
+	acked, err := n.Announce(ctx, []byte("solo"), 1337)
+	if err != nil || acked != 1 {
+		t.Fatalf("announce: %d %v", acked, err)
+	}
+	got, err := n.Lookup(ctx, []byte("solo"))
+	if err != nil || !slices.Contains(got, netip.MustParseAddrPort("127.0.0.1:1337")) {
+		t.Fatalf("lookup: %v %v", got, err)
+	}
+	if _, err := n.Put(ctx, Item{V: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if s := n.Stats(); s.RoutingNodes != 0 {
+		t.Fatalf("own id must never enter the routing table: %d", s.RoutingNodes)
+	}
+}
+
+// With a dead bootstrap node: Ready still fires, Announce and Put say
+// "No nodes to query" after one QueryTimeout, Lookup gives the local store.
+func TestDeadBootstrap(t *testing.T) {
+	pc, _ := net.ListenPacket("udp4", "127.0.0.1:0")
+	dead := pc.LocalAddr().String()
+	pc.Close()
+	n := startNode(t, testConfig(dead))
+	waitReady(t, n)
+	ctx := context.Background()
+	start := time.Now()
+	if _, err := n.Announce(ctx, []byte("x"), 1); !errors.Is(err, ErrNoNodes) || err.Error() != "No nodes to query" {
+		t.Fatalf("announce: %v", err)
+	}
+	if d := time.Since(start); d > 3*n.cfg.QueryTimeout {
+		t.Fatalf("announce took %v", d)
+	}
+	if _, err := n.Put(ctx, Item{V: []byte("x")}); !errors.Is(err, ErrNoNodes) {
+		t.Fatalf("put: %v", err)
+	}
+	n.StoreLocal([]byte("x"), netip.MustParseAddrPort("10.0.0.1:80"))
+	got, err := n.Lookup(ctx, []byte("x"))
+	if err != nil || len(got) != 1 || got[0] != netip.MustParseAddrPort("10.0.0.1:80") {
+		t.Fatalf("lookup: %v %v", got, err)
+	}
+	// The put is still stored locally (as on a Node grape).
+	if r, ok, err := n.Get(ctx, ImmutableTarget([]byte("x")), nil); !ok || !r.Local || r.Token != nil || r.From != n.ID() || err != nil {
+		t.Fatalf("local get: %+v %v %v", r, ok, err)
+	}
+	if s := n.Stats(); s.QueryTimeouts == 0 {
+		t.Fatal("timeouts counted")
+	}
+}
+
+func TestNoBootstrapNoNodes(t *testing.T) {
+	n := startNode(t, testConfig())
+	waitReady(t, n)
+	ctx := context.Background()
+	if _, err := n.Announce(ctx, []byte("x"), 1); !errors.Is(err, ErrNoNodes) {
+		t.Fatal(err)
+	}
+	if _, ok, err := n.Get(ctx, Target{1}, nil); ok || !errors.Is(err, ErrNoNodes) {
+		t.Fatal(ok, err)
+	}
+	if got, err := n.Lookup(ctx, []byte("x")); err != nil || len(got) != 0 {
+		t.Fatal(got, err)
+	}
+}
+
+func TestCloseWithoutRunAndTwice(t *testing.T) {
+	n, err := New(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-n.Ready():
+	default:
+		t.Fatal("Ready closes on Close")
+	}
+	if _, err := New(Config{Addr: "127.0.0.1:0"}); err == nil {
+		t.Fatal("zero Concurrency/QueryTimeout must be rejected")
+	}
+}
+
+// Run returns, and the node closes, when its context ends, even mid-walk.
+func TestRunStopsOnCancel(t *testing.T) {
+	pc, _ := net.ListenPacket("udp4", "127.0.0.1:0")
+	dead := pc.LocalAddr().String()
+	pc.Close()
+	cfg := testConfig(dead)
+	cfg.QueryTimeout = 10 * time.Second
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- n.Run(ctx) }()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	n.Close()
+}
+
+// A cached per-key table whose tokens are refused (the storing node's
+// secrets changed) is dropped and the walk redone, instead of failing for
+// the table's 5 minutes as Node does.
+func TestAnnounceRefreshesRefusedTokens(t *testing.T) {
+	a := startNode(t, testConfig())
+	b := startNode(t, testConfig(a.Addr().String()))
+	waitReady(t, b)
+	ctx := context.Background()
+	if n, err := b.Announce(ctx, []byte("k"), 1); err != nil || n != 1 {
+		t.Fatal(n, err)
+	}
+	walks := b.Stats().QueriesSent["get_peers"]
+	if n, err := b.Announce(ctx, []byte("k"), 1); err != nil || n != 1 || b.Stats().QueriesSent["get_peers"] != walks {
+		t.Fatal("second announce must reuse the cached table", n, err)
+	}
+	a.mu.Lock()
+	a.tokens.random(a.tokens.cur[:])
+	a.tokens.random(a.tokens.prev[:])
+	a.mu.Unlock()
+	if n, err := b.Announce(ctx, []byte("k"), 2); err != nil || n != 1 {
+		t.Fatal("announce after token change", n, err)
+	}
+	if b.Stats().QueriesSent["get_peers"] == walks {
+		t.Fatal("a fresh walk was expected")
+	}
+	if got, _ := b.Lookup(ctx, []byte("k")); !slices.Contains(got, netip.MustParseAddrPort("127.0.0.1:2")) {
+		t.Fatal(got)
+	}
+}
+
+func TestMutablePutGetOverNetwork(t *testing.T) {
+	a := startNode(t, testConfig())
+	b := startNode(t, testConfig(a.Addr().String()))
+	c := startNode(t, testConfig(a.Addr().String()))
+	waitReady(t, b)
+	waitReady(t, c)
+	ctx := context.Background()
+	priv := testKey(7)
+	it := signed(priv, "mutable hello", 1, "mysalt")
+	tg, err := b.Put(ctx, it)
+	if err != nil || tg != it.Target() {
+		t.Fatal(tg, err)
+	}
+	// A stale seq is refused by every storing node: 302 comes back.
+	old := signed(priv, "older", 0, "mysalt")
+	d := startNode(t, testConfig(a.Addr().String()))
+	waitReady(t, d)
+	var ke *Error
+	if _, err := d.Put(ctx, old); !errors.As(err, &ke) || ke.Code != 302 {
+		t.Fatalf("stale put: %v", err)
+	}
+	// c stored it as one of the closest; make c ask the others by
+	// dropping its local copy.
+	c.mu.Lock()
+	c.values = newValueStore(10)
+	c.mu.Unlock()
+	r, ok, err := c.Get(ctx, tg, []byte("mysalt"))
+	if err != nil || !ok || r.Local || string(r.Item.V) != "mutable hello" || r.Item.Seq != 1 || r.Token == nil || r.From == c.ID() {
+		t.Fatalf("get: %+v %v %v", r, ok, err)
+	}
+	if !bytes.Equal(r.Item.K[:], it.K[:]) {
+		t.Fatal("k")
+	}
+	// d still holds the stale seq-0 copy locally; a remote get must prefer
+	// the highest seq.
+	e := startNode(t, testConfig(d.Addr().String()))
+	waitReady(t, e)
+	if r, ok, _ := e.Get(ctx, tg, []byte("mysalt")); !ok || r.Item.Seq != 1 {
+		t.Fatalf("highest seq wins: %+v", r)
+	}
+	// Wrong salt: the reply does not verify, so nothing is found.
+	if _, ok, _ := c.Get(ctx, tg, []byte("other")); ok {
+		t.Fatal("unverifiable reply accepted")
+	}
+	// Values of 1000 bytes and more are refused locally, with Node's text.
+	if _, err := d.Put(ctx, Item{V: make([]byte, 1000)}); err == nil || err.Error() != "v must be less than 1000 bytes in put()" {
+		t.Fatal(err)
+	}
+	if _, ok, err := d.Get(ctx, ImmutableTarget([]byte("nobody has this")), nil); ok || err != nil {
+		t.Fatal("not found is ok=false, err=nil", ok, err)
+	}
+}
+
+// Liveness: with nothing changing for NodeLiveness, every node is pinged
+// and the dead are evicted; an empty table re-bootstraps, so a node whose
+// only peer restarted finds it again.
+func TestLivenessEvictsAndRebootstraps(t *testing.T) {
+	aCfg := testConfig()
+	a, err := New(aCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aAddr := a.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	aDone := make(chan struct{})
+	go func() { defer close(aDone); _ = a.Run(ctx) }()
+
+	cfg := testConfig(aAddr)
+	cfg.NodeLiveness = 200 * time.Millisecond
+	cfg.QueryTimeout = 100 * time.Millisecond
+	b := startNode(t, cfg)
+	waitReady(t, b)
+	if b.Stats().RoutingNodes != 1 {
+		t.Fatal("b knows a")
+	}
+	cancel()
+	<-aDone
+	a.Close()
+	waitFor(t, 5*time.Second, func() bool { return b.Stats().RoutingNodes == 0 })
+
+	aCfg.Addr = aAddr
+	a2 := startNode(t, aCfg)
+	waitFor(t, 5*time.Second, func() bool { return b.Stats().RoutingNodes == 1 })
+	b.mu.Lock()
+	_, ok := b.rt.idAt(a2.Addr())
+	b.mu.Unlock()
+	if !ok {
+		t.Fatal("b re-learned a2")
+	}
+}
+
+// A full bucket pings its oldest contacts; a dead one is replaced by the
+// newcomer.
+func TestFullBucketReplacesDeadContact(t *testing.T) {
+	x := startNode(t, testConfig())
+	z := startNode(t, testConfig())
+	waitReady(t, x)
+	// Fill z's bucket in x's table with 20 dead contacts (closed ports).
+	x.mu.Lock()
+	for i := 0; i < K; i++ {
+		id := z.ID()
+		id[19] ^= byte(i + 1)
+		pc, _ := net.ListenPacket("udp4", "127.0.0.1:0")
+		addr := pc.LocalAddr().(*net.UDPAddr).AddrPort()
+		pc.Close()
+		x.rt.observe(contact{ID: id, Addr: addr}, x.cfg.Clock.Now())
+	}
+	x.mu.Unlock()
+	if x.Stats().RoutingNodes != K {
+		t.Fatal("setup")
+	}
+	if _, err := z.query(context.Background(), contact{Addr: x.Addr()}, "ping", &args{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		id, ok := x.rt.idAt(z.Addr())
+		return ok && id == z.ID()
+	})
+	if s := x.Stats(); s.RoutingNodes != K || s.QueriesSent["ping"] == 0 {
+		t.Fatalf("one dead contact replaced: %+v", s)
+	}
+}
+
+func waitFor(t *testing.T, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
