@@ -15,7 +15,7 @@ import (
 func (g *Grape) serveGrenache(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ep := resolveEndpoint(r.RequestURI)
-	rp := g.handle(w, r, ep)
+	rp := g.handle(r, ep)
 	rp.write(w)
 	label := ep
 	if label == "" {
@@ -29,20 +29,22 @@ func (g *Grape) serveGrenache(w http.ResponseWriter, r *http.Request) {
 // handle turns one request into Node's reply. A panic in endpoint code
 // becomes a 500 like an uncaught throw in Node's promise chain, never a
 // dropped connection.
-func (g *Grape) handle(w http.ResponseWriter, r *http.Request, ep string) (rp reply) {
+func (g *Grape) handle(r *http.Request, ep string) (rp reply) {
 	defer func() {
 		if p := recover(); p != nil {
 			g.log.Error().Interface("panic", p).Str("target", r.RequestURI).Msg("handler panic")
 			rp = rawError("ERR_GRAPE_GENERIC")
 		}
 	}()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.MaxPayloadSize))
+	// Read one byte past the limit to detect an oversized body. Unlike
+	// http.MaxBytesReader this does not force "Connection: close": net/http
+	// then discards the unread rest and keeps the connection, as Node does.
+	body, err := io.ReadAll(io.LimitReader(r.Body, g.cfg.MaxPayloadSize+1))
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return replyTooLarge
-		}
 		return rawError("request aborted")
+	}
+	if int64(len(body)) > g.cfg.MaxPayloadSize {
+		return replyTooLarge
 	}
 	msg, ok := parseBody(body)
 	if !ok {
