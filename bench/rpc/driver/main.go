@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +53,7 @@ func main() {
 	conc := flag.Int("c", 16, "requests in flight")
 	dur := flag.Duration("d", 5*time.Second, "measured duration")
 	warm := flag.Duration("warmup", time.Second, "warm-up (discarded)")
+	cpuProf := flag.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
 	freePorts := flag.Int("freeports", 0, "print this many free TCP ports on 127.0.0.1 and exit (for the script)")
 	flag.Parse()
 	if *freePorts > 0 {
@@ -121,6 +123,16 @@ func main() {
 		}
 	default:
 		fail(fmt.Errorf("unknown -mode %q", *mode))
+	}
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err != nil {
+			fail(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(err)
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
 	}
 	res := run(call, *conc, *warm, *dur)
 	res.Mode = *mode
