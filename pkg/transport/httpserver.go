@@ -86,7 +86,7 @@ func NewHTTPServer(h Handler, opts ...HTTPServerOption) *HTTPServer {
 	for _, o := range opts {
 		o(s)
 	}
-	s.srv.ErrorLog = nil
+	s.srv.ErrorLog = httpErrorLog(s.log)
 	return s
 }
 

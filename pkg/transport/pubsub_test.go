@@ -235,3 +235,10 @@ func TestSubscriberCloseClosesMessages(t *testing.T) {
 	}
 	_ = s.Close() // idempotent
 }
+
+func TestPubSubOverTLS(t *testing.T) {
+	pki := newTestPKI(t)
+	addr, p, _ := startPublisher(t, "127.0.0.1:0", WithPublisherTLS(&tlsConfig{Certificates: []tlsCert{pki.server}}))
+	s := newTestSubscriber(t, &mutableResolver{addrs: []string{addr}}, WithSubscriberTLS(&tlsConfig{RootCAs: pki.pool}))
+	receiveFrom(t, s, map[string]*Publisher{addr: p})
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/rs/zerolog"
 )
 
 // wsHub is the part shared by the WebSocket RPC server and the Publisher:
@@ -33,7 +34,7 @@ type wsHub struct {
 func newWSHub(serve func(ctx context.Context, c *websocket.Conn, r *http.Request)) *wsHub {
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &wsHub{serveFn: serve, maxMsg: 8 << 20, ctx: ctx, cancel: cancel, conns: make(map[*websocket.Conn]struct{})}
-	h.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	h.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: httpErrorLog(zerolog.Nop())}
 	return h
 }
 

@@ -51,6 +51,7 @@ func NewWSServer(h Handler, opts ...WSServerOption) *WSServer {
 	for _, o := range opts {
 		o(s)
 	}
+	s.hub.srv.ErrorLog = httpErrorLog(s.log)
 	return s
 }
 
@@ -117,8 +118,10 @@ func (s *WSServer) serveConn(ctx context.Context, c *websocket.Conn, r *http.Req
 			if !s.inflight.add() {
 				out = appendReply(nil, rid, TokenServerClosing, true, nil)
 			} else {
+				// done only after the reply is written: Shutdown closes
+				// sockets once the count drops to zero.
+				defer s.inflight.done()
 				res, herr := s.call(connCtx, key, payload)
-				s.inflight.done()
 				if herr != nil {
 					out = appendReply(nil, rid, herr.Error(), true, nil)
 				} else {
