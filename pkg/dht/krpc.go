@@ -115,23 +115,16 @@ func decodeHeader(b []byte) (t, y, q string, ok bool) {
 			ok = false
 		}
 	}()
-	var h struct {
-		Q string `bencode:"q"`
-		T string `bencode:"t"`
-		Y string `bencode:"y"`
-	}
 	var d map[string]bencode.Bytes
 	if bencode.Unmarshal(b, &d) != nil {
 		return "", "", "", false
 	}
-	for k, dst := range map[string]*string{"t": &h.T, "y": &h.Y, "q": &h.Q} {
-		if raw, ok := d[k]; ok {
-			if bencode.Unmarshal(raw, dst) != nil {
-				return "", "", "", false
-			}
+	for k, dst := range map[string]*string{"t": &t, "y": &y, "q": &q} {
+		if raw, found := d[k]; found && bencode.Unmarshal(raw, dst) != nil {
+			return "", "", "", false
 		}
 	}
-	return h.T, h.Y, h.Q, h.T != "" || h.Y != ""
+	return t, y, q, true
 }
 
 // encodeMsg bencodes m; the library sorts dict keys as KRPC requires.

@@ -116,14 +116,38 @@ func (t *routingTable) all() []contact {
 	return out
 }
 
-// closest returns up to n contacts closest to key, closest first.
+// closest returns up to n contacts closest to key, closest first. It is
+// on the server's hot path (every find_node/get_peers/get miss), so it keeps
+// a sorted top-n of positions (plain integers: no write barriers) while
+// scanning, instead of sorting a copy of the whole table.
 func (t *routingTable) closest(key []byte, n int) []contact {
-	all := t.all()
-	sortByDistance(key, all)
-	if len(all) > n {
-		all = all[:n]
+	type pos struct{ b, i int32 }
+	at := func(p pos) *NodeID { return &t.buckets[p.b][p.i].ID }
+	top := make([]pos, 0, n)
+	for b := range t.buckets {
+		for i := range t.buckets[b] {
+			p := pos{int32(b), int32(i)}
+			id := at(p)
+			if len(top) == n && (n == 0 || cmpDistance(key, id, at(top[n-1])) >= 0) {
+				continue
+			}
+			// Insert after every contact at least as close (stable order).
+			k := len(top)
+			for k > 0 && cmpDistance(key, id, at(top[k-1])) < 0 {
+				k--
+			}
+			if len(top) < n {
+				top = append(top, pos{})
+			}
+			copy(top[k+1:], top[k:len(top)-1])
+			top[k] = p
+		}
 	}
-	return all
+	out := make([]contact, len(top))
+	for k, p := range top {
+		out[k] = t.buckets[p.b][p.i].contact
+	}
+	return out
 }
 
 // sortByDistance orders contacts closest to key first.

@@ -82,3 +82,30 @@ func TestRoutingTableFullBucketAsksToPingOldest(t *testing.T) {
 		t.Fatal("bucket 1")
 	}
 }
+
+// closest's top-n selection must agree with sorting the whole table.
+func TestClosestMatchesFullSort(t *testing.T) {
+	clk := newFakeClock()
+	self := id(0x5a, 0xa5)
+	rt := newRoutingTable(self, K, clk.Now())
+	for i := 0; i < 500; i++ {
+		var nid NodeID
+		for j := range nid {
+			nid[j] = byte((i*131 + j*17) ^ (i >> 2))
+		}
+		rt.observe(contact{ID: nid, Addr: addrN(i)}, clk.Now())
+	}
+	for _, key := range [][]byte{nil, []byte("r"), []byte("rpc_test"), make([]byte, 20), make([]byte, 9000)} {
+		all := rt.all()
+		sortByDistance(key, all)
+		got := rt.closest(key, K)
+		if len(got) != min(K, len(all)) {
+			t.Fatalf("len %d", len(got))
+		}
+		for i := range got {
+			if cmpDistance(key, &got[i].ID, &all[i].ID) != 0 {
+				t.Fatalf("key %q: position %d differs", key, i)
+			}
+		}
+	}
+}

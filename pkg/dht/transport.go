@@ -26,12 +26,11 @@ type pending struct {
 
 // result is the outcome of one query as a walk sees it.
 type result struct {
-	to    contact
-	from  contact // the responder with the id it claimed
-	r     *reply
-	err   error
-	rtt   time.Duration
-	extra any
+	to   contact
+	from contact // the responder with the id it claimed
+	r    *reply
+	err  error
+	rtt  time.Duration
 }
 
 // query sends q to c and waits for its reply, a KRPC error (*Error), the
