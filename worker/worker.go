@@ -153,7 +153,7 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 func (w *Worker) run(ctx context.Context) error {
-	srv := transport.NewHTTPServer(w.h.handle)
+	srv := transport.NewHTTPServer(w.h.handle, transport.WithServerLogger(w.log))
 	var adm *http.Server
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)

@@ -156,24 +156,29 @@ func TestWorkerAnnouncesItsPortAndStopsOnShutdown(t *testing.T) {
 	}
 }
 
-func TestWorkerFinishesInFlightRequestOnShutdown(t *testing.T) {
+func TestWorkerFinishesInFlightRequestsOnShutdown(t *testing.T) {
 	w, stop := startWorker(t, nil)
 	c := newClient(t)
 	type result struct {
 		res json.RawMessage
 		err error
 	}
-	got := make(chan result, 1)
-	go func() {
-		res, err := c.Call(context.Background(), w.Addr(), "job_service", map[string]any{"job": "sleep", "ms": 300}, transport.CallOptions{})
-		got <- result{res, err}
-	}()
-	waitFor(t, 5*time.Second, "request in flight", func() bool { return value(w.h.m.inFlight) == 1 })
+	const n = 10
+	got := make(chan result, n)
+	for range n {
+		go func() {
+			res, err := c.Call(context.Background(), w.Addr(), "job_service", map[string]any{"job": "sleep", "ms": 300}, transport.CallOptions{})
+			got <- result{res, err}
+		}()
+	}
+	waitFor(t, 5*time.Second, "requests in flight", func() bool { return value(w.h.m.inFlight) == n })
 	stopped := make(chan error, 1)
 	go func() { stopped <- stop() }()
-	r := <-got
-	if r.err != nil || string(r.res) != `{"slept_ms":300}` {
-		t.Fatalf("in-flight request during shutdown: %s %v", r.res, r.err)
+	for range n {
+		r := <-got
+		if r.err != nil || string(r.res) != `{"slept_ms":300}` {
+			t.Fatalf("in-flight request during shutdown: %s %v", r.res, r.err)
+		}
 	}
 	if err := <-stopped; err != nil {
 		t.Fatalf("Run: %v", err)
