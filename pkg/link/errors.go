@@ -23,6 +23,7 @@ type GrapeError struct {
 	Token string
 }
 
+// Error implements error.
 func (e *GrapeError) Error() string { return "grape: " + e.Token }
 
 // StatusError is a non-2xx reply from a grape, e.g. 413
@@ -34,6 +35,7 @@ type StatusError struct {
 	Body   string
 }
 
+// Error implements error.
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("grape %s: status %d: %s", e.Grape, e.Status, e.Body)
 }
@@ -45,6 +47,7 @@ type UnreachableError struct {
 	Errs []error
 }
 
+// Error implements error.
 func (e *UnreachableError) Error() string {
 	return fmt.Sprintf("link: no grape reachable: %v", errors.Join(e.Errs...))
 }

@@ -122,3 +122,21 @@ func BenchmarkBareClientGoServer(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkWSCall is Go WSClient -> Go WSServer echo, all goroutines
+// multiplexed on one socket.
+func BenchmarkWSCall(b *testing.B) {
+	addr, _ := startWSServer(b, echoHandler)
+	c := newTestWSClient(b, WSClientConfig{})
+	if _, err := c.Call(context.Background(), addr, "bench", benchPayload); err != nil {
+		b.Fatal(err)
+	}
+	reportCPU(b, func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Call(context.Background(), addr, "bench", benchPayload); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

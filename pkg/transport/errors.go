@@ -45,6 +45,7 @@ type RemoteError struct {
 	Msg string
 }
 
+// Error implements error.
 func (e *RemoteError) Error() string { return e.Msg }
 
 // CallError is a failed call that is not a handler error. Kind is
@@ -56,6 +57,7 @@ type CallError struct {
 	Err  error
 }
 
+// Error implements error.
 func (e *CallError) Error() string { return fmt.Sprintf("call %s: %v: %v", e.Addr, e.Kind, e.Err) }
 
 // Unwrap exposes Kind and the cause to errors.Is/As.
@@ -68,6 +70,7 @@ type StatusError struct {
 	Body   string
 }
 
+// Error implements error.
 func (e *StatusError) Error() string { return fmt.Sprintf("status %d: %s", e.Status, e.Body) }
 
 var (
