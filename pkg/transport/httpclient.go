@@ -144,6 +144,14 @@ func (c *HTTPClient) Call(ctx context.Context, addr, key string, payload any, op
 	}
 	if resp.StatusCode != http.StatusOK {
 		body := raw.Bytes()
+		if opts.Compress {
+			// Our server gzips its error replies too when the request was.
+			unz := getBuf()
+			defer putBuf(unz)
+			if gunzipTo(unz, body, 4096) == nil {
+				body = unz.Bytes()
+			}
+		}
 		if len(body) > 512 {
 			body = body[:512]
 		}

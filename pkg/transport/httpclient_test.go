@@ -132,6 +132,16 @@ func TestClientNon200AndBadReplies(t *testing.T) {
 	}
 }
 
+func TestClientStatusBodyOfGzipRequest(t *testing.T) {
+	addr, _ := startHTTPServer(t, testHandler, WithMaxBodyBytes(16))
+	c := newTestClient(t, HTTPClientConfig{})
+	_, err := c.Call(context.Background(), addr, "k", strings.Repeat("x", 100), CallOptions{Compress: true})
+	var se *StatusError
+	if !errors.As(err, &se) || se.Status != 413 || se.Body != `[null,"ERR_REQUEST_TOO_LARGE",null]` {
+		t.Fatalf("err %v", err)
+	}
+}
+
 func TestClientReusesConnections(t *testing.T) {
 	var dials int
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
