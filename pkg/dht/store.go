@@ -1,0 +1,119 @@
+package dht
+
+// Token-bearing stores (announce_peer and put): the walk that collects
+// tokens, the per-key table cache, and the store round itself.
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// bootstrap walks find_node on our own id, which fills the routing table
+// and tells the nodes near us that we exist.
+func (n *Node) bootstrap(ctx context.Context) {
+	_, _ = n.walk(ctx, walkSpec{
+		q:    "find_node",
+		key:  n.id[:],
+		args: func() *args { return &args{Target: strPtr(string(n.id[:]))} },
+	})
+}
+
+// tableFor returns the cached closest token-bearing responders for key, or
+// walks with q to find them and caches the result.
+func (n *Node) tableFor(ctx context.Context, key []byte, q string, mkArgs func() *args, onReply func(contact, *reply) bool) (nodes []responder, cached bool, err error) {
+	now := n.cfg.Clock.Now()
+	n.mu.Lock()
+	nodes, cached = n.tables.get(key, now)
+	n.mu.Unlock()
+	if cached {
+		return nodes, true, nil
+	}
+	rs, err := n.walk(ctx, walkSpec{q: q, key: key, args: mkArgs, onReply: onReply})
+	if err != nil && len(rs) == 0 {
+		return nil, false, err
+	}
+	withToken := make([]responder, 0, len(rs))
+	for _, r := range rs {
+		if r.token != nil {
+			withToken = append(withToken, r)
+		}
+	}
+	n.cacheTable(key, withToken)
+	return withToken, false, err
+}
+
+// storeRound sends one token-bearing query (announce_peer or put) to every
+// node in nodes and counts the acks. Once the first ack is in, slow nodes
+// get the walk's straggler grace, not a whole QueryTimeout; their queries
+// finish in the background (and evict them if dead).
+func (n *Node) storeRound(ctx context.Context, nodes []responder, q string, mkArgs func(token []byte) *args) (int, error) {
+	if len(nodes) == 0 {
+		return 0, ErrNoNodes
+	}
+	type ack struct {
+		err error
+		rtt time.Duration
+	}
+	acks := make(chan ack, len(nodes))
+	for _, r := range nodes {
+		a := mkArgs(r.token)
+		c := r.contact
+		if !n.spawn(func() {
+			res, err := n.query(n.life, c, q, a)
+			acks <- ack{err: err, rtt: res.rtt}
+		}) {
+			return 0, errClosed
+		}
+	}
+	acked, left := 0, len(nodes)
+	var last3xx *Error
+	var rtts rttSample
+	timer := time.NewTimer(n.cfg.QueryTimeout + time.Second)
+	defer timer.Stop()
+	for left > 0 {
+		select {
+		case a := <-acks:
+			left--
+			var ke *Error
+			switch {
+			case a.err == nil:
+				acked++
+				rtts.add(a.rtt)
+				timer.Reset(n.grace(rtts.median()))
+			case errors.As(a.err, &ke) && ke.Code >= 300 && ke.Code < 400:
+				last3xx = ke
+			}
+		case <-timer.C:
+			left = 0
+		case <-ctx.Done():
+			if acked > 0 {
+				return acked, nil
+			}
+			return 0, ctx.Err()
+		}
+	}
+	if acked > 0 {
+		return acked, nil
+	}
+	if last3xx != nil {
+		return 0, last3xx
+	}
+	return 0, ErrAllFailed
+}
+
+// cacheTable keeps a walk's token-bearing responders for later stores.
+func (n *Node) cacheTable(key []byte, rs []responder) {
+	withToken := make([]responder, 0, len(rs))
+	for _, r := range rs {
+		if r.token != nil {
+			withToken = append(withToken, r)
+		}
+	}
+	if len(withToken) == 0 {
+		return
+	}
+	n.mu.Lock()
+	n.tables.set(key, withToken, n.cfg.Clock.Now())
+	n.mu.Unlock()
+}
