@@ -13,17 +13,17 @@
 // that own the socket and goroutines (transport.go, server.go, walk.go,
 // store.go, peers.go, bep44.go, maintain.go, node.go).
 //
-//	             UDP socket (one, IPv4)
-//	                    |
-//	               readLoop ──── y=q ───> handleQuery ──> reply on same socket
-//	                    |                  |  ping / find_node / get_peers /
-//	                    |                  |  announce_peer / get / put
-//	                 y=r/e                 v
-//	                    |      routingTable · tokens · peerStore · valueStore
-//	                    v                  ^
-//	     pending[t] ──> query() <── walk() <── Announce / Lookup / Put / Get
-//	                    |                   \── lookupTables (closest + tokens, 5 min)
-//	                    └─ timeout: evict + suspect
+//	        UDP socket (one, IPv4)
+//	               |
+//	          readLoop ──── y=q ───> handleQuery ──> reply on same socket
+//	               |                  |  ping / find_node / get_peers /
+//	               |                  |  announce_peer / get / put
+//	            y=r/e                 v
+//	               |      routingTable · tokens · peerStore · valueStore
+//	               v                  ^
+//	pending[t] ──> query() <── walk() <── Announce / Lookup / Put / Get
+//	               |                   \── lookupTables (closest + tokens, 5 min)
+//	               └─ timeout: evict + suspect
 //
 // A walk keeps Concurrency queries in flight towards the K closest live
 // candidates and ends when they have all answered. A query slower than a
