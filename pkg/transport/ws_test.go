@@ -193,3 +193,28 @@ func TestWSTLS(t *testing.T) {
 		t.Fatalf("wss: %s %v", res, err)
 	}
 }
+
+func TestWSClientClosesIdleSockets(t *testing.T) {
+	addr, _ := startWSServer(t, testHandler)
+	c := newTestWSClient(t, WSClientConfig{IdleTimeout: 50 * time.Millisecond})
+	if _, err := c.Call(context.Background(), addr, "k", "hello"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		c.mu.Lock()
+		n := len(c.conns)
+		c.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("idle socket never closed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The next call dials again transparently.
+	if res, err := c.Call(context.Background(), addr, "k", "hello"); err != nil || string(res) != `"world"` {
+		t.Fatalf("after idle close: %s %v", res, err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -26,6 +27,10 @@ type WSClientConfig struct {
 	TLS *tls.Config
 	// MaxMessageBytes bounds one reply frame (default 8 MiB).
 	MaxMessageBytes int64
+	// IdleTimeout closes a socket with no call in flight and none started
+	// for this long (default 120 s, like Node's transport pool), so peers
+	// called once do not hold sockets forever.
+	IdleTimeout time.Duration
 }
 
 // WSClient calls Grenache WebSocket RPC servers (Go or Node). It keeps one
@@ -55,6 +60,9 @@ func NewWSClient(cfg WSClientConfig) *WSClient {
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = 8 << 20
 	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 120 * time.Second
+	}
 	c := &WSClient{cfg: cfg, scheme: "ws://", conns: make(map[string]*wsClientConn)}
 	tr := &http.Transport{Proxy: nil, TLSHandshakeTimeout: cfg.DialTimeout}
 	if cfg.TLS != nil {
@@ -67,8 +75,11 @@ func NewWSClient(cfg WSClientConfig) *WSClient {
 }
 
 type wsClientConn struct {
-	addr string
-	ws   *websocket.Conn
+	addr     string
+	ws       *websocket.Conn
+	idle     time.Duration
+	lastUsed atomic.Int64 // unix nanos of the last call start
+	timer    *time.Timer  // idle check; no goroutine until it fires
 
 	mu      sync.Mutex
 	pending map[string]chan wsResult // rid -> waiter; bounded by callers' concurrency
@@ -145,6 +156,9 @@ func (c *WSClient) conn(ctx context.Context, addr string) (*wsClientConn, error)
 		return nil, ErrClosed
 	}
 	if cc, ok := c.conns[addr]; ok {
+		// Mark use before returning so the idle check does not close the
+		// socket between here and register.
+		cc.lastUsed.Store(time.Now().UnixNano())
 		c.mu.Unlock()
 		return cc, nil
 	}
@@ -175,6 +189,9 @@ func (c *WSClient) conn(ctx context.Context, addr string) (*wsClientConn, error)
 	}
 	c.conns[addr] = cc
 	c.wg.Add(1)
+	cc.idle = c.cfg.IdleTimeout
+	cc.lastUsed.Store(time.Now().UnixNano())
+	cc.timer = time.AfterFunc(cc.idle, cc.checkIdle)
 	c.mu.Unlock()
 	go c.readLoop(cc)
 	return cc, nil
@@ -210,6 +227,7 @@ func (c *WSClient) readLoop(cc *wsClientConn) {
 			ch <- wsResult{reply: msg}
 		}
 	}
+	cc.timer.Stop()
 	_ = cc.ws.CloseNow()
 	c.mu.Lock()
 	if c.conns[cc.addr] == cc {
@@ -220,6 +238,7 @@ func (c *WSClient) readLoop(cc *wsClientConn) {
 }
 
 func (cc *wsClientConn) register(rid string, ch chan wsResult) error {
+	cc.lastUsed.Store(time.Now().UnixNano())
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if cc.dead != nil {
@@ -227,6 +246,25 @@ func (cc *wsClientConn) register(rid string, ch chan wsResult) error {
 	}
 	cc.pending[rid] = ch
 	return nil
+}
+
+// checkIdle closes the socket when nothing is pending and no call started
+// within the idle timeout; otherwise it re-arms for the remaining time. A
+// call racing the close fails with ErrClosed like any closed socket.
+func (cc *wsClientConn) checkIdle() {
+	cc.mu.Lock()
+	pending := len(cc.pending)
+	dead := cc.dead != nil
+	cc.mu.Unlock()
+	if dead {
+		return
+	}
+	since := time.Since(time.Unix(0, cc.lastUsed.Load()))
+	if pending == 0 && since >= cc.idle {
+		_ = cc.ws.CloseNow()
+		return
+	}
+	cc.timer.Reset(max(cc.idle-since, cc.idle/10))
 }
 
 func (cc *wsClientConn) unregister(rid string) {
