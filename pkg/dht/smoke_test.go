@@ -1,6 +1,7 @@
 package dht
 
 import (
+	"bytes"
 	"context"
 	"net/netip"
 	"testing"
@@ -38,5 +39,26 @@ func TestTwoNodesAnnounceLookup(t *testing.T) {
 	if err != nil || !ok || string(r.Item.V) != "hello world" {
 		t.Fatalf("get: %+v %v %v", r, ok, err)
 	}
-	t.Logf("stats a: %+v", a.Stats())
+	// Keys are raw bytes of any length: empty, and as long as a 9000-char
+	// service name (one datagram, as Node sends it).
+	for _, key := range [][]byte{{}, bytes.Repeat([]byte("n"), 9000)} {
+		if acked, err := a.Announce(ctx, key, 4321); err != nil || acked != 1 {
+			t.Fatalf("announce %d-byte key: %d %v", len(key), acked, err)
+		}
+		got, err := b.Lookup(ctx, key)
+		if err != nil || len(got) != 1 || got[0] != netip.MustParseAddrPort("127.0.0.1:4321") {
+			t.Fatalf("lookup %d-byte key: %v %v", len(key), got, err)
+		}
+	}
+	// Port 0 announces our own DHT port, as a Node grape does.
+	if _, err := a.Announce(ctx, []byte("zero_port"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := b.Lookup(ctx, []byte("zero_port")); len(got) != 1 || got[0].Port() != a.Addr().Port() {
+		t.Fatalf("port 0: %v", got)
+	}
+	s := a.Stats()
+	if s.QueriesSent["get_peers"] == 0 || s.QueriesRecv["find_node"] == 0 || s.BadPackets != 0 || s.ErrorsSent != 0 {
+		t.Fatalf("stats a: %+v", s)
+	}
 }
