@@ -36,8 +36,10 @@ func (n *Node) maintain(ctx context.Context) {
 		n.mu.Unlock()
 		switch {
 		case empty && len(n.cfg.Bootstrap) > 0:
+			n.cfg.Logger.Debug().Msg("routing table empty: re-bootstrapping")
 			n.bootstrap(ctx)
 		case stale:
+			n.cfg.Logger.Debug().Int("nodes", len(all)).Msg("routing table unchanged for NodeLiveness: pinging every node")
 			n.pingAll(ctx, all)
 		}
 		t.Reset(jitter(base))

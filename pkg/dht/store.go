@@ -12,11 +12,17 @@ import (
 // bootstrap walks find_node on our own id, which fills the routing table
 // and tells the nodes near us that we exist.
 func (n *Node) bootstrap(ctx context.Context) {
-	_, _ = n.walk(ctx, walkSpec{
+	start := time.Now()
+	rs, err := n.walk(ctx, walkSpec{
 		q:    "find_node",
 		key:  n.id[:],
 		args: func() *args { return &args{Target: strPtr(string(n.id[:]))} },
 	})
+	n.mu.Lock()
+	known := n.rt.len()
+	n.mu.Unlock()
+	n.cfg.Logger.Debug().Err(err).Int("answered", len(rs)).Int("routing_nodes", known).
+		Dur("took", time.Since(start)).Msg("bootstrap walk ended")
 }
 
 // tableFor returns the cached closest token-bearing responders for key, or

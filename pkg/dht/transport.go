@@ -90,6 +90,7 @@ func (n *Node) query(ctx context.Context, c contact, q string, a *args) (result,
 		n.stats.timeouts.Add(1)
 		n.evict(c)
 		n.markSuspect(c.ID)
+		n.cfg.Logger.Debug().Str("q", q).Stringer("node", c.Addr).Msg("query timed out: node evicted")
 		return res, errTimeout
 	case <-n.closing:
 		return res, errClosed
