@@ -79,6 +79,8 @@ wait_port() { # wait_port <port>
 }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# cpu_ticks <pid>: user+system CPU time in USER_HZ ticks (1/100 s).
+cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 log "starting two Go grapes, Go worker, bare server, Node server (CPU $SERVER_CPU)"
 # Two grapes bootstrapped to each other: a lone grape has no node to store announcements on.
@@ -116,24 +118,27 @@ run_point() {
 		line=$("$@") || { log "$label c=$conc rep $rep failed"; line='{"rps":0,"errors":-1}'; }
 		echo "$line" | jq -c --arg l "$label" --argjson c "$conc" --argjson r "$rep" --argjson s "$(rss_kb "$spid")" \
 			'. + {label: $l, conc: $c, rep: $r, server_rss_kb: $s}' >>"$RAW"
-		log "$label c=$conc rep $rep: $(echo "$line" | jq -r '"\(.rps|floor) req/s p50 \(.p50_us)µs p99 \(.p99_us)µs errors \(.errors)"')"
+		log "$label c=$conc rep $rep: $(echo "$line" | jq -r '"\(.rps|floor) req/s p50 \(.p50_us)µs p99 \(.p99_us)µs, CPU/req server \(.server_cpu_us_per_req // 0 | . * 10 | round / 10)µs client \(.client_cpu_us_per_req // 0 | . * 10 | round / 10)µs, errors \(.errors)"')"
 	done
 }
 
-go_drv() { # go_drv <mode> <conc> [args...]
-	local mode=$1 conc=$2
-	shift 2
-	GOMAXPROCS=1 taskset -c "$CLIENT_CPU" "$TMP/bin/driver" -mode "$mode" -c "$conc" -d "${DUR}s" -warmup "${WARM}s" -payload "$PAYLOAD" "$@"
+go_drv() { # go_drv <mode> <conc> <server pid> [args...]
+	local mode=$1 conc=$2 spid=$3
+	shift 3
+	GOMAXPROCS=1 taskset -c "$CLIENT_CPU" "$TMP/bin/driver" -mode "$mode" -c "$conc" -d "${DUR}s" -warmup "${WARM}s" \
+		-payload "$PAYLOAD" -server-pid "$spid" "$@"
 }
 
-node_drv() { # node_drv <conc>
-	(cd test/interop/node && exec taskset -c "$CLIENT_CPU" node rpc/bench_client.js "$GRAPE" bench_node "$1" "$((DUR * 1000))" "$((WARM * 1000))" "$PAYLOAD")
+node_drv() { # node_drv <conc> <server pid>
+	(cd test/interop/node && exec taskset -c "$CLIENT_CPU" node rpc/bench_client.js "$GRAPE" bench_node "$1" \
+		"$((DUR * 1000))" "$((WARM * 1000))" "$PAYLOAD" "$2")
 }
 
-# wrk_drv <conc> <url>: wrk with one thread, conc connections, the same triple as body; the
-# JSON line is built from wrk's summary (its latency percentiles are per request).
+# wrk_drv <conc> <url> <server pid>: wrk with one thread, conc connections, the same triple as
+# body; the JSON line is built from wrk's summary (its latency percentiles are per request) and
+# the server's CPU time over the measured run.
 wrk_drv() {
-	local conc=$1 url=$2 script="$TMP/post.lua" out
+	local conc=$1 url=$2 spid=$3 script="$TMP/post.lua" out t0 t1
 	cat >"$script" <<-EOF
 		wrk.method = "POST"
 		wrk.headers["Content-Type"] = "application/json"
@@ -147,19 +152,22 @@ wrk_drv() {
 	EOF
 	# Warm-up run, then the measured one.
 	taskset -c "$CLIENT_CPU" wrk -t1 -c "$conc" -d "${WARM}s" -s "$script" "$url" >/dev/null 2>&1 || true
+	t0=$(cpu_ticks "$spid")
 	out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c "$conc" -d "${DUR}s" -s "$script" "$url" 2>/dev/null)
-	echo "$out" | grep '^{"rps"'
+	t1=$(cpu_ticks "$spid")
+	echo "$out" | grep '^{"rps"' | jq -c --argjson t "$((t1 - t0))" \
+		'. + {server_cpu_us_per_req: (if .requests > 0 then $t * 10000 / .requests else 0 end)}'
 }
 
 for c in $CONCS; do
-	run_point go_go "$c" "$PID_WORKER" go_drv grenache "$c" -grape "$GRAPE" -service bench_go
-	run_point bare_pair "$c" "$PID_BARE" go_drv bare "$c" -url "http://127.0.0.1:$P_BARE/" -service bench_go
-	run_point node_node "$c" "$PID_NODE" node_drv "$c"
+	run_point go_go "$c" "$PID_WORKER" go_drv grenache "$c" "$PID_WORKER" -grape "$GRAPE" -service bench_go
+	run_point bare_pair "$c" "$PID_BARE" go_drv bare "$c" "$PID_BARE" -url "http://127.0.0.1:$P_BARE/" -service bench_go
+	run_point node_node "$c" "$PID_NODE" node_drv "$c" "$PID_NODE"
 done
 if [ "$HAVE_WRK" = 1 ]; then
 	for c in $WRK_CONCS; do
-		run_point wrk_worker "$c" "$PID_WORKER" wrk_drv "$c" "http://127.0.0.1:$P_WORKER/"
-		run_point wrk_bare "$c" "$PID_BARE" wrk_drv "$c" "http://127.0.0.1:$P_BARE/"
+		run_point wrk_worker "$c" "$PID_WORKER" wrk_drv "$c" "http://127.0.0.1:$P_WORKER/" "$PID_WORKER"
+		run_point wrk_bare "$c" "$PID_BARE" wrk_drv "$c" "http://127.0.0.1:$P_BARE/" "$PID_BARE"
 	done
 fi
 
@@ -187,6 +195,19 @@ ratio() { # ratio <label a> <label b> <conc>: a/b in percent
 	[ -z "$a" ] || [ -z "$b" ] && { echo "–"; return; }
 	awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "–" }'
 }
+cpu() { # cpu <label> <conc> <field>: median repetition's CPU µs/request, one decimal
+	local v
+	v=$(med "$1" "$2" "$3")
+	awk -v v="$v" 'BEGIN { if (v == "" || v == "null") print "–"; else printf "%.1f", v }'
+}
+cpu_ratio() { # cpu_ratio <label a> <label b> <conc> <fields>: CPU(b)/CPU(a) summed over fields, percent
+	local a=0 b=0 f x
+	for f in $4; do
+		x=$(med "$1" "$3" "$f"); a=$(awk -v a="$a" -v x="${x:-0}" 'BEGIN { print a + (x == "null" ? 0 : x) }')
+		x=$(med "$2" "$3" "$f"); b=$(awk -v b="$b" -v x="${x:-0}" 'BEGIN { print b + (x == "null" ? 0 : x) }')
+	done
+	awk -v a="$a" -v b="$b" 'BEGIN { if (a > 0 && b > 0) printf "%.0f%%", 100 * b / a; else print "–" }'
+}
 mb() { awk -v k="$1" 'BEGIN { if (k == "") print "–"; else printf "%.1f", k / 1024 }'; }
 rss_of() { jq -s -r --arg l "$1" --arg f "$2" '[.[] | select(.label == $l) | .[$f]] | max // ""' "$RAW"; }
 
@@ -203,13 +224,22 @@ rss_of() { jq -s -r --arg l "$1" --arg f "$2" '[.[] | select(.label == $l) | .[$
 		echo "| $c | $(cell go_go "$c") | $(cell node_node "$c") | $(cell bare_pair "$c") | $(ratio go_go bare_pair "$c") | $(ratio go_go node_node "$c") |"
 	done
 	echo
+	echo "CPU time per request (µs, server / client), measured over the same windows. Unlike req/s it"
+	echo "does not move when other processes share the machine; efficiency = bare CPU ÷ Go CPU (server + client)."
+	echo
+	echo "| in flight | Go worker | Go client | Node server | Node client | bare server | bare client | Go efficiency vs bare |"
+	echo "|---|---|---|---|---|---|---|---|"
+	for c in $CONCS; do
+		echo "| $c | $(cpu go_go "$c" server_cpu_us_per_req) | $(cpu go_go "$c" client_cpu_us_per_req) | $(cpu node_node "$c" server_cpu_us_per_req) | $(cpu node_node "$c" client_cpu_us_per_req) | $(cpu bare_pair "$c" server_cpu_us_per_req) | $(cpu bare_pair "$c" client_cpu_us_per_req) | $(cpu_ratio go_go bare_pair "$c" "server_cpu_us_per_req client_cpu_us_per_req") |"
+	done
+	echo
 	if [ "$HAVE_WRK" = 1 ]; then
-		echo "Servers alone under \`wrk -t1 -c<N>\` (same request body):"
+		echo "Servers alone under \`wrk -t1 -c<N>\` (same request body; server CPU µs per request):"
 		echo
-		echo "| connections | Go worker: req/s | p50 | p99 | bare net/http server: req/s | p50 | p99 | worker/bare |"
-		echo "|---|---|---|---|---|---|---|---|"
+		echo "| connections | Go worker: req/s | p50 | p99 | CPU/req | bare net/http server: req/s | p50 | p99 | CPU/req | worker/bare req/s | worker efficiency (CPU) |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|"
 		for c in $WRK_CONCS; do
-			echo "| $c | $(cell wrk_worker "$c") | $(cell wrk_bare "$c") | $(ratio wrk_worker wrk_bare "$c") |"
+			echo "| $c | $(cell wrk_worker "$c") | $(cpu wrk_worker "$c" server_cpu_us_per_req) | $(cell wrk_bare "$c") | $(cpu wrk_bare "$c" server_cpu_us_per_req) | $(ratio wrk_worker wrk_bare "$c") | $(cpu_ratio wrk_worker wrk_bare "$c" server_cpu_us_per_req) |"
 		done
 	else
 		echo "wrk was not available: the servers-alone rows were skipped."
@@ -220,6 +250,8 @@ rss_of() { jq -s -r --arg l "$1" --arg f "$2" '[.[] | select(.label == $l) | .[$
 	echo "Node client $(mb "$(rss_of node_node client_rss_kb)"), bare Go client $(mb "$(rss_of bare_pair client_rss_kb)")."
 	echo
 	echo "Targets: Go→Go ≥ 85% of the bare pair at 16 and 64 in flight; worker under wrk ≥ 85% of the bare server."
+	echo "Load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) (anything well above 2 on 2 CPUs means other"
+	echo "processes competed for the pinned cores: trust the CPU-per-request table over req/s then)."
 	errs=$(jq -s '[.[] | select(.errors != 0)] | length' "$RAW")
 	[ "$errs" != 0 ] && echo && echo "**$errs repetition(s) reported errors; see $RAW.**"
 } | tee "$REPORT"

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -41,7 +42,11 @@ type Result struct {
 	P50us    int64   `json:"p50_us"`
 	P99us    int64   `json:"p99_us"`
 	ClientKB int64   `json:"client_rss_kb"` // VmHWM of this process
-	FirstErr string  `json:"first_error,omitempty"`
+	// CPU time per completed request in the measured window: robust against other load on
+	// the machine, which throughput is not.
+	ServerCPUus float64 `json:"server_cpu_us_per_req,omitempty"`
+	ClientCPUus float64 `json:"client_cpu_us_per_req"`
+	FirstErr    string  `json:"first_error,omitempty"`
 }
 
 func main() {
@@ -54,6 +59,7 @@ func main() {
 	dur := flag.Duration("d", 5*time.Second, "measured duration")
 	warm := flag.Duration("warmup", time.Second, "warm-up (discarded)")
 	cpuProf := flag.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
+	serverPID := flag.Int("server-pid", 0, "pid of the server, to report its CPU time per request")
 	freePorts := flag.Int("freeports", 0, "print this many free TCP ports on 127.0.0.1 and exit (for the script)")
 	flag.Parse()
 	if *freePorts > 0 {
@@ -134,7 +140,7 @@ func main() {
 		}
 		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
 	}
-	res := run(call, *conc, *warm, *dur)
+	res := run(call, *conc, *warm, *dur, *serverPID)
 	res.Mode = *mode
 	res.ClientKB = rssKB("VmHWM:")
 	_ = json.NewEncoder(os.Stdout).Encode(res)
@@ -146,7 +152,7 @@ func fail(err error) {
 }
 
 // run keeps conc calls in flight for warm+dur and measures the last dur.
-func run(call func(context.Context) error, conc int, warm, dur time.Duration) Result {
+func run(call func(context.Context) error, conc int, warm, dur time.Duration, serverPID int) Result {
 	var (
 		measuring, stopped atomic.Bool
 		wg                 sync.WaitGroup
@@ -184,8 +190,10 @@ func run(call func(context.Context) error, conc int, warm, dur time.Duration) Re
 	time.Sleep(warm)
 	measuring.Store(true)
 	start := time.Now()
+	srv0, cli0 := procCPU(serverPID), selfCPU()
 	time.Sleep(dur)
 	measuring.Store(false)
+	srv1, cli1 := procCPU(serverPID), selfCPU()
 	elapsed := time.Since(start)
 	stopped.Store(true)
 	wg.Wait()
@@ -193,7 +201,16 @@ func run(call func(context.Context) error, conc int, warm, dur time.Duration) Re
 	for _, h := range hists {
 		total.Merge(h)
 	}
+	n := float64(total.TotalCount())
+	var srvPer, cliPer float64
+	if n > 0 {
+		cliPer = float64((cli1 - cli0).Microseconds()) / n
+		if serverPID > 0 {
+			srvPer = float64((srv1 - srv0).Microseconds()) / n
+		}
+	}
 	return Result{
+		ServerCPUus: srvPer, ClientCPUus: cliPer,
 		Conc: conc, Seconds: elapsed.Seconds(), Requests: total.TotalCount(), Errors: errs.Load(),
 		RPS:   float64(total.TotalCount()) / elapsed.Seconds(),
 		P50us: total.ValueAtQuantile(50), P99us: total.ValueAtQuantile(99), FirstErr: firstErr,
@@ -254,4 +271,39 @@ func waitVisible(grape, service string, timeout time.Duration) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// clockTick is USER_HZ, the unit of /proc/<pid>/stat CPU times: 100 on every Linux we run on.
+const clockTick = 10 * time.Millisecond
+
+// procCPU returns user+system CPU time of pid from /proc (0 for pid 0 or on error).
+func procCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses and may contain spaces.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64) // field 14 utime
+	st, _ := strconv.ParseInt(f[12], 10, 64) // field 15 stime
+	return time.Duration(ut+st) * clockTick
+}
+
+// selfCPU returns this process's user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

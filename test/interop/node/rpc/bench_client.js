@@ -4,12 +4,27 @@
 // link) for <warmup> + <duration> ms, measuring the last <duration> ms. Prints one JSON line
 // with the same fields as bench/rpc/driver: rps, p50_us, p99_us, errors, client_rss_kb.
 //
-// usage: node rpc/bench_client.js <grape url> <name> <conc> <duration ms> <warmup ms> '<payload JSON>'
+// usage: node rpc/bench_client.js <grape url> <name> <conc> <duration ms> <warmup ms> '<payload JSON>' [server pid]
+// With a server pid it also reports the server's CPU time per request (from /proc), as the Go
+// driver does; its own CPU time per request always.
 
 const Link = require('grenache-nodejs-link')
 const { PeerRPCClient } = require('grenache-nodejs-http')
 
-const [grape, name, concStr, durStr, warmStr, payloadJSON] = process.argv.slice(2)
+const fs = require('fs')
+const [grape, name, concStr, durStr, warmStr, payloadJSON, serverPidStr] = process.argv.slice(2)
+const serverPid = Number(serverPidStr || 0)
+
+// procCPUus returns user+system CPU of pid in µs from /proc/<pid>/stat (USER_HZ = 100).
+function procCPUus (pid) {
+  if (!pid) return 0
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) * 10000
+  } catch (e) { return 0 }
+}
+const selfCPUus = () => { const u = process.cpuUsage(); return u.user + u.system }
 const conc = Number(concStr)
 const dur = Number(durStr)
 const warm = Number(warmStr)
@@ -47,24 +62,35 @@ function loop () {
   })
 }
 
-for (let i = 0; i < conc; i++) loop()
-let start
-setTimeout(() => {
+// One request first, so the lookup is cached and a connection is open before the clock runs.
+peer.request(name, payload, { timeout: 10000 }, (err) => {
+  if (err) console.error('bench_client: first request failed:', err.message)
+  for (let i = 0; i < conc; i++) loop()
+  setTimeout(measure, warm)
+})
+
+function measure () {
   measuring = true
-  start = process.hrtime.bigint()
+  const start = process.hrtime.bigint()
+  const srv0 = procCPUus(serverPid)
+  const cli0 = selfCPUus()
   setTimeout(() => {
     measuring = false
     stopped = true
+    const srvUs = procCPUus(serverPid) - srv0
+    const cliUs = selfCPUus() - cli0
     const secs = Number(process.hrtime.bigint() - start) / 1e9
     lat.sort((a, b) => a - b)
     const q = p => lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]) : 0
     console.log(JSON.stringify({
       mode: 'node', conc, seconds: secs, requests: lat.length, errors, rps: lat.length / secs,
       p50_us: q(0.5), p99_us: q(0.99), client_rss_kb: Math.round(process.resourceUsage().maxRSS),
+      server_cpu_us_per_req: serverPid && lat.length ? srvUs / lat.length : undefined,
+      client_cpu_us_per_req: lat.length ? cliUs / lat.length : 0,
       first_error: firstErr || undefined
     }))
     peer.stop()
     link.stop()
     process.exit(0)
   }, dur)
-}, warm)
+}
