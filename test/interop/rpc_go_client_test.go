@@ -44,7 +44,7 @@ func TestRPCGoClientCallsNodeServers(t *testing.T) {
 		t.Fatalf("request hello: %s %v", res, err)
 	}
 	res, err = q.Request(ctx, svc, map[string]any{"a": 1, "s": "x"}, transport.RequestOptions{Compress: true})
-	if err != nil || !jsonEqual(res, []byte(`{"a":1,"s":"x"}`)) {
+	if err != nil || !rpcJSONEqual(res, []byte(`{"a":1,"s":"x"}`)) {
 		t.Fatalf("request gzip echo: %s %v", res, err)
 	}
 	big := strings.Repeat("y", 50000)
@@ -68,7 +68,7 @@ func TestRPCGoClientCallsNodeServers(t *testing.T) {
 		t.Fatalf("map: %v %v", all, err)
 	}
 	for _, r := range all {
-		if !jsonEqual(r, []byte(`{"key":"`+svc+`","payload":{"want_key":true}}`)) {
+		if !rpcJSONEqual(r, []byte(`{"key":"`+svc+`","payload":{"want_key":true}}`)) {
 			t.Errorf("map element %s", r)
 		}
 	}

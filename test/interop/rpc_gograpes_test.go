@@ -29,8 +29,8 @@ func TestRPCNodePeersThroughGoGrapes(t *testing.T) {
 				{Op: "request", Payload: map[string]any{"nested": []any{1, "two", nil}}, Compress: kind == "http"},
 			})
 			rpcExpectOK(t, "request hello", res[0], `"world"`)
-			if res[1].errStr() != "ERR_THROUGH_GO_GRAPES" {
-				t.Errorf("handler error: %q", res[1].errStr())
+			if res[1].rpcErr() != "ERR_THROUGH_GO_GRAPES" {
+				t.Errorf("handler error: %q", res[1].rpcErr())
 			}
 			rpcExpectOK(t, "map", res[2], `["world"]`)
 			rpcExpectOK(t, "echo", res[3], `{"nested":[1,"two",null]}`)
@@ -48,7 +48,7 @@ func TestRPCNodePeersThroughGoGrapes(t *testing.T) {
 		})
 		// The Node server answers "world", the Go worker echoes "hello"; order follows the lookup.
 		if res[0].Err != nil || !(strings.Contains(string(res[0].Res), `"world"`) && strings.Contains(string(res[0].Res), `"hello"`)) {
-			t.Errorf("mixed map: err %q res %s", res[0].errStr(), res[0].Res)
+			t.Errorf("mixed map: err %q res %s", res[0].rpcErr(), res[0].Res)
 		}
 	})
 }

@@ -162,8 +162,8 @@ func rpcStartNodeServer(t *testing.T, grapeURL, service, kind string) (*nodeproc
 	return p, addr
 }
 
-// errStr returns the error string of a Node result, or "" for none.
-func (r rpcResult) errStr() string {
+// rpcErr returns the error string of a Node result, or "" for none.
+func (r rpcResult) rpcErr() string {
 	if r.Err == nil {
 		return ""
 	}
@@ -177,13 +177,13 @@ func rpcExpectOK(t *testing.T, what string, r rpcResult, want string) {
 		t.Errorf("%s: error %q", what, *r.Err)
 		return
 	}
-	if !jsonEqual(r.Res, []byte(want)) {
+	if !rpcJSONEqual(r.Res, []byte(want)) {
 		t.Errorf("%s: result %s, want %s", what, r.Res, want)
 	}
 }
 
-// jsonEqual compares two JSON texts by value.
-func jsonEqual(a, b []byte) bool {
+// rpcJSONEqual compares two JSON texts by value.
+func rpcJSONEqual(a, b []byte) bool {
 	var x, y any
 	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
 		return false

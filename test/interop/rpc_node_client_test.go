@@ -40,10 +40,10 @@ func TestRPCNodeClientCallsGoWorkers(t *testing.T) {
 	rpcExpectOK(t, "request sleep gzip", res[3], `{"slept_ms":30}`)
 	rpcExpectOK(t, "map hash (2 workers)", res[4], "["+hashABC+","+hashABC+"]")
 	rpcExpectOK(t, "map gzip (2 workers)", res[5], `["both","both"]`)
-	if e := res[6].errStr(); !strings.Contains(e, `ERR_INVALID_JOB: sleep: "ms" must be an integer`) {
+	if e := res[6].rpcErr(); !strings.Contains(e, `ERR_INVALID_JOB: sleep: "ms" must be an integer`) {
 		t.Errorf("invalid sleep: err %q", e)
 	}
-	if e := res[7].errStr(); !strings.Contains(e, `ERR_INVALID_JOB: hash: "data" must be a string`) {
+	if e := res[7].rpcErr(); !strings.Contains(e, `ERR_INVALID_JOB: hash: "data" must be a string`) {
 		t.Errorf("invalid hash (gzip): err %q", e)
 	}
 	rpcExpectOK(t, "large gzip echo", res[8], `{"k":"`+strings.Repeat("z", 20000)+`"}`)
@@ -62,12 +62,12 @@ func TestRPCNodeClientSeesInjectedFaults(t *testing.T) {
 	rpcWaitVisible(t, grape, "rpc_fault_hold", holdW.Addr())
 
 	r := rpcRunNodeClient(t, grape, "rpc_fault_error", "http", []rpcOp{{Op: "request", Payload: "x"}})
-	if r[0].errStr() != worker.ErrMsgInjected {
-		t.Errorf("error fault: got err %q res %s", r[0].errStr(), r[0].Res)
+	if r[0].rpcErr() != worker.ErrMsgInjected {
+		t.Errorf("error fault: got err %q res %s", r[0].rpcErr(), r[0].Res)
 	}
 	r = rpcRunNodeClient(t, grape, "rpc_fault_hold", "http", []rpcOp{{Op: "request", Payload: "x", Timeout: 300}})
 	// Node reports its own client timeout: the worker never answered.
-	if e := r[0].errStr(); !strings.Contains(e, "timeout") || r[0].Ms < 290 {
+	if e := r[0].rpcErr(); !strings.Contains(e, "timeout") || r[0].Ms < 290 {
 		t.Errorf("timeout fault: err %q after %d ms", e, r[0].Ms)
 	}
 }

@@ -82,7 +82,7 @@ func TestRPCWSGoClientCallsNodeServer(t *testing.T) {
 		wg.Go(func() {
 			p := map[string]any{"i": i, "sleep_ms": (20 - i) * 2}
 			res, err := c.Call(ctx, addr, svc, p)
-			if err != nil || !jsonEqual(res, mustJSON(p)) {
+			if err != nil || !rpcJSONEqual(res, rpcMustJSON(p)) {
 				errs <- fmt.Errorf("call %d: %s %v", i, res, err)
 			}
 		})
@@ -94,7 +94,7 @@ func TestRPCWSGoClientCallsNodeServer(t *testing.T) {
 	}
 }
 
-func mustJSON(v any) []byte {
+func rpcMustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
@@ -126,13 +126,13 @@ func TestRPCWSNodeClientCallsGoServer(t *testing.T) {
 		{Op: "request", Payload: "hello", Repeat: 30},
 	})
 	rpcExpectOK(t, "ws request", res[0], `"world"`)
-	if res[1].errStr() != "ERR_GO_WS" {
-		t.Errorf("ws handler error: %q", res[1].errStr())
+	if res[1].rpcErr() != "ERR_GO_WS" {
+		t.Errorf("ws handler error: %q", res[1].rpcErr())
 	}
 	rpcExpectOK(t, "ws echo", res[2], `{"key":"`+svc+`","echo":[1,"a"]}`)
 	rpcExpectOK(t, "ws map", res[3], `["world"]`)
 	if res[4].Err != nil || strings.Count(string(res[4].Res), `"world"`) != 30 {
-		t.Errorf("30 concurrent ws requests: err %q res %s", res[4].errStr(), res[4].Res)
+		t.Errorf("30 concurrent ws requests: err %q res %s", res[4].rpcErr(), res[4].Res)
 	}
 }
 
