@@ -8,10 +8,15 @@ import (
 
 // FaultsJSON is the wire form of Faults on the admin API, in milliseconds and plain rates:
 // {"latency_ms":50,"jitter_ms":10,"error_rate":0.1,"timeout_rate":0}.
+// Pointer fields tell "absent" (keep the current value) from zero.
 type FaultsJSON struct {
-	LatencyMS   *float64 `json:"latency_ms,omitempty"`
-	JitterMS    *float64 `json:"jitter_ms,omitempty"`
-	ErrorRate   *float64 `json:"error_rate,omitempty"`
+	// LatencyMS is Faults.Latency in milliseconds.
+	LatencyMS *float64 `json:"latency_ms,omitempty"`
+	// JitterMS is Faults.Jitter in milliseconds.
+	JitterMS *float64 `json:"jitter_ms,omitempty"`
+	// ErrorRate is Faults.ErrorRate.
+	ErrorRate *float64 `json:"error_rate,omitempty"`
+	// TimeoutRate is Faults.TimeoutRate.
 	TimeoutRate *float64 `json:"timeout_rate,omitempty"`
 }
 

@@ -46,6 +46,7 @@ type hashJob struct {
 
 // SleepResult is the reply to a sleep job.
 type SleepResult struct {
+	// SleptMS echoes the requested duration.
 	SleptMS int64 `json:"slept_ms"`
 }
 
