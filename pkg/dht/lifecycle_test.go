@@ -299,3 +299,43 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// The case that costs a Node grape 2.3 s (protocol §3.1): one of three
+// nodes dies. Our first lookup waits only the straggler grace; the next
+// ones do not wait for the suspect at all, even before its query times out.
+func TestDeadNodeDoesNotStallLookups(t *testing.T) {
+	cfg := testConfig()
+	cfg.QueryTimeout = 2 * time.Second
+	a := startNode(t, cfg)
+	cb := testConfig(a.Addr().String())
+	cb.QueryTimeout = cfg.QueryTimeout
+	b := startNode(t, cb)
+	c, err := New(cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = c.Run(ctx) }()
+	waitReady(t, b)
+	waitReady(t, c)
+	if _, err := b.Announce(context.Background(), []byte("svc"), 1337); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-done
+	c.Close()
+	want := netip.MustParseAddrPort("127.0.0.1:1337")
+	for i, bound := range []time.Duration{cfg.QueryTimeout / 2, cfg.QueryTimeout / 4, cfg.QueryTimeout / 4} {
+		start := time.Now()
+		got, err := a.Lookup(context.Background(), []byte("svc"))
+		d := time.Since(start)
+		if err != nil || !slices.Contains(got, want) {
+			t.Fatalf("lookup %d: %v %v", i, got, err)
+		}
+		if d >= bound {
+			t.Fatalf("lookup %d took %v, want under %v (QueryTimeout %v)", i, d, bound, cfg.QueryTimeout)
+		}
+		t.Logf("lookup %d after the kill: %v", i, d)
+	}
+}

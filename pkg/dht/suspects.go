@@ -2,10 +2,12 @@ package dht
 
 import "time"
 
-// Suspects are nodes whose query timed out recently. They were evicted
-// from the routing table, but other nodes keep listing them in their
-// replies until they evict them too, so every walk would meet them again
-// and wait for them. Walks still ask a suspect but do not wait for it.
+// Suspects are nodes that recently failed to answer within a walk's grace
+// or timed out. A timed-out node is evicted from the routing table, but
+// other nodes keep listing it in their replies until they evict it too, so
+// every walk would meet it again and wait for it; and a node that is only
+// slow would hold every concurrent walk. Walks still ask a suspect but do
+// not wait for it; any reply from it clears the suspicion.
 const (
 	maxSuspects = 1024
 	suspectTTL  = 5 * time.Minute

@@ -36,7 +36,8 @@ type cand struct {
 	state candState
 	sent  time.Time
 	token []byte
-	// suspect: timed out recently in another query; it is still asked, but
+	// suspect: did not answer within the grace (here or in another walk);
+	// it is still asked, but the walk does not wait for it.
 	// the walk does not wait for it.
 	suspect bool
 }
@@ -115,7 +116,16 @@ func (n *Node) walk(ctx context.Context, spec walkSpec) ([]responder, error) {
 		now := time.Now()
 		grace := n.grace(rtts.median())
 		straggling := func(c *cand) bool {
-			return c.state == inFlight && (c.suspect || now.Sub(c.sent) >= grace)
+			if c.state != inFlight {
+				return false
+			}
+			if !c.suspect && now.Sub(c.sent) >= grace {
+				// Later walks need not wait for it either, until it
+				// answers (clearSuspect) or times out (evicted).
+				c.suspect = true
+				n.markSuspect(c.ID)
+			}
+			return c.suspect
 		}
 		inflight = 0
 		for _, c := range append(slices.Clip(sorted), boot...) {
