@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -200,5 +201,22 @@ func TestShutdownDrains(t *testing.T) {
 	}
 	if err := g.Close(); err != nil {
 		t.Errorf("Close after Run: %v", err)
+	}
+}
+
+func TestAPIURLFollowsBind(t *testing.T) {
+	if ln, err := net.Listen("tcp", "[::1]:0"); err == nil { // hosts without IPv6 loopback check IPv4 only
+		ln.Close()
+		g, _ := startFake(t, func(c *Config) { c.Bind = "::1" })
+		if !strings.HasPrefix(g.APIURL(), "http://[::1]:") {
+			t.Fatalf("APIURL %s", g.APIURL())
+		}
+		if code, _, _ := get(t, g.APIURL()+"/healthz"); code != 200 {
+			t.Errorf("healthz over IPv6 bind: %d", code)
+		}
+	}
+	g2, _ := startFake(t, func(c *Config) { c.Bind = "0.0.0.0" })
+	if !strings.HasPrefix(g2.APIURL(), "http://127.0.0.1:") {
+		t.Errorf("APIURL %s", g2.APIURL())
 	}
 }

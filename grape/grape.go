@@ -111,9 +111,16 @@ func newGrape(cfg Config, node dhtNode) (*Grape, error) {
 	return g, nil
 }
 
-// APIURL is the base URL of the HTTP API on loopback, e.g. "http://127.0.0.1:30001".
+// APIURL is the base URL of the HTTP API, e.g. "http://127.0.0.1:30001":
+// loopback when the API listens on all interfaces, else the Bind address.
 func (g *Grape) APIURL() string {
-	return "http://127.0.0.1:" + strconv.Itoa(g.ln.Addr().(*net.TCPAddr).Port)
+	host := "127.0.0.1"
+	if g.cfg.Bind != "" {
+		if ip := netip.MustParseAddr(g.cfg.Bind); !ip.IsUnspecified() {
+			host = ip.String()
+		}
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(g.ln.Addr().(*net.TCPAddr).Port))
 }
 
 // APIAddr is the bound address of the HTTP API.
