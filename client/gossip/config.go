@@ -155,6 +155,20 @@ func (c *Config) LoadEnv() error {
 	return c.loadEnv(env.Options{})
 }
 
+// LoadEnvFunc is LoadEnv reading variables through getenv (os.Getenv, or a
+// lookup that also sees a .env file); empty values count as unset.
+func (c *Config) LoadEnvFunc(getenv func(string) string) error {
+	m := map[string]string{}
+	t := reflect.TypeOf(envConfig{})
+	for i := range t.NumField() {
+		name := t.Field(i).Tag.Get("env")
+		if v := getenv(name); v != "" {
+			m[name] = v
+		}
+	}
+	return c.loadEnv(env.Options{Environment: m})
+}
+
 // loadEnv is LoadEnv with injectable options so tests need not touch the
 // process environment.
 func (c *Config) loadEnv(opts env.Options) error {

@@ -125,3 +125,14 @@ func TestValidateRanges(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadEnvFuncReadsThroughGetenv(t *testing.T) {
+	vars := map[string]string{"CLIENT_GOSSIP": "true", "GOSSIP_PUBLISH_INTERVAL": "250", "UNRELATED": "x"}
+	cfg := DefaultConfig()
+	if err := cfg.LoadEnvFunc(func(k string) string { return vars[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Enabled || cfg.PublishInterval != 250*time.Millisecond || cfg.HintTTL != time.Minute {
+		t.Fatalf("%+v", cfg)
+	}
+}

@@ -119,6 +119,12 @@ func (g *Gossiper) Record(peer string, failed bool, at time.Time) {
 	g.recorder.Record(peer, failed, at)
 }
 
+// SetBroken records whether the client's breaker for peer is open or
+// half-open (call it from the breaker hook with To != Closed).
+func (g *Gossiper) SetBroken(peer string, broken bool, at time.Time) {
+	g.recorder.SetBroken(peer, broken, at)
+}
+
 // Nudge returns peer's cost multiplier in [1, MaxNudge], with this
 // client's own view taken from what was recorded through Record (see
 // [Book.NudgeLocal]).
