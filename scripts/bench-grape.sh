@@ -7,8 +7,9 @@
 # Prints a markdown report and writes it to reports/bench-grape.md.
 #
 # Usage: bash scripts/bench-grape.sh
-# Env:   BENCH_DURATION (default 5s per point), BENCH_WARMUP (2s),
-#        BENCH_CONC (1,8,64), BENCH_NAMES (1000), SERVER_CPU (1), LOAD_CPU (0)
+# Env:   BENCH_DURATION (default 5s per point), BENCH_WARMUP (1s), BENCH_REPS (3,
+#        interleaved, median reported), BENCH_CONC (1,8,64), BENCH_NAMES (1000),
+#        SERVER_CPU (1), LOAD_CPU (0). Defaults take about 7 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,8 +30,8 @@ go build -o bin/grape-bench ./bench/grape/driver
 exec bin/grape-bench \
   -grape bin/grape -loadgen bin/grape-loadgen -bare bin/grape-bare \
   -node-dir test/interop/node \
-  -d "${BENCH_DURATION:-5s}" -warmup "${BENCH_WARMUP:-2s}" \
+  -d "${BENCH_DURATION:-5s}" -warmup "${BENCH_WARMUP:-1s}" -reps "${BENCH_REPS:-3}" \
   -conc "${BENCH_CONC:-1,8,64}" -names "${BENCH_NAMES:-1000}" \
   -server-cpu "${SERVER_CPU:-1}" -load-cpu "${LOAD_CPU:-0}" \
   -out reports/bench-grape.md \
-  -command "bash scripts/bench-grape.sh${BENCH_DURATION:+ (BENCH_DURATION=$BENCH_DURATION)}"
+  -command "bash scripts/bench-grape.sh${BENCH_DURATION:+ (BENCH_DURATION=$BENCH_DURATION)}${BENCH_REPS:+ (BENCH_REPS=$BENCH_REPS)}"

@@ -27,7 +27,7 @@ type config struct {
 	serverCPU, loadCPU                     string
 	warmup, dur                            time.Duration
 	concs                                  []int
-	names                                  int
+	names, reps                            int
 	out, command                           string
 	only                                   map[string]bool // phases to run; empty = all
 }
@@ -48,6 +48,7 @@ func main() {
 	flag.DurationVar(&c.dur, "d", 5*time.Second, "measured time per point")
 	flag.StringVar(&concs, "conc", "1,8,64", "concurrency levels")
 	flag.IntVar(&c.names, "names", 1000, "rotating names")
+	flag.IntVar(&c.reps, "reps", 3, "repetitions of every point (interleaved); the median is reported")
 	flag.StringVar(&c.out, "out", "reports/bench-grape.md", "markdown report file")
 	flag.StringVar(&c.command, "command", "bash scripts/bench-grape.sh", "command shown in the report")
 	only := flag.String("only", "", "comma-separated phases to run (node,go,bare,kill); default all")
@@ -123,19 +124,81 @@ func (c *config) run() (*report, error) {
 		rssIdle: map[string][]int{}, rssPeak: map[string][]int{},
 		fresh: map[string]freshResult{}, kill: map[string]killResult{}}
 	impls := []impl{nodeImpl(c.nodeDir, c.serverCPU), goImpl(c.grapeBin, c.serverCPU)}
+
+	// Every server is up at once and the points are interleaved (node, go,
+	// bare for each (names, conc), repeated): the machine is shared, and
+	// interleaving spreads any slow phase over all three columns instead
+	// of biasing one. Idle servers on the server CPU cost next to nothing.
+	targets := map[string]string{} // target -> /lookup URL of the loaded grape
+	var order []string
+	clusters := map[string][]*runningGrape{}
+	defer func() {
+		for _, gs := range clusters {
+			stopCluster(gs)
+		}
+	}()
 	for _, im := range impls {
 		if !c.want(im.name) {
 			continue
 		}
-		if err := c.benchImpl(rep, im); err != nil {
+		gs, err := c.setupImpl(rep, im)
+		clusters[im.name] = gs
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", im.name, err)
 		}
+		targets[im.name] = gs[0].api + "/lookup"
+		order = append(order, im.name)
 	}
 	if c.want("bare") {
-		if err := c.benchBare(rep); err != nil {
+		url, err := c.startBare()
+		if err != nil {
 			return nil, fmt.Errorf("bare: %w", err)
 		}
+		targets["bare"] = url
+		order = append(order, "bare")
 	}
+	var pids []int
+	for _, name := range order {
+		for _, g := range clusters[name] {
+			pids = append(pids, g.p.pid())
+		}
+	}
+	sampler := sampleRSS(pids...)
+	for rep1 := 1; rep1 <= c.reps; rep1++ {
+		for _, names := range []int{1, c.names} {
+			for _, conc := range c.concs {
+				for _, target := range order {
+					progress("rep %d/%d %s: /lookup names=%d conc=%d", rep1, c.reps, target, names, conc)
+					r, err := c.runLoad(loadSpec{url: targets[target], conc: conc, names: names, warmup: c.warmup, dur: c.dur})
+					if err != nil {
+						sampler.stop()
+						return nil, fmt.Errorf("%s: %w", target, err)
+					}
+					rep.points = append(rep.points, point{target: target, names: names, conc: conc, res: r})
+				}
+			}
+		}
+	}
+	for _, im := range impls {
+		if gs := clusters[im.name]; gs != nil {
+			progress("%s: fresh announcements under load", im.name)
+			fr, err := c.freshUnderLoad(gs, 5)
+			if err != nil {
+				sampler.stop()
+				return nil, fmt.Errorf("%s fresh: %w", im.name, err)
+			}
+			rep.fresh[im.name] = fr
+		}
+	}
+	peaks := sampler.stop()
+	for _, name := range order {
+		for _, g := range clusters[name] {
+			rep.rssPeak[name] = append(rep.rssPeak[name], peaks[g.p.pid()])
+		}
+		stopCluster(clusters[name])
+	}
+	stopAll() // the bare server
+
 	for _, im := range impls {
 		if !c.want("kill") {
 			break
@@ -151,80 +214,45 @@ func (c *config) run() (*report, error) {
 	return rep, nil
 }
 
-// benchImpl measures one implementation's 2-grape cluster.
-func (c *config) benchImpl(rep *report, im impl) error {
+// setupImpl starts one implementation's 2-grape cluster, announces the
+// benchmark names through grape 1 and records the idle RSS.
+func (c *config) setupImpl(rep *report, im impl) ([]*runningGrape, error) {
 	progress("%s: starting 2 grapes", im.name)
 	gs, err := startCluster(im, 2)
-	defer stopCluster(gs)
 	if err != nil {
-		return err
+		return gs, err
 	}
 	progress("%s: announcing %d names", im.name, c.names)
 	if err := announceAll(gs[0], namePrefix, c.names, 10000); err != nil {
-		return err
+		return gs, err
 	}
 	for _, i := range []int{0, c.names / 2, c.names - 1} {
 		if ok, err := lookupHas(gs[1], benchName(namePrefix, i), 10000+i); err != nil || !ok {
-			return fmt.Errorf("announced name %d not visible on grape 2 (%v)", i, err)
+			return gs, fmt.Errorf("announced name %d not visible on grape 2 (%v)", i, err)
 		}
 	}
 	time.Sleep(time.Second)
 	for _, g := range gs {
 		kb, err := rssKB(g.p.pid())
 		if err != nil {
-			return err
+			return gs, err
 		}
 		rep.rssIdle[im.name] = append(rep.rssIdle[im.name], kb)
 	}
-	sampler := sampleRSS(gs[0].p.pid(), gs[1].p.pid())
-	for _, names := range []int{1, c.names} {
-		for _, conc := range c.concs {
-			progress("%s: /lookup names=%d conc=%d", im.name, names, conc)
-			r, err := c.runLoad(loadSpec{url: gs[0].api + "/lookup", conc: conc, names: names, warmup: c.warmup, dur: c.dur})
-			if err != nil {
-				sampler.stop()
-				return err
-			}
-			rep.points = append(rep.points, point{target: im.name, names: names, conc: conc, res: r})
-		}
-	}
-	progress("%s: fresh announcements under load", im.name)
-	fr, err := c.freshUnderLoad(gs, 5)
-	peaks := sampler.stop()
-	if err != nil {
-		return err
-	}
-	rep.fresh[im.name] = fr
-	for _, g := range gs {
-		rep.rssPeak[im.name] = append(rep.rssPeak[im.name], peaks[g.p.pid()])
-	}
-	return nil
+	return gs, nil
 }
 
-// benchBare measures the ceiling: same load against a bare handler.
-func (c *config) benchBare(rep *report) error {
+// startBare starts the ceiling server and returns its URL.
+func (c *config) startBare() (string, error) {
 	port, err := freePort("tcp")
 	if err != nil {
-		return err
+		return "", err
 	}
-	p, err := startProc("bare", c.serverCPU, "", []string{"GOMAXPROCS=1"}, c.bareBin, "-addr", "127.0.0.1:"+strconv.Itoa(port))
-	if err != nil {
-		return err
+	if _, err := startProc("bare", c.serverCPU, "", []string{"GOMAXPROCS=1"}, c.bareBin, "-addr", "127.0.0.1:"+strconv.Itoa(port)); err != nil {
+		return "", err
 	}
-	defer p.stop()
 	time.Sleep(300 * time.Millisecond)
-	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/lookup"
-	for _, conc := range c.concs {
-		progress("bare: conc=%d", conc)
-		r, err := c.runLoad(loadSpec{url: url, conc: conc, names: c.names, warmup: c.warmup, dur: c.dur})
-		if err != nil {
-			return err
-		}
-		// The bare handler ignores the name, so one run serves both rows.
-		rep.points = append(rep.points, point{target: "bare", names: 1, conc: conc, res: r},
-			point{target: "bare", names: c.names, conc: conc, res: r})
-	}
-	return nil
+	return "http://127.0.0.1:" + strconv.Itoa(port) + "/lookup", nil
 }
 
 func progress(format string, args ...any) {

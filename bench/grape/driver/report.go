@@ -5,17 +5,50 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
 
-func (r *report) find(target string, names, conc int) (loadResult, bool) {
+// agg is the repetitions of one point, summarised.
+type agg struct {
+	n                  int
+	rps, rpsLo, rpsHi  float64 // median, min, max over repetitions
+	p50us, p99us       int64   // medians over repetitions
+	errors, empty, req int64   // sums
+	firstErr           string
+}
+
+// find summarises every repetition of (target, names, conc).
+func (r *report) find(target string, names, conc int) agg {
+	var rs []loadResult
 	for _, p := range r.points {
 		if p.target == target && p.names == names && p.conc == conc {
-			return p.res, true
+			rs = append(rs, p.res)
 		}
 	}
-	return loadResult{}, false
+	a := agg{n: len(rs)}
+	if len(rs) == 0 {
+		return a
+	}
+	rps := make([]float64, len(rs))
+	p50 := make([]int64, len(rs))
+	p99 := make([]int64, len(rs))
+	for i, x := range rs {
+		rps[i], p50[i], p99[i] = x.RPS, x.P50us, x.P99us
+		a.errors += x.Errors
+		a.empty += x.Empty
+		a.req += x.Requests
+		if a.firstErr == "" {
+			a.firstErr = x.FirstErr
+		}
+	}
+	slices.Sort(rps)
+	slices.Sort(p50)
+	slices.Sort(p99)
+	a.rps, a.rpsLo, a.rpsHi = rps[len(rps)/2], rps[0], rps[len(rps)-1]
+	a.p50us, a.p99us = p50[len(p50)/2], p99[len(p99)/2]
+	return a
 }
 
 // markdown renders the report.
@@ -30,27 +63,26 @@ func (r *report) markdown(c *config) string {
 	w("- Method: 2-grape clusters (bootstrapped at each other, `--dpa 120000 --check_maxPayloadSize 8192`, Go grape with `--log-level warn`);\n")
 	w("  servers pinned to CPU %s (`taskset -c %s`, GOMAXPROCS=1 for Go), the load generator (`bench/grape/loadgen`, Go, GOMAXPROCS=1) to CPU %s;\n", c.serverCPU, c.serverCPU, c.loadCPU)
 	w("  closed loop, one keep-alive connection per concurrent request, `POST /lookup {\"data\":name}` to grape 1;\n")
-	w("  %v warm-up + %v measured per point, **1 repetition** (the house method is 10 s x 3; this run trades that for a ~5 minute script).\n", c.warmup, c.dur)
+	w("  %v warm-up + %v measured per point, %d repetitions interleaved across Node, Go and the ceiling (the house method is 10 s x 3; this run trades time per point for a script of a few minutes).\n", c.warmup, c.dur, c.reps)
 	w("  \"1 name\" repeats one announced name; \"%d names\" rotates through %d announced names. Ceiling = bare `net/http` handler returning a 19-byte JSON array, same load.\n\n", c.names, c.names)
 
 	w("## /lookup throughput and latency\n\n")
+	w("req/s: median of %d interleaved repetitions, with the range in brackets; latencies: medians of the per-run p50 and p99.\n\n", c.reps)
 	w("| names | conc | Node req/s | Go req/s | ceiling req/s | Go/Node | Go/ceiling | Node p50 / p99 | Go p50 / p99 | ceiling p50 / p99 |\n")
 	w("|---|---|---|---|---|---|---|---|---|---|\n")
 	var notes []string
 	for _, names := range []int{1, c.names} {
 		for _, conc := range c.concs {
-			n, _ := r.find("node", names, conc)
-			g, _ := r.find("go", names, conc)
-			x, _ := r.find("bare", names, conc)
-			w("| %d | %d | %.0f | %.0f | %.0f | %s | %s | %s | %s | %s |\n", names, conc, n.RPS, g.RPS, x.RPS,
-				ratio(g.RPS, n.RPS), ratio(g.RPS, x.RPS), lat(n), lat(g), lat(x))
+			n, g, x := r.find("node", names, conc), r.find("go", names, conc), r.find("bare", names, conc)
+			w("| %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", names, conc, rpsCell(n), rpsCell(g), rpsCell(x),
+				ratio(g.rps, n.rps), ratio(g.rps, x.rps), lat(n), lat(g), lat(x))
 			for _, p := range []struct {
 				name string
-				res  loadResult
+				a    agg
 			}{{"Node", n}, {"Go", g}} {
-				if p.res.Errors > 0 || p.res.Empty > 0 {
+				if p.a.errors > 0 || p.a.empty > 0 {
 					notes = append(notes, fmt.Sprintf("%s, %d names, conc %d: %d errors (%s), %d empty replies of %d",
-						p.name, names, conc, p.res.Errors, p.res.FirstErr, p.res.Empty, p.res.Requests))
+						p.name, names, conc, p.a.errors, p.a.firstErr, p.a.empty, p.a.req))
 				}
 			}
 		}
@@ -63,7 +95,6 @@ func (r *report) markdown(c *config) string {
 			w("- %s\n", n)
 		}
 	}
-
 	w("\n## Memory (VmRSS from /proc/<pid>/status)\n\n")
 	w("| grape | idle (after announcing %d names) | peak during the load runs |\n|---|---|---|\n", c.names)
 	for _, im := range []string{"node", "go"} {
@@ -95,11 +126,21 @@ func (r *report) markdown(c *config) string {
 	return b.String()
 }
 
-func lat(r loadResult) string {
-	if r.Requests == 0 {
+func lat(a agg) string {
+	if a.n == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.2f / %.2f ms", float64(r.P50us)/1000, float64(r.P99us)/1000)
+	return fmt.Sprintf("%.2f / %.2f ms", float64(a.p50us)/1000, float64(a.p99us)/1000)
+}
+
+func rpsCell(a agg) string {
+	if a.n == 0 {
+		return "-"
+	}
+	if a.n == 1 {
+		return fmt.Sprintf("%.0f", a.rps)
+	}
+	return fmt.Sprintf("%.0f [%.0f–%.0f]", a.rps, a.rpsLo, a.rpsHi)
 }
 
 func ratio(a, b float64) string {
