@@ -2,6 +2,9 @@ package grape_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -118,5 +121,33 @@ func TestBindSelfStore(t *testing.T) {
 	body, _ = grapetest.Call(g.APIURL(), "lookup", `"self_svc"`)
 	if body != `["127.0.0.1:4242"]` {
 		t.Errorf("self-stored lookup: %s", body)
+	}
+}
+
+// A signed (mutable) put with salt through one Go grape is readable on
+// another with the same salt; Go grapes verify ed25519, unlike Node 1.0.0.
+func TestMutablePutGet(t *testing.T) {
+	gs := grapetest.Cluster(t, 2)
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	salt, v := "mysalt", "mutable hello"
+	msg := fmt.Sprintf("4:salt%d:%s3:seqi1e1:v%d:%s", len(salt), salt, len(v), v)
+	sig := ed25519.Sign(priv, []byte(msg))
+	data := fmt.Sprintf(`{"v":%q,"k":%q,"sig":%q,"seq":1,"salt":%q}`, v, hex.EncodeToString(pub), hex.EncodeToString(sig), salt)
+	body, err := grapetest.Call(gs[0].APIURL(), "put", data)
+	sum := sha1.Sum(append(append([]byte{}, pub...), salt...))
+	target := hex.EncodeToString(sum[:])
+	if err != nil || body != `"`+target+`"` {
+		t.Fatalf("mutable put answered %q %v, want target %s", body, err, target)
+	}
+	body, err = grapetest.Call(gs[1].APIURL(), "get", fmt.Sprintf(`{"hash":%q,"salt":%q}`, target, salt))
+	var res map[string]any
+	if err != nil || json.Unmarshal([]byte(body), &res) != nil {
+		t.Fatalf("get answered %q %v", body, err)
+	}
+	if res["v"] != v || res["k"] != hex.EncodeToString(pub) || res["sig"] != hex.EncodeToString(sig) || res["seq"] != 1.0 {
+		t.Errorf("get answered %s", body)
 	}
 }
