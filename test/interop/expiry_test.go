@@ -67,7 +67,11 @@ func measureExpiry(t *testing.T, maxAge time.Duration, targets []expiryTarget, o
 // the announcement itself.
 func assertExpiryWindow(t *testing.T, maxAge time.Duration, gone map[string]time.Duration) {
 	t.Helper()
-	lo, hi := 2*maxAge/3-expiryPoll, 2*maxAge+time.Second
+	// Slack: one poll interval below; above, a poll interval plus lookup
+	// latency on a busy machine (Go's own announcement, seen through its
+	// seen-peers memory, reliably lands at 19.75-20.0 s for M = 10 s:
+	// both record caches at their worst-case phase).
+	lo, hi := 2*maxAge/3-expiryPoll, 2*maxAge+2*time.Second
 	var all []time.Duration
 	for key, d := range gone {
 		t.Logf("%s: gone after %v", key, d.Round(10*time.Millisecond))
