@@ -1,0 +1,84 @@
+package transport
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// FuzzSplitArray checks the hand-rolled splitter against encoding/json on
+// any valid JSON input: same element count (up to 3) and the same bytes
+// for each element, and never a panic.
+func FuzzSplitArray(f *testing.F) {
+	for _, s := range []string{
+		`["rid","key","payload"]`, `[]`, `[1]`, ` [ "a\"b" , {"x":[1,"]"]} , null ] `,
+		`["r","k",{"a":[{"b":"}"}]},"extra",4]`, `[true,false,-1.5e3]`, `{"a":1}`, `"s"`, `[[],[[]],{}]`,
+		`["\u005d",  "\\"  ]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		var el [3][]byte
+		n, err := splitArray(b, el[:])
+		var want []json.RawMessage
+		if json.Unmarshal(b, &want) != nil || bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+			if err == nil {
+				t.Fatalf("%q: splitter accepted a non-array", b)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", b, err)
+		}
+		if n != min(len(want), 3) {
+			t.Fatalf("%q: %d elements, want %d", b, n, min(len(want), 3))
+		}
+		for i := range n {
+			if !bytes.Equal(bytes.TrimSpace(el[i]), bytes.TrimSpace(want[i])) {
+				t.Fatalf("%q: element %d = %q, want %q", b, i, el[i], want[i])
+			}
+		}
+	})
+}
+
+func TestJSONStringAndQuoting(t *testing.T) {
+	for _, s := range []string{"plain", `quo"te`, "back\\slash", "nl\n\ttab", "ctl\x01", "ünï", "\xff bad utf8"} {
+		q := appendJSONString(nil, s)
+		var back string
+		if err := json.Unmarshal(q, &back); err != nil {
+			t.Fatalf("%q -> %s: %v", s, q, err)
+		}
+		want := s
+		if s == "\xff bad utf8" {
+			want = "\uFFFD bad utf8"
+		}
+		if back != want {
+			t.Fatalf("%q round-tripped to %q", s, back)
+		}
+		got, ok := jsonString(q)
+		if !ok || got != want {
+			t.Fatalf("jsonString(%s) = %q %v", q, got, ok)
+		}
+	}
+	if _, ok := jsonString([]byte(`12`)); ok {
+		t.Fatal("number accepted as string")
+	}
+}
+
+func TestNewRIDIsUUIDv4(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		r := newRID()
+		if len(r) != 36 || r[8] != '-' || r[13] != '-' || r[14] != '4' || r[18] != '-' || r[23] != '-' ||
+			!bytes.ContainsAny([]byte{r[19]}, "89ab") {
+			t.Fatalf("not a uuidv4: %s", r)
+		}
+		if seen[r] {
+			t.Fatalf("duplicate rid %s", r)
+		}
+		seen[r] = true
+	}
+}
