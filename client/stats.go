@@ -40,8 +40,8 @@ func (c *Client) Services() []string {
 // lookup order, then drained ones.
 //
 // The score is 1 − (wl·latency + we·errors + wt·timeouts + wf·staleness)
-// with each term normalised to 0..1: latency as 1 − best/own over the
-// service's active peers, errors and timeouts as their decayed rates,
+// with each term normalised to 0..1: latency as x/(x+max(best, 5 ms)) where
+// x is the excess over the best active peer's latency, errors and timeouts as their decayed rates,
 // staleness as 1 − e^(−age/StaleAfter) of the last outcome.
 func (c *Client) Stats(service string) []PeerStats {
 	c.mu.RLock()
@@ -57,6 +57,9 @@ func (c *Client) Stats(service string) []PeerStats {
 	s.mu.Unlock()
 	return c.bal.stats(active, retired, now)
 }
+
+// scoreLatencyFloor keeps sub-millisecond noise from dominating the score.
+const scoreLatencyFloor = 5e6
 
 func (b *balancer) stats(active, retired []*peer, now int64) []PeerStats {
 	best := -1.0
@@ -88,8 +91,11 @@ func (b *balancer) peerStats(p *peer, active bool, best float64, now int64) Peer
 		stale = 1 - decay(now-lr, b.m.staleAfter)
 	}
 	latBad := 0.0
-	if lat > 0 && best > 0 {
-		latBad = 1 - best/lat
+	if lat > best && best > 0 {
+		// Excess over the best peer, relative to max(best, 5 ms): a 1 ms vs
+		// 2 ms difference on loopback barely matters, +50 ms does.
+		ex := lat - best
+		latBad = ex / (ex + max(best, scoreLatencyFloor))
 	}
 	m := &b.m
 	// The score uses the raw configured weights (they sum to 1).

@@ -97,13 +97,16 @@ func Run(ctx context.Context, c *client.Client, rec *Recorder, opts Options) (*r
 	// within their own timeout instead of being cut off.
 	var wg sync.WaitGroup
 	if opts.Rate > 0 {
-		openLoop(ctx, runCtx, c, rec, &opts, start, &wg)
+		openLoop(ctx, runCtx, c, rec, &opts, start, end, &wg)
 	} else {
 		closedLoop(ctx, runCtx, c, rec, &opts, &wg)
 	}
 	wg.Wait()
 	close(stopProgress)
 	pwg.Wait()
+	if opts.Progress != nil {
+		opts.Progress(rec.progress(time.Now())) // a final line with the totals
+	}
 
 	elapsed := min(time.Since(start), opts.Duration)
 	rep := rec.Report(c.Config().Strategy, elapsed, c.Stats(opts.Service))
@@ -119,7 +122,7 @@ func Run(ctx context.Context, c *client.Client, rec *Recorder, opts Options) (*r
 	return rep, nil
 }
 
-func openLoop(ctx, runCtx context.Context, c *client.Client, rec *Recorder, o *Options, start time.Time, wg *sync.WaitGroup) {
+func openLoop(ctx, runCtx context.Context, c *client.Client, rec *Recorder, o *Options, start, end time.Time, wg *sync.WaitGroup) {
 	interval := time.Duration(float64(time.Second) / o.Rate)
 	sem := make(chan struct{}, o.MaxInFlight)
 	timer := time.NewTimer(0)
@@ -127,6 +130,9 @@ func openLoop(ctx, runCtx context.Context, c *client.Client, rec *Recorder, o *O
 	<-timer.C
 	for i := int64(0); ; i++ {
 		intended := start.Add(time.Duration(i) * interval)
+		if !intended.Before(end) {
+			return
+		}
 		if d := time.Until(intended); d > 0 {
 			timer.Reset(d)
 			select {

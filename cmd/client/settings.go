@@ -1,0 +1,142 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/grenache-go/grenache/client"
+)
+
+// settings are the flags and variables of both subcommands, loaded by
+// pkg/config (defaults, .env, environment, flags). Durations accept a Go
+// duration ("5s") or a bare number of milliseconds. The envDefault values
+// are client.DefaultConfig's (a test keeps them equal).
+type settings struct {
+	Grapes           []string      `env:"CLIENT_GRAPE" envDefault:"http://127.0.0.1:30001" flag:"grape" usage:"grape HTTP API URL(s), comma-separated"`
+	Timeout          time.Duration `env:"CLIENT_REQUEST_TIMEOUT" envDefault:"5000" flag:"timeout" allowed:"1..3600000" usage:"deadline of one request, retries included"`
+	AttemptTimeout   time.Duration `env:"CLIENT_ATTEMPT_TIMEOUT" envDefault:"0" flag:"attempt-timeout" allowed:"0..3600000" usage:"deadline of one attempt (0 = timeout/(retries+1))"`
+	Strategy         string        `env:"CLIENT_STRATEGY" envDefault:"adaptive" flag:"strategy" allowed:"adaptive|round-robin|random" usage:"peer selection strategy"`
+	MaxRetries       int           `env:"CLIENT_MAX_RETRIES" envDefault:"3" flag:"retries" allowed:"0..15" usage:"extra attempts on other peers"`
+	RetryDelay       time.Duration `env:"CLIENT_RETRY_DELAY" envDefault:"10" flag:"retry-delay" allowed:"0..60000" usage:"base of the jittered exponential backoff between attempts"`
+	RetryBudget      float64       `env:"CLIENT_RETRY_BUDGET_RATIO" envDefault:"0.2" flag:"retry-budget" allowed:"0..10" usage:"retries allowed per request, on top of 10/s"`
+	RetryMinPerSec   float64       `env:"CLIENT_RETRY_BUDGET_MIN_PER_SEC" envDefault:"10" allowed:"0..1000000" usage:"retries per second always allowed"`
+	RetryRemote      bool          `env:"CLIENT_RETRY_REMOTE_ERRORS" envDefault:"true" flag:"retry-remote-errors" usage:"also retry handler errors (off for non-idempotent services)"`
+	Compress         bool          `env:"CLIENT_COMPRESS" envDefault:"false" flag:"compress" usage:"gzip requests and replies"`
+	Refresh          time.Duration `env:"CLIENT_REFRESH_INTERVAL" envDefault:"5000" flag:"refresh" allowed:"10..3600000" usage:"background lookup interval"`
+	SlowStart        time.Duration `env:"CLIENT_SLOW_START" envDefault:"3000" flag:"slow-start" allowed:"0..600000" usage:"ramp-up time of new and recovered peers"`
+	ProbeInterval    time.Duration `env:"CLIENT_PROBE_INTERVAL" envDefault:"2000" flag:"probe-interval" allowed:"0..3600000" usage:"an idle peer not picked for this long gets one request (0 = off)"`
+	BalanceTolerance float64       `env:"CLIENT_BALANCE_TOLERANCE" envDefault:"0.15" flag:"balance-tolerance" allowed:"0..1" usage:"relative cost difference treated as equal"`
+	BalanceSlackMS   float64       `env:"CLIENT_BALANCE_SLACK" envDefault:"1" allowed:"0..60000" usage:"absolute cost difference (ms) treated as equal"`
+	MaxPeers         int           `env:"CLIENT_MAX_PEERS" envDefault:"1024" allowed:"1..65536" usage:"peers kept per service"`
+	LatencyWeight    float64       `env:"METRICS_LATENCY_WEIGHT" envDefault:"0.4" flag:"latency-weight" allowed:"0..1" usage:"score weight of latency (weights sum to 1)"`
+	ErrorWeight      float64       `env:"METRICS_ERROR_WEIGHT" envDefault:"0.3" flag:"error-weight" allowed:"0..1" usage:"score weight of the error rate"`
+	TimeoutWeight    float64       `env:"METRICS_TIMEOUT_WEIGHT" envDefault:"0.2" flag:"timeout-weight" allowed:"0..1" usage:"score weight of the timeout rate"`
+	FreshnessWeight  float64       `env:"METRICS_FRESHNESS_WEIGHT" envDefault:"0.1" flag:"freshness-weight" allowed:"0..1" usage:"score weight of staleness"`
+	LatencyDecay     time.Duration `env:"METRICS_LATENCY_DECAY_MS" envDefault:"1000" allowed:"1..3600000" usage:"time constant of a latency peak fading"`
+	LatencyAlpha     float64       `env:"METRICS_LATENCY_ALPHA" envDefault:"0.1" allowed:"0.001..1" usage:"per-sample weight of the baseline latency"`
+	RateAlpha        float64       `env:"METRICS_RATE_ALPHA" envDefault:"0.1" allowed:"0.001..1" usage:"per-outcome weight of error/timeout rates"`
+	StaleAfter       time.Duration `env:"METRICS_STALE_AFTER_MS" envDefault:"10000" allowed:"1..86400000" usage:"time constant of old evidence decaying"`
+	FailurePenalty   float64       `env:"METRICS_FAILURE_PENALTY" envDefault:"10" flag:"failure-penalty" allowed:"0..1000" usage:"how much errors and timeouts raise a peer's cost"`
+	BrThreshold      int           `env:"CIRCUIT_BREAKER_FAILURE_THRESHOLD" envDefault:"5" flag:"breaker-threshold" allowed:"1..1000" usage:"consecutive failures that open a breaker"`
+	BrErrorRate      float64       `env:"CIRCUIT_BREAKER_ERROR_RATE" envDefault:"0.3" flag:"breaker-error-rate" allowed:"0.01..1" usage:"failure share in the window that opens a breaker"`
+	BrMinRequests    int           `env:"CIRCUIT_BREAKER_MIN_REQUESTS" envDefault:"10" allowed:"1..1048576" usage:"window volume below which the rate trip is off"`
+	BrWindow         time.Duration `env:"CIRCUIT_BREAKER_WINDOW_MS" envDefault:"10000" allowed:"10..3600000" usage:"sliding error-rate window"`
+	BrCooldown       time.Duration `env:"CIRCUIT_BREAKER_COOLDOWN_MS" envDefault:"10000" flag:"breaker-cooldown" allowed:"1..3600000" usage:"first OPEN period (doubles on repeated trips)"`
+	BrMaxCooldown    time.Duration `env:"CIRCUIT_BREAKER_MAX_COOLDOWN_MS" envDefault:"60000" flag:"breaker-max-cooldown" allowed:"1..86400000" usage:"cap of the growing cooldown (>= breaker-cooldown)"`
+	BrHalfOpen       int           `env:"CIRCUIT_BREAKER_HALF_OPEN_MAX_REQUESTS" envDefault:"1" flag:"breaker-half-open" allowed:"1..1000" usage:"probes a HALF_OPEN breaker admits"`
+	BrProbeTimeout   time.Duration `env:"CIRCUIT_BREAKER_PROBE_TIMEOUT_MS" envDefault:"1000" flag:"breaker-probe-timeout" allowed:"1..3600000" usage:"deadline of a half-open probe"`
+	BrMaxOpen        float64       `env:"CIRCUIT_BREAKER_MAX_OPEN_FRACTION" envDefault:"0.5" allowed:"0..1" usage:"share of peers whose breakers may be open at once"`
+	BrJitter         float64       `env:"CIRCUIT_BREAKER_JITTER" envDefault:"0.1" allowed:"0..0.5" usage:"cooldown randomisation (+-fraction)"`
+	LogLevel         string        `env:"CLIENT_LOG_LEVEL" envDefault:"warn" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level (stderr)"`
+
+	// call only
+	Map bool `flag:"map" usage:"call: send to every peer and print the array of results"`
+
+	// run only
+	Service     string        `flag:"service" usage:"run: service to load"`
+	Duration    time.Duration `flag:"duration" envDefault:"30s" allowed:"1..86400000" usage:"run: how long to send"`
+	Rate        float64       `flag:"rate" envDefault:"0" allowed:"0..1000000" usage:"run: requests per second, open loop (latency from intended send time)"`
+	Concurrency int           `flag:"concurrency" envDefault:"0" allowed:"0..100000" usage:"run: requests in flight, closed loop (default 16 when no --rate)"`
+	Payload     string        `flag:"payload" envDefault:"null" usage:"run: JSON payload of every request"`
+	JSONOut     string        `flag:"json" usage:"run: write the JSON report to this file"`
+	HTMLOut     string        `flag:"html" usage:"run: write the HTML report to this file"`
+}
+
+// errUsage marks invalid settings (exit status 2).
+var errUsage = errors.New("invalid settings")
+
+// toConfig builds the client configuration and validates it; errors name
+// the flag, the variable and the allowed range.
+func (s *settings) toConfig() (client.Config, error) {
+	c := client.DefaultConfig()
+	c.Strategy = s.Strategy
+	c.RequestTimeout = s.Timeout
+	c.AttemptTimeout = s.AttemptTimeout
+	c.MaxRetries = s.MaxRetries
+	c.RetryDelay = s.RetryDelay
+	c.RetryBudgetRatio = s.RetryBudget
+	c.RetryBudgetMinPerSec = s.RetryMinPerSec
+	c.RetryRemoteErrors = s.RetryRemote
+	c.Compress = s.Compress
+	c.RefreshInterval = s.Refresh
+	c.SlowStart = s.SlowStart
+	c.ProbeInterval = s.ProbeInterval
+	c.BalanceTolerance = s.BalanceTolerance
+	c.BalanceSlack = time.Duration(s.BalanceSlackMS * float64(time.Millisecond))
+	c.MaxPeers = s.MaxPeers
+	c.LatencyWeight, c.ErrorWeight, c.TimeoutWeight, c.FreshnessWeight = s.LatencyWeight, s.ErrorWeight, s.TimeoutWeight, s.FreshnessWeight
+	c.LatencyPeakDecay = s.LatencyDecay
+	c.LatencyAlpha = s.LatencyAlpha
+	c.RateAlpha = s.RateAlpha
+	c.StaleAfter = s.StaleAfter
+	c.FailurePenalty = s.FailurePenalty
+	c.BreakerFailureThreshold = s.BrThreshold
+	c.BreakerErrorRate = s.BrErrorRate
+	c.BreakerMinRequests = s.BrMinRequests
+	c.BreakerWindow = s.BrWindow
+	c.BreakerCooldown = s.BrCooldown
+	c.BreakerMaxCooldown = s.BrMaxCooldown
+	c.BreakerHalfOpenMaxRequests = s.BrHalfOpen
+	c.BreakerProbeTimeout = s.BrProbeTimeout
+	c.BreakerMaxOpenFraction = s.BrMaxOpen
+	c.BreakerJitter = s.BrJitter
+	if err := c.Validate(); err != nil {
+		var ce *client.ConfigError
+		if errors.As(err, &ce) {
+			return c, fmt.Errorf("%w: invalid value %s for %s; allowed %s", errUsage, ce.Value, flagsFor(ce.Env), ce.Allowed)
+		}
+		return c, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	return c, nil
+}
+
+// flagsFor turns "VAR" or "A+B" into "--flag (env VAR)" using the struct tags.
+func flagsFor(envs string) string {
+	var parts []string
+	for _, e := range strings.Split(envs, "+") {
+		if f := envFlag[e]; f != "" {
+			parts = append(parts, "--"+f+" (env "+e+")")
+		} else {
+			parts = append(parts, "env "+e)
+		}
+	}
+	return strings.Join(parts, " + ")
+}
+
+// envFlag maps variables to their flag, filled from the settings tags.
+var envFlag = func() map[string]string {
+	m := map[string]string{}
+	t := reflect.TypeOf(settings{})
+	for i := range t.NumField() {
+		tag := t.Field(i).Tag
+		env, _, _ := strings.Cut(tag.Get("env"), ",")
+		fl, _, _ := strings.Cut(tag.Get("flag"), ",")
+		if env != "" && fl != "" {
+			m[env] = fl
+		}
+	}
+	return m
+}()
