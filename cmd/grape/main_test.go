@@ -6,17 +6,28 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain doubles as the grape binary when GRAPE_TEST_RUN_MAIN is set, so
+// signal handling is tested on a real process without a separate build.
+func TestMain(m *testing.M) {
+	if os.Getenv("GRAPE_TEST_RUN_MAIN") == "1" {
+		os.Args = append([]string{"grape"}, strings.Fields(os.Getenv("GRAPE_TEST_ARGS"))...)
+		main()
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
@@ -209,5 +220,41 @@ func TestRunServesAndStops(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("run did not stop")
+	}
+}
+
+// SIGTERM (and SIGINT) stop the real process cleanly with exit status 0.
+func TestSignalStopsProcess(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Dir = t.TempDir()
+		cmd.Env = append(os.Environ(), "GRAPE_TEST_RUN_MAIN=1",
+			"GRAPE_TEST_ARGS=--dp 0 --aph 0 -b 127.0.0.1 --log-format json")
+		var logs syncBuffer
+		cmd.Stderr = &logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !strings.Contains(logs.String(), "grape running"); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if err := cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%v: %v; logs %s", sig, err, logs.String())
+			}
+			if !strings.Contains(logs.String(), "grape stopped") {
+				t.Errorf("%v: no clean stop in logs: %s", sig, logs.String())
+			}
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+			t.Fatalf("%v: process did not exit", sig)
+		}
 	}
 }

@@ -45,6 +45,7 @@ type Error struct {
 	Err     error // the parse or range problem
 }
 
+// Error names the flag and the variable, the value and the allowed values.
 func (e *Error) Error() string {
 	where := e.Flag
 	switch {
@@ -63,6 +64,7 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("invalid value %q for %s from %s%s; allowed %s", e.Value, where, e.From, why, e.Allowed)
 }
 
+// Unwrap returns the parse or range problem, if any.
 func (e *Error) Unwrap() error { return e.Err }
 
 func newError(f *field, value, from string, err error) *Error {
