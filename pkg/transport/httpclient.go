@@ -99,8 +99,12 @@ func (c *HTTPClient) Call(ctx context.Context, addr, key string, payload any, op
 	if opts.Timeout > 0 {
 		timeout = opts.Timeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	// Skip the timer when the caller's deadline already comes first.
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > timeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 
 	rid := newRID()
 	plain := getBuf()
