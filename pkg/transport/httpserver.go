@@ -62,6 +62,12 @@ func WithIdleTimeout(d time.Duration) HTTPServerOption {
 	return func(s *HTTPServer) { s.srv.IdleTimeout = d }
 }
 
+// WithReadTimeout bounds reading one request, headers and body (default
+// 60 s), so a peer trickling a body cannot hold a connection forever.
+func WithReadTimeout(d time.Duration) HTTPServerOption {
+	return func(s *HTTPServer) { s.srv.ReadTimeout = d }
+}
+
 // WithServerLogger sets the logger for panics and server errors.
 func WithServerLogger(l zerolog.Logger) HTTPServerOption {
 	return func(s *HTTPServer) { s.log = l }
@@ -80,6 +86,7 @@ func NewHTTPServer(h Handler, opts ...HTTPServerOption) *HTTPServer {
 	s.srv = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}

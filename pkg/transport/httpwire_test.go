@@ -6,10 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // rawPost sends a hand-made request so the test sees exactly the bytes a
@@ -182,5 +184,27 @@ func TestWireHandlerPanicAnswered(t *testing.T) {
 	st, body, _ := rawPost(t, "POST", "http://"+addr+"/", []byte(`["rp","k",{"panic":true}]`), nil)
 	if st != 200 || string(body) != `["rp","ERR_HANDLER_PANIC",null]` {
 		t.Fatalf("panic: %d %s", st, body)
+	}
+}
+
+func TestServerReadTimeoutCutsTricklingPeer(t *testing.T) {
+	addr, _ := startHTTPServer(t, testHandler, WithReadTimeout(100*time.Millisecond))
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Promise a body and never send it.
+	_, _ = conn.Write([]byte("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[\"r\""))
+	_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	buf := make([]byte, 512)
+	start := time.Now()
+	for {
+		if _, err := conn.Read(buf); err != nil {
+			break // closed (or answered and closed) by the server
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("connection held %v", d)
 	}
 }
