@@ -28,7 +28,8 @@ type Observation struct {
 // Assess turns a local observation into the hint to publish, or false when
 // there is nothing worth saying (no samples, or evidence past the TTL):
 //
-//   - breaker not closed → DEGRADED with confidence 1;
+//   - breaker not closed → DEGRADED with confidence 1 and age 0 (the
+//     verdict holds now, however old the failures behind it);
 //   - failure share ≥ DegradedErrorRate → DEGRADED, with confidence
 //     evidence × min(1, share / (2 × DegradedErrorRate));
 //   - otherwise HEALTHY, with confidence evidence × (1 − share / DegradedErrorRate);
@@ -43,13 +44,15 @@ func Assess(cfg *Config, o Observation, now time.Time) (Hint, bool) {
 	if age < 0 {
 		age = 0
 	}
-	if age >= cfg.HintTTL {
+	if age >= cfg.HintTTL && !o.Broken {
 		return Hint{}, false
 	}
 	if o.Broken {
 		// An open breaker is this client's considered verdict, backed by
-		// more failures than any sample count here shows.
-		return Hint{Peer: o.Peer, State: Degraded, Conf: 1, AgeMS: age.Milliseconds()}, true
+		// more failures than any sample count here shows, and it holds now:
+		// age 0, or receivers would decay it away during a long cooldown
+		// in which, by design, no new samples arrive.
+		return Hint{Peer: o.Peer, State: Degraded, Conf: 1, AgeMS: 0}, true
 	}
 	evidence := math.Min(1, o.Samples/cfg.FullConfidenceSamples)
 	share := math.Max(0, math.Min(1, o.Failures/o.Samples))

@@ -35,10 +35,10 @@ func TestAssessTurnsLocalOutcomesIntoHints(t *testing.T) {
 		{"just under the threshold with few samples rounds to 0: nothing",
 			Observation{peerX, 1, 0.19999999, now, false}, Hint{}, false},
 		{"not a peer address: nothing", Observation{"nope", 50, 25, now, false}, Hint{}, false},
-		{"breaker open, even with no recent samples: DEGRADED, full confidence",
-			Observation{peerX, 0.3, 0, now.Add(-2 * time.Second), true}, Hint{peerX, Degraded, 1, 2000}, true},
-		{"breaker open but evidence past the TTL: nothing",
-			Observation{peerX, 0, 0, now.Add(-cfg.HintTTL), true}, Hint{}, false},
+		{"breaker open, even with no recent samples: DEGRADED, full confidence, now",
+			Observation{peerX, 0.3, 0, now.Add(-2 * time.Second), true}, Hint{peerX, Degraded, 1, 0}, true},
+		{"breaker open for longer than the TTL: still DEGRADED now",
+			Observation{peerX, 0, 0, now.Add(-cfg.HintTTL), true}, Hint{peerX, Degraded, 1, 0}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -146,12 +146,13 @@ func (r *Recorder) EvidenceAge(peer string, now time.Time) time.Duration {
 }
 
 // Observations returns the current evidence per peer (decayed to now), most
-// recently seen first, and drops peers unseen for HintTTL.
+// recently seen first, and drops peers unseen for HintTTL (unless their
+// breaker is open: a long cooldown brings no samples, yet the verdict holds).
 func (r *Recorder) Observations(now time.Time) []Observation {
 	r.mu.Lock()
 	out := make([]Observation, 0, len(r.peers))
 	for p, rec := range r.peers {
-		if now.Sub(rec.at) >= r.cfg.HintTTL {
+		if now.Sub(rec.at) >= r.cfg.HintTTL && !rec.broken {
 			delete(r.peers, p)
 			continue
 		}

@@ -59,12 +59,17 @@ func TestRecorderPublishesOpenBreakersAsDegraded(t *testing.T) {
 	r.SetBroken(peerX, true, clk.Now())
 	clk.Advance(time.Second)
 	hs := r.Hints(clk.Now())
-	if len(hs) != 1 || hs[0] != (Hint{peerX, Degraded, 1, 1000}) {
+	if len(hs) != 1 || hs[0] != (Hint{peerX, Degraded, 1, 0}) {
 		t.Fatalf("hints with the breaker open: %+v", hs)
 	}
 	if l := r.Local(peerX, clk.Now()); l.FailureRate != 1 || l.Age != time.Second {
 		t.Fatalf("local view with the breaker open: %+v", l)
 	}
+	clk.Advance(2 * cfg.HintTTL) // a long cooldown: no samples, the peer is kept
+	if hs := r.Hints(clk.Now()); len(hs) != 1 || hs[0].State != Degraded {
+		t.Fatalf("hints during a long open period: %+v", hs)
+	}
+	r.Record(peerX, false, clk.Now()) // the half-open probe succeeded
 	r.SetBroken(peerX, false, clk.Now())
 	if hs := r.Hints(clk.Now()); len(hs) != 1 || hs[0].State != Healthy {
 		t.Fatalf("hints after the breaker closed: %+v", hs)
