@@ -35,34 +35,48 @@ func (l *Link) StartAnnouncing(name string, port int, interval time.Duration) {
 	}
 	key := announceKey(name, port)
 	ctx, cancel := context.WithCancel(l.ctx)
+	a := &announcer{cancel: cancel, done: make(chan struct{})}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		cancel()
 		return
 	}
-	if stop, ok := l.announcers[key]; ok {
-		stop()
+	if old, ok := l.announcers[key]; ok {
+		old.cancel()
 	}
-	l.announcers[key] = cancel
+	l.announcers[key] = a
 	l.wg.Add(1)
 	l.mu.Unlock()
 	go func() {
 		defer l.wg.Done()
+		defer close(a.done)
 		l.announceLoop(ctx, name, port, interval)
 	}()
 }
 
-// StopAnnouncing stops the loop started for name and port. Nothing is sent:
-// grapes have no unannounce; the entry expires from the DHT on its own.
+// announcer is one running StartAnnouncing loop.
+type announcer struct {
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the loop has exited
+}
+
+// StopAnnouncing stops the loop started for name and port and waits for it
+// to exit, so no announce for it is sent after StopAnnouncing returns.
+// Nothing is sent to the grape: there is no unannounce; the entry expires
+// from the DHT on its own.
 func (l *Link) StopAnnouncing(name string, port int) {
 	key := announceKey(name, port)
 	l.mu.Lock()
-	if stop, ok := l.announcers[key]; ok {
-		stop()
+	a, ok := l.announcers[key]
+	if ok {
 		delete(l.announcers, key)
 	}
 	l.mu.Unlock()
+	if ok {
+		a.cancel()
+		<-a.done
+	}
 }
 
 func announceKey(name string, port int) string { return strconv.Itoa(port) + ":" + name }

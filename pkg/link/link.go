@@ -40,7 +40,7 @@ type Link struct {
 	wg     sync.WaitGroup
 
 	mu         sync.Mutex
-	announcers map[string]context.CancelFunc // key "port:name", as Node keys its timers
+	announcers map[string]*announcer // key "port:name", as Node keys its timers
 	closed     bool
 
 	lookups *lookupGroup
@@ -70,7 +70,7 @@ func New(cfg Config) (*Link, error) {
 		client:     &http.Client{Transport: tr},
 		ctx:        ctx,
 		cancel:     cancel,
-		announcers: make(map[string]context.CancelFunc),
+		announcers: make(map[string]*announcer),
 		lookups:    newLookupGroup(),
 	}
 	if cfg.LookupCacheTTL > 0 {
@@ -88,8 +88,8 @@ func (l *Link) Close() error {
 		return nil
 	}
 	l.closed = true
-	for k, stop := range l.announcers {
-		stop()
+	for k, a := range l.announcers {
+		a.cancel()
 		delete(l.announcers, k)
 	}
 	l.mu.Unlock()

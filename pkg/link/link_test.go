@@ -300,8 +300,8 @@ func TestStartStopAnnouncing(t *testing.T) {
 	if g.hits.Load() < 3 {
 		t.Fatalf("only %d announces", g.hits.Load())
 	}
-	l.StopAnnouncing("svc", 1337)
-	time.Sleep(50 * time.Millisecond) // let an in-flight announce land
+	l.StopAnnouncing("svc", 1337)     // returns once the loop has exited
+	time.Sleep(10 * time.Millisecond) // bytes already on loopback reach the fake grape
 	n := g.hits.Load()
 	time.Sleep(100 * time.Millisecond)
 	if g.hits.Load() != n {
