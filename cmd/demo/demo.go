@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/grenache-go/grenache/client"
+	"github.com/grenache-go/grenache/pkg/link"
+	"github.com/grenache-go/grenache/test/scenarios/lab"
+)
+
+// options are the demo's few knobs; the defaults finish in about 35 s.
+type options struct {
+	Duration time.Duration
+	Rate     float64
+	Out      string
+	Workers  int
+	Grapes   int
+}
+
+func defaultOptions() options {
+	return options{Duration: 30 * time.Second, Rate: 200, Out: filepath.Join("reports", "demo.html"), Workers: 4, Grapes: 3}
+}
+
+func (o options) validate() error {
+	switch {
+	case o.Duration < 3*time.Second || o.Duration > time.Hour:
+		return fmt.Errorf("invalid --duration %v: allowed 3s..1h", o.Duration)
+	case o.Rate <= 0 || o.Rate > 5000:
+		return fmt.Errorf("invalid --rate %g: allowed 0 < rate ≤ 5000", o.Rate)
+	case o.Out == "":
+		return errors.New("--out must not be empty")
+	case o.Workers < 3:
+		return errors.New("the demo needs at least 3 workers")
+	}
+	return nil
+}
+
+const service = "demo:job"
+
+// Faults of the demo: worker 1 turns slow at 1/3 of the run, worker 2
+// starts failing 40% of its requests at 1/2.
+const (
+	slowBy    = 60 * time.Millisecond
+	failShare = 0.4
+)
+
+func run(ctx context.Context, o options, out io.Writer) (err error) {
+	fmt.Fprintf(out, "starting %d grapes and %d workers on 127.0.0.1...\n", o.Grapes, o.Workers)
+	gs, err := lab.StartGrapes(o.Grapes, 15*time.Second)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, gs.Close()) }()
+	urls := gs.URLs()
+	ws, err := lab.StartWorkers(urls[:1], service, o.Workers, time.Second)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, ws.Close()) }()
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	err = ws.WaitVisible(wctx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	lc := link.DefaultConfig()
+	lc.Grapes = []string{urls[len(urls)-1], urls[0]}
+	lk, err := link.New(lc)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, lk.Close()) }()
+
+	var runners []*lab.Runner
+	defer func() {
+		for _, r := range runners {
+			err = errors.Join(err, r.Close())
+		}
+	}()
+	for _, s := range []string{client.StrategyAdaptive, client.StrategyRoundRobin} {
+		r, err := lab.NewRunner(s, lk, nil)
+		if err != nil {
+			return err
+		}
+		runners = append(runners, r)
+	}
+
+	notes := map[string]string{}
+	label := func(addr string) string {
+		for i, a := range ws.Addrs() {
+			if a == addr {
+				if n := notes[addr]; n != "" {
+					return fmt.Sprintf("w%d (%s)", i, n)
+				}
+				return fmt.Sprintf("w%d", i)
+			}
+		}
+		return addr
+	}
+	slowAt, failAt := o.Duration/3, o.Duration/2
+	fmt.Fprintf(out, "grapes %s; workers %s\n", strings.Join(urls, " "), strings.Join(ws.Addrs(), " "))
+	fmt.Fprintf(out, "%g req/s through adaptive and through round-robin for %v, at the same time, against the same workers.\n", o.Rate, o.Duration)
+	fmt.Fprintf(out, "at %v w1 turns %v slower; at %v w2 starts failing %.0f%% of its requests.\n\n", slowAt, slowBy, failAt, 100*failShare)
+	plan := lab.Plan{
+		Service: service, Rate: o.Rate, Duration: o.Duration,
+		Steps: []lab.Step{
+			{Phase: "healthy"},
+			{At: slowAt, Phase: "w1 slow", Do: func() error {
+				notes[ws.Addr(1)] = fmt.Sprintf("+%v", slowBy)
+				fmt.Fprintf(out, "  >>> w1 is now %v slower\n", slowBy)
+				return ws.SetFaults(1, lab.Slower(lab.BaseService, slowBy))
+			}},
+			{At: failAt, Phase: "w1 slow + w2 failing", Do: func() error {
+				notes[ws.Addr(2)] = fmt.Sprintf("fails %.0f%%", 100*failShare)
+				fmt.Fprintf(out, "  >>> w2 now fails %.0f%% of its requests\n", 100*failShare)
+				return ws.SetFaults(2, lab.Failing(lab.BaseService, failShare))
+			}},
+		},
+		Tick: func(d time.Duration) { progress(out, runners, d) },
+	}
+	res, err := lab.Run(ctx, plan, runners...)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out)
+	if err := summary(out, res, label); err != nil {
+		return err
+	}
+	if err := writeHTML(o.Out, res, label); err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(o.Out)
+	fmt.Fprintf(out, "\nHTML report: %s (open it in a browser; it needs no network)\n", abs)
+	return nil
+}
+
+// progress prints one line per second: each strategy's last second.
+func progress(out io.Writer, runners []*lab.Runner, d time.Duration) {
+	sec := int(d/time.Second) - 1
+	var b strings.Builder
+	fmt.Fprintf(&b, "t=%3ds", sec+1)
+	for _, r := range runners {
+		w := r.Live(sec)
+		fmt.Fprintf(&b, "   %-11s p50 %6.1f ms  p99 %6.1f ms  failed %d", r.Strategy, ms(w.P50), ms(w.P99), w.Failed)
+	}
+	fmt.Fprintln(out, b.String())
+}
+
+// summary prints, per phase and strategy, success, attempts and latency,
+// and each worker's share of the attempts.
+func summary(out io.Writer, res *lab.Result, label func(string) string) error {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "phase\tstrategy\trequests\tsuccess\tattempts/req\tp50 ms\tp99 ms\tp99.9 ms\tshare of attempts per worker")
+	for i, p := range res.Phases {
+		for _, r := range res.Runs {
+			w := r.Phases(p.Name, i, i+1)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%.2f%%\t%.3f\t%.1f\t%.1f\t%.1f\t%s\n", p.Name, r.Strategy, w.Requests, 100*w.SuccessRate(),
+				w.AttemptsPerRequest(), ms(w.P50), ms(w.P99), ms(w.P999), shareLine(w, label))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	a, rr := res.Run(client.StrategyAdaptive), res.Run(client.StrategyRoundRobin)
+	last := len(res.Phases) - 1
+	fa, fr := a.Phases("", 1, last+1), rr.Phases("", 1, last+1)
+	fmt.Fprintf(out, "\nonce faults begin: adaptive p99 %.1f ms vs round-robin %.1f ms (%.1fx lower); failed requests %d vs %d; attempts/request %.3f vs %.3f\n",
+		ms(fa.P99), ms(fr.P99), float64(fr.P99)/float64(max(fa.P99, 1)), fa.Failed, fr.Failed, fa.AttemptsPerRequest(), fr.AttemptsPerRequest())
+	return nil
+}
+
+func shareLine(w lab.Window, label func(string) string) string {
+	parts := []string{}
+	for addr := range w.PeerAttempts {
+		parts = append(parts, fmt.Sprintf("%s %.0f%%", label(addr), 100*w.Share(addr)))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "  ")
+}
+
+// writeHTML writes one self-contained page: the comparison, then each
+// strategy's report rendered by the client's report writer, embedded whole.
+func writeHTML(path string, res *lab.Result, label func(string) string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	var cmp strings.Builder
+	if err := summary(&cmp, res, label); err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>Grenache adaptive client demo</title>
+<style>body{font-family:sans-serif;margin:2em}pre{background:#f4f4f4;padding:1em;overflow-x:auto}
+iframe{width:100%;height:1500px;border:1px solid #ccc}</style></head><body>
+<h1>Adaptive client vs round-robin, same workers, same faults</h1>
+`)
+	fmt.Fprintf(&b, "<p>%g req/s through each client for %v. Phases: ", res.Rate, res.Duration)
+	for i, p := range res.Phases {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s from %v", html.EscapeString(p.Name), p.From)
+	}
+	b.WriteString(".</p>\n<pre>" + html.EscapeString(cmp.String()) + "</pre>\n")
+	for _, r := range res.Runs {
+		var page strings.Builder
+		if err := res.Report(r, label).WriteHTML(&page); err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "<h2>%s</h2>\n<iframe title=\"%s\" srcdoc=\"%s\"></iframe>\n", r.Strategy, r.Strategy, html.EscapeString(page.String()))
+	}
+	b.WriteString("</body></html>\n")
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }

@@ -1,0 +1,219 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/grenache-go/grenache/pkg/link"
+	"github.com/grenache-go/grenache/worker"
+)
+
+// BaseService is the healthy service time every worker adds to a request
+// (Latency + up to Jitter). With it, latency ratios between strategies
+// compare service times rather than loopback scheduling noise of a few
+// microseconds, which a loaded CI machine swamps.
+var BaseService = worker.Faults{Latency: time.Millisecond, Jitter: time.Millisecond}
+
+// Workers is a pool of in-process Go workers serving one service on
+// loopback, announcing to the given grapes. A worker can be slowed, made to
+// fail, killed and restarted on the same port while clients use the pool.
+type Workers struct {
+	service  string
+	grapes   []string
+	announce time.Duration
+
+	mu    sync.Mutex
+	slots []*slot
+}
+
+type slot struct {
+	port   int
+	addr   string
+	w      *worker.Worker
+	cancel context.CancelFunc
+	done   chan error
+	faults worker.Faults
+}
+
+// StartWorkers starts n workers of service, all with BaseService as their
+// faults, announcing every announce to grapes.
+func StartWorkers(grapes []string, service string, n int, announce time.Duration) (*Workers, error) {
+	p := &Workers{service: service, grapes: grapes, announce: announce}
+	for range n {
+		s := &slot{faults: BaseService}
+		if err := p.start(s); err != nil {
+			_ = p.Close()
+			return nil, err
+		}
+		p.slots = append(p.slots, s)
+	}
+	return p, nil
+}
+
+func (p *Workers) start(s *slot) error {
+	cfg := worker.DefaultConfig()
+	cfg.Service = p.service
+	cfg.Bind = "127.0.0.1"
+	cfg.Port = s.port
+	cfg.Grapes = p.grapes
+	cfg.AnnounceInterval = p.announce
+	cfg.Faults = s.faults
+	// A short grace: a killed worker must drop what it holds, like a crash,
+	// and a black-holed request must not hold the test's shutdown.
+	cfg.ShutdownGrace = 100 * time.Millisecond
+	w, err := worker.New(cfg)
+	if err != nil {
+		return fmt.Errorf("lab: start worker: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	s.w, s.cancel, s.done = w, cancel, done
+	s.port, s.addr = w.Port(), w.Addr()
+	go func() { done <- w.Run(ctx) }()
+	return nil
+}
+
+// Len returns the number of workers (running or killed).
+func (p *Workers) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.slots)
+}
+
+// Addr returns worker i's "127.0.0.1:port" (stable across restarts).
+func (p *Workers) Addr(i int) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.slots[i].addr
+}
+
+// Addrs returns every worker's address in index order.
+func (p *Workers) Addrs() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]string, len(p.slots))
+	for i, s := range p.slots {
+		out[i] = s.addr
+	}
+	return out
+}
+
+// SetFaults sets worker i's faults on top of nothing: pass
+// Slower(BaseService, d) and the like to keep the base service time.
+// The faults survive a restart.
+func (p *Workers) SetFaults(i int, f worker.Faults) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.slots[i]
+	s.faults = f
+	if s.w == nil {
+		return nil
+	}
+	return s.w.SetFaults(f)
+}
+
+// Kill stops worker i abruptly: requests in flight are cut after a 100 ms
+// grace and the port closes. Its announcement stays in the grapes until it
+// expires, as after a crash.
+func (p *Workers) Kill(i int) error {
+	p.mu.Lock()
+	s := p.slots[i]
+	if s.w == nil {
+		p.mu.Unlock()
+		return nil
+	}
+	cancel, done := s.cancel, s.done
+	s.w, s.cancel, s.done = nil, nil, nil
+	p.mu.Unlock()
+	cancel()
+	return <-done
+}
+
+// Restart starts worker i again on its old port with its last faults.
+func (p *Workers) Restart(i int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.slots[i]
+	if s.w != nil {
+		return fmt.Errorf("lab: worker %d is running", i)
+	}
+	var err error
+	// The port was ours a moment ago; retry briefly in case the kernel
+	// still holds it.
+	for range 50 {
+		if err = p.start(s); err == nil {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return err
+}
+
+// Close stops every running worker.
+func (p *Workers) Close() error {
+	p.mu.Lock()
+	n := len(p.slots)
+	p.mu.Unlock()
+	var errs []error
+	for i := range n {
+		errs = append(errs, p.Kill(i))
+	}
+	return errors.Join(errs...)
+}
+
+// WaitVisible polls a lookup of the service through the grapes until every
+// running worker is listed, so load starts against the whole pool.
+func (p *Workers) WaitVisible(ctx context.Context) error {
+	cfg := link.DefaultConfig()
+	cfg.Grapes = p.grapes
+	cfg.LookupCacheTTL = 0
+	l, err := link.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	want := p.Addrs()
+	for {
+		got, err := l.Lookup(ctx, p.service)
+		if err == nil && containsAll(got, want) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("lab: workers not visible (got %v, want %v): %w", got, want, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func containsAll(got, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// Slower returns f with d more fixed latency.
+func Slower(f worker.Faults, d time.Duration) worker.Faults {
+	f.Latency += d
+	return f
+}
+
+// Failing returns f answering rate of its requests with an injected error.
+func Failing(f worker.Faults, rate float64) worker.Faults {
+	f.ErrorRate = rate
+	return f
+}
+
+// BlackHole returns f never answering any request.
+func BlackHole(f worker.Faults) worker.Faults {
+	f.ErrorRate = 0
+	f.TimeoutRate = 1
+	return f
+}
