@@ -151,3 +151,37 @@ func TestMutablePutGet(t *testing.T) {
 		t.Errorf("get answered %s", body)
 	}
 }
+
+// With peer max age M an announcement made once disappears from lookups on
+// another grape between 2M/3 and 2M (DHT store 2M/3..4M/3, plus the
+// seen-peers memory M/3..2M/3), as with Node grapes (protocol §2.6).
+func TestAnnouncementExpires(t *testing.T) {
+	const m = 900 * time.Millisecond
+	gs := grapetest.Cluster(t, 2, grapetest.WithPeerMaxAge(m))
+	start := time.Now()
+	if body, err := grapetest.Call(gs[0].APIURL(), "announce", `["short_lived",4321]`); err != nil || body == "0" {
+		t.Fatalf("announce: %q %v", body, err)
+	}
+	var gone time.Duration
+	for time.Since(start) < 2*m+3*time.Second {
+		body, err := grapetest.Call(gs[1].APIURL(), "lookup", `"short_lived"`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body == "[]" {
+			gone = time.Since(start)
+			break
+		}
+		if body != `["127.0.0.1:4321"]` {
+			t.Fatalf("lookup answered %s", body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if gone == 0 {
+		t.Fatalf("still visible %v after the announce (max age %v)", time.Since(start), m)
+	}
+	if gone < 2*m/3 {
+		t.Errorf("gone after %v, before 2M/3 = %v", gone, 2*m/3)
+	}
+	t.Logf("visible for %v with max age %v", gone, m)
+}
