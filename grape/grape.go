@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"net/netip"
@@ -106,7 +107,8 @@ func newGrape(cfg Config, node dhtNode) (*Grape, error) {
 		ReadHeaderTimeout: 60 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		IdleTimeout:       5 * time.Second, // Node's keepAliveTimeout
-		ErrorLog:          nil,
+		// net/http's own complaints (bad requests, accept errors) go to our log.
+		ErrorLog: log.New(g.log.With().Str("source", "net/http").Logger(), "", 0),
 	}
 	return g, nil
 }
