@@ -1,5 +1,7 @@
 package dht
 
+import "bytes"
+
 // Distance follows k-bucket as bittorrent-dht uses it: XOR over the common
 // prefix of the two byte strings, and every byte by which they differ in
 // length counts as 0xff. Keys are raw service names of any length (even 0),
@@ -22,6 +24,19 @@ func cmpDistance(key []byte, a, b *NodeID) int {
 		}
 	}
 	return 0
+}
+
+// cmpCloser orders nodes for "closest first": by distance to key, and
+// equally distant nodes by id. Ties are common (a key shorter than 20 bytes
+// leaves the rest of every id at 0xff; the empty key makes all nodes equally
+// far); Node breaks them by arrival order, which differs from node to node,
+// so an announce and a lookup could pick disjoint "closest" sets. Breaking
+// them by id makes every Go node pick the same ones.
+func cmpCloser(key []byte, a, b *NodeID) int {
+	if c := cmpDistance(key, a, b); c != 0 {
+		return c
+	}
+	return bytes.Compare(a[:], b[:])
 }
 
 // distance returns the XOR distance of two byte strings of any length, with

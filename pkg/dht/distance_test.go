@@ -66,3 +66,13 @@ func TestBucketIndex(t *testing.T) {
 		t.Fatal("bit 15")
 	}
 }
+
+func TestCmpCloserBreaksTiesByID(t *testing.T) {
+	a, b := id(0x10, 0x01), id(0x10, 0x02)
+	if cmpDistance([]byte{0x10}, &a, &b) != 0 || cmpCloser([]byte{0x10}, &a, &b) != -1 || cmpCloser(nil, &b, &a) != 1 {
+		t.Fatal("equal distance is ordered by id")
+	}
+	if cmpCloser([]byte{0x10, 0x02}, &a, &b) != 1 {
+		t.Fatal("distance first")
+	}
+}

@@ -128,12 +128,12 @@ func (t *routingTable) closest(key []byte, n int) []contact {
 		for i := range t.buckets[b] {
 			p := pos{int32(b), int32(i)}
 			id := at(p)
-			if len(top) == n && (n == 0 || cmpDistance(key, id, at(top[n-1])) >= 0) {
+			if len(top) == n && (n == 0 || cmpCloser(key, id, at(top[n-1])) >= 0) {
 				continue
 			}
-			// Insert after every contact at least as close (stable order).
+			// Insert in order; ids are unique, so there are no ties.
 			k := len(top)
-			for k > 0 && cmpDistance(key, id, at(top[k-1])) < 0 {
+			for k > 0 && cmpCloser(key, id, at(top[k-1])) < 0 {
 				k--
 			}
 			if len(top) < n {
@@ -152,5 +152,5 @@ func (t *routingTable) closest(key []byte, n int) []contact {
 
 // sortByDistance orders contacts closest to key first.
 func sortByDistance(key []byte, cs []contact) {
-	slices.SortFunc(cs, func(a, b contact) int { return cmpDistance(key, &a.ID, &b.ID) })
+	slices.SortFunc(cs, func(a, b contact) int { return cmpCloser(key, &a.ID, &b.ID) })
 }

@@ -57,6 +57,18 @@ type walkEvent struct {
 	err error
 }
 
+// walker is the state of one walk; only the walk's goroutine touches it.
+type walker struct {
+	n      *Node
+	spec   walkSpec
+	byID   map[NodeID]*cand
+	sorted []*cand // known ids, closest first
+	boot   []*cand // bootstrap entries whose id we learn when they answer
+	events chan walkEvent
+	done   chan struct{} // closed when the walk ends: late results are dropped
+	rtts   rttSample
+}
+
 // walk runs an iterative Kademlia lookup: it starts from the K closest known
 // nodes (plus the bootstrap list when we know fewer nodes than it lists),
 // keeps Concurrency queries in flight to the closest unqueried candidates,
@@ -64,57 +76,60 @@ type walkEvent struct {
 // answered. It returns the answering nodes closest first (at most K) with
 // the tokens they issued.
 func (n *Node) walk(ctx context.Context, spec walkSpec) ([]responder, error) {
-	byID := make(map[NodeID]*cand)
-	var sorted, boot []*cand
+	w := &walker{n: n, spec: spec, byID: make(map[NodeID]*cand), events: make(chan walkEvent), done: make(chan struct{})}
+	defer close(w.done)
 	n.mu.Lock()
 	start := n.rt.closest(spec.key, K)
 	known := n.rt.len()
 	n.mu.Unlock()
 	for _, c := range start {
-		cd := &cand{contact: c, known: true}
-		byID[c.ID] = cd
-		sorted = append(sorted, cd)
+		w.add(c)
 	}
 	if known < len(n.cfg.Bootstrap) {
 		for _, a := range n.resolveBootstrap(ctx) {
-			if slices.ContainsFunc(start, func(c contact) bool { return c.Addr == a }) {
-				continue
+			if !slices.ContainsFunc(start, func(c contact) bool { return c.Addr == a }) {
+				w.boot = append(w.boot, &cand{contact: contact{Addr: a}})
 			}
-			boot = append(boot, &cand{contact: contact{Addr: a}})
 		}
 	}
-	if len(sorted) == 0 && len(boot) == 0 {
+	if len(w.sorted) == 0 && len(w.boot) == 0 {
 		return nil, ErrNoNodes
-	}
-
-	events := make(chan walkEvent)
-	done := make(chan struct{})
-	defer close(done)
-	var rtts rttSample
-	inflight := 0 // non-straggling queries
-	launch := func(c *cand) {
-		c.state, c.sent = inFlight, time.Now()
-		c.suspect = n.isSuspect(c.ID)
-		inflight++
-		a := spec.args()
-		ok := n.spawn(func() {
-			res, err := n.query(n.life, c.contact, spec.q, a)
-			select {
-			case events <- walkEvent{c: c, res: res, err: err}:
-			case <-done:
-			}
-		})
-		if !ok {
-			c.state = failed
-			inflight--
-		}
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-
 	for {
-		now := time.Now()
-		grace := n.grace(rtts.median())
+		wake, busy := w.step(time.Now())
+		if !busy {
+			return w.answered(), nil
+		}
+		timer.Reset(wake)
+		select {
+		case <-ctx.Done():
+			return w.answered(), ctx.Err()
+		case <-n.closing:
+			return w.answered(), errClosed
+		case <-timer.C:
+		case ev := <-w.events:
+			if w.handle(ev) {
+				return w.answered(), nil
+			}
+		}
+	}
+}
+
+// add makes a known node a candidate (sorting is left to the caller).
+func (w *walker) add(c contact) *cand {
+	cd := &cand{contact: c, known: true}
+	w.byID[c.ID] = cd
+	w.sorted = append(w.sorted, cd)
+	return cd
+}
+
+// step launches every query it may and reports whether the walk goes on
+// (busy) and when to look again if no reply comes first (wake).
+func (w *walker) step(now time.Time) (wake time.Duration, busy bool) {
+	for {
+		grace := w.n.grace(w.rtts.median())
 		straggling := func(c *cand) bool {
 			if c.state != inFlight {
 				return false
@@ -123,41 +138,42 @@ func (n *Node) walk(ctx context.Context, spec walkSpec) ([]responder, error) {
 				// Later walks need not wait for it either, until it
 				// answers (clearSuspect) or times out (evicted).
 				c.suspect = true
-				n.markSuspect(c.ID)
+				w.n.markSuspect(c.ID)
 			}
 			return c.suspect
 		}
-		inflight = 0
-		for _, c := range append(slices.Clip(sorted), boot...) {
+		all := append(slices.Clip(w.sorted), w.boot...)
+		inflight := 0
+		for _, c := range all {
 			if c.state == inFlight && !straggling(c) {
 				inflight++
 			}
 		}
 		launched := false
-		busy := false
-		for _, c := range boot {
-			if c.state == unqueried && inflight < n.cfg.Concurrency {
-				launch(c)
+		try := func(c *cand) {
+			if c.state == unqueried && inflight < w.n.cfg.Concurrency {
+				w.launch(c, now)
+				inflight++
 				launched = true
 			}
+		}
+		busy = false
+		for _, c := range w.boot {
+			try(c)
 			if c.state == unqueried || (c.state == inFlight && !straggling(c)) {
 				busy = true
 			}
 		}
-		top := make([]*cand, 0, K)
-		for _, c := range sorted {
+		k := 0 // the K closest candidates not known to be dead or straggling
+		for _, c := range w.sorted {
+			if k == K {
+				break
+			}
 			if c.state == failed || straggling(c) {
 				continue
 			}
-			if top = append(top, c); len(top) == K {
-				break
-			}
-		}
-		for _, c := range top {
-			if c.state == unqueried && inflight < n.cfg.Concurrency {
-				launch(c)
-				launched = true
-			}
+			k++
+			try(c)
 			if c.state != answered {
 				busy = true
 			}
@@ -165,62 +181,99 @@ func (n *Node) walk(ctx context.Context, spec walkSpec) ([]responder, error) {
 		if launched {
 			continue // a suspect launched just now already straggles: recount
 		}
-		if !busy {
-			break
-		}
-		// Wake up on a reply, or when the oldest live query turns straggler.
-		wake := time.Hour
-		for _, c := range append(slices.Clip(sorted), boot...) {
+		// Look again when the oldest live query turns straggler.
+		wake = time.Hour
+		for _, c := range all {
 			if c.state == inFlight && !straggling(c) {
 				wake = min(wake, grace-now.Sub(c.sent))
 			}
 		}
-		timer.Reset(max(wake, time.Millisecond))
+		return max(wake, time.Millisecond), busy
+	}
+}
+
+// launch sends the walk's query to c in a node-owned goroutine.
+func (w *walker) launch(c *cand, now time.Time) {
+	c.state, c.sent = inFlight, now
+	c.suspect = w.n.isSuspect(c.ID)
+	a := w.spec.args()
+	if !w.n.spawn(func() {
+		res, err := w.n.query(w.n.life, c.contact, w.spec.q, a)
 		select {
-		case <-ctx.Done():
-			return answeredOf(sorted), ctx.Err()
-		case <-n.closing:
-			return answeredOf(sorted), errClosed
-		case <-timer.C:
+		case w.events <- walkEvent{c: c, res: res, err: err}:
+		case <-w.done:
+		}
+	}) {
+		c.state = failed
+	}
+}
+
+// handle applies one query outcome; true means onReply ended the walk.
+func (w *walker) handle(ev walkEvent) bool {
+	if ev.err != nil {
+		ev.c.state = failed
+		return false
+	}
+	w.rtts.add(ev.res.rtt)
+	c := ev.c
+	if !c.known {
+		c.state = answered // the bootstrap entry itself; now we know its id
+		switch old, ok := w.byID[ev.res.from.ID]; {
+		case ev.res.from.ID == NodeID{}:
+			c = nil
+		case ok:
+			c = old
+		default:
+			c = w.add(ev.res.from)
+		}
+	}
+	if c != nil {
+		c.state = answered
+		if ev.res.r.Token != nil {
+			c.token = []byte(*ev.res.r.Token)
+		}
+	}
+	stop := w.spec.onReply != nil && w.spec.onReply(ev.res.from, ev.res.r)
+	var nodes []contact
+	if ev.res.r.Nodes != nil {
+		nodes = decodeNodes(*ev.res.r.Nodes)
+	}
+	w.merge(nodes)
+	return stop
+}
+
+// merge adds new nodes from a reply and keeps the closest maxCandidates,
+// closest first.
+func (w *walker) merge(nodes []contact) {
+	for i, c := range nodes {
+		if i == maxNodesPerRep {
+			break
+		}
+		if _, ok := w.byID[c.ID]; ok || c.ID == w.n.id {
 			continue
-		case ev := <-events:
-			if ev.err != nil {
-				ev.c.state = failed
-				continue
-			}
-			rtts.add(ev.res.rtt)
-			c := ev.c
-			if !c.known {
-				c.state = answered // the bootstrap entry itself
-				var zero NodeID
-				if ev.res.from.ID == zero {
-					c = nil
-				} else if old, ok := byID[ev.res.from.ID]; ok {
-					c = old
-				} else {
-					c = &cand{contact: ev.res.from, known: true}
-					byID[c.ID] = c
-					sorted = append(sorted, c)
-				}
-			}
-			if c != nil {
-				c.state = answered
-				if ev.res.r.Token != nil {
-					c.token = []byte(*ev.res.r.Token)
-				}
-			}
-			stop := spec.onReply != nil && spec.onReply(ev.res.from, ev.res.r)
-			if ev.res.r.Nodes != nil {
-				sorted = n.merge(spec.key, sorted, byID, decodeNodes(*ev.res.r.Nodes))
-			} else {
-				sortCands(spec.key, sorted)
-			}
-			if stop {
-				return answeredOf(sorted), nil
+		}
+		w.add(c)
+	}
+	slices.SortFunc(w.sorted, func(a, b *cand) int { return cmpCloser(w.spec.key, &a.ID, &b.ID) })
+	for len(w.sorted) > maxCandidates {
+		last := w.sorted[len(w.sorted)-1]
+		delete(w.byID, last.ID)
+		w.sorted = w.sorted[:len(w.sorted)-1]
+	}
+}
+
+// answered returns the K closest candidates that answered.
+func (w *walker) answered() []responder {
+	out := make([]responder, 0, K)
+	for _, c := range w.sorted {
+		if c.state == answered {
+			out = append(out, responder{contact: c.contact, token: c.token})
+			if len(out) == K {
+				break
 			}
 		}
 	}
-	return answeredOf(sorted), nil
+	return out
 }
 
 // grace is how long a query may take before the walk treats it as a
@@ -255,46 +308,6 @@ func (r *rttSample) median() time.Duration {
 	s := slices.Clone(r.v)
 	slices.Sort(s)
 	return s[len(s)/2]
-}
-
-// merge adds new nodes from a reply, keeping the closest maxCandidates.
-func (n *Node) merge(key []byte, sorted []*cand, byID map[NodeID]*cand, nodes []contact) []*cand {
-	for i, c := range nodes {
-		if i == maxNodesPerRep {
-			break
-		}
-		if _, ok := byID[c.ID]; ok || c.ID == n.id {
-			continue
-		}
-		cd := &cand{contact: c, known: true}
-		byID[c.ID] = cd
-		sorted = append(sorted, cd)
-	}
-	sortCands(key, sorted)
-	for len(sorted) > maxCandidates {
-		last := sorted[len(sorted)-1]
-		delete(byID, last.ID)
-		sorted = sorted[:len(sorted)-1]
-	}
-	return sorted
-}
-
-func sortCands(key []byte, cs []*cand) {
-	slices.SortStableFunc(cs, func(a, b *cand) int { return cmpDistance(key, &a.ID, &b.ID) })
-}
-
-// answeredOf returns the K closest candidates that answered.
-func answeredOf(sorted []*cand) []responder {
-	out := make([]responder, 0, K)
-	for _, c := range sorted {
-		if c.state == answered {
-			out = append(out, responder{contact: c.contact, token: c.token})
-			if len(out) == K {
-				break
-			}
-		}
-	}
-	return out
 }
 
 // resolveBootstrap resolves the bootstrap list at every use, like Node
