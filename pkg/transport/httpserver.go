@@ -195,7 +195,9 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	payload := json.RawMessage(nullJSON)
 	if n > 2 {
-		payload = el[2]
+		// Copied out of the pooled body buffer: a handler may keep the
+		// payload (or hand it to a goroutine) after it returns.
+		payload = append(json.RawMessage(nil), el[2]...)
 	}
 	ctx := r.Context()
 	if r.TLS != nil {

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -206,5 +207,29 @@ func TestServerReadTimeoutCutsTricklingPeer(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("connection held %v", d)
+	}
+}
+
+// A handler may keep its payload after returning: later requests must not
+// overwrite it through a reused buffer.
+func TestHandlerOwnsPayload(t *testing.T) {
+	kept := make(chan json.RawMessage, 64)
+	addr, _ := startHTTPServer(t, func(_ context.Context, _ string, p json.RawMessage) (any, error) {
+		kept <- p
+		return nil, nil
+	})
+	for i := range 50 {
+		body := fmt.Sprintf(`["r","k",{"i":%d,"pad":"%s"}]`, i, strings.Repeat("z", i))
+		if st, _, _ := rawPost(t, "POST", "http://"+addr+"/", []byte(body), nil); st != 200 {
+			t.Fatalf("status %d", st)
+		}
+	}
+	close(kept)
+	i := 0
+	for p := range kept {
+		if want := fmt.Sprintf(`{"i":%d,"pad":"%s"}`, i, strings.Repeat("z", i)); string(p) != want {
+			t.Fatalf("payload %d changed after the call: %s", i, p)
+		}
+		i++
 	}
 }
