@@ -95,7 +95,7 @@ func TestConformanceAnacrolix(t *testing.T) {
 
 	// Theirs announces, our Lookup finds it.
 	theirs := sha1.Sum([]byte("anacrolix announces"))
-	ann, err := s.Announce(theirs, 4242, false)
+	ann, err := s.AnnounceTraversal(theirs, adht.AnnouncePeer(adht.AnnouncePeerOpts{Port: 4242}))
 	if err != nil {
 		t.Fatal(err)
 	}
