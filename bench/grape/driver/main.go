@@ -21,6 +21,10 @@ import (
 // namePrefix is the benchmark's service-name prefix (names are <prefix>%04d).
 const namePrefix = "bench-svc-"
 
+// reannounceEvery keeps the benchmark names well inside their shortest
+// lifetime (2/3 of --dpa 120000 = 80 s), allowing for one point's length.
+const reannounceEvery = 40 * time.Second
+
 // config holds the driver's flags.
 type config struct {
 	grapeBin, loadgenBin, bareBin, nodeDir string
@@ -163,11 +167,25 @@ func (c *config) run() (*report, error) {
 			pids = append(pids, g.p.pid())
 		}
 	}
+	// Announcements live 80-160 s (--dpa 120000) and the matrix takes
+	// minutes, so the names are re-announced between points (never inside
+	// a measured window), like services that announce periodically.
+	announced := map[string]time.Time{}
+	for name := range clusters {
+		announced[name] = time.Now()
+	}
 	sampler := sampleRSS(pids...)
 	for rep1 := 1; rep1 <= c.reps; rep1++ {
 		for _, names := range []int{1, c.names} {
 			for _, conc := range c.concs {
 				for _, target := range order {
+					if gs := clusters[target]; gs != nil && time.Since(announced[target]) > reannounceEvery {
+						if err := announceAll(gs[0], namePrefix, c.names, 10000); err != nil {
+							sampler.stop()
+							return nil, fmt.Errorf("%s re-announce: %w", target, err)
+						}
+						announced[target] = time.Now()
+					}
 					progress("rep %d/%d %s: /lookup names=%d conc=%d", rep1, c.reps, target, names, conc)
 					r, err := c.runLoad(loadSpec{url: targets[target], conc: conc, names: names, warmup: c.warmup, dur: c.dur})
 					if err != nil {
@@ -181,6 +199,10 @@ func (c *config) run() (*report, error) {
 	}
 	for _, im := range impls {
 		if gs := clusters[im.name]; gs != nil {
+			if err := announceAll(gs[0], namePrefix, c.names, 10000); err != nil {
+				sampler.stop()
+				return nil, fmt.Errorf("%s re-announce: %w", im.name, err)
+			}
 			progress("%s: fresh announcements under load", im.name)
 			fr, err := c.freshUnderLoad(gs, 5)
 			if err != nil {
