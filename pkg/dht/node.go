@@ -12,8 +12,6 @@ import (
 	"time"
 )
 
-var netErrClosed = net.ErrClosed
-
 // wallClock is the default Clock.
 type wallClock struct{}
 

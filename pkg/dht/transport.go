@@ -3,6 +3,7 @@ package dht
 import (
 	"context"
 	"errors"
+	"net"
 	"net/netip"
 	"time"
 )
@@ -176,7 +177,7 @@ func (n *Node) readLoop() {
 				return
 			default:
 			}
-			if errors.Is(err, netErrClosed) {
+			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue
