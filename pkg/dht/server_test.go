@@ -199,3 +199,32 @@ func TestServerGetPut(t *testing.T) {
 	// Bad token.
 	wantErr(t, ask(t, n, nodeA, q("put", "\x00\x0b", &args{ID: peerID, Token: strPtr("nope"), V: []byte("1:x")})), 203)
 }
+
+func TestServerEchoAndLearning(t *testing.T) {
+	n, _ := socketless(t)
+	// t of any length, zero bytes included, is echoed byte for byte.
+	for _, tid := range []string{"\x00", "\x00\x00\x00\x00", "abcdefgh"} {
+		if r := ask(t, n, nodeA, q("ping", tid, &args{ID: peerID})); r.T != tid {
+			t.Fatalf("t %q echoed as %q", tid, r.T)
+		}
+	}
+	// Only senders with a 20-byte id are learned; they are still answered.
+	other := netip.MustParseAddrPort("127.0.0.9:9")
+	if r := ask(t, n, other, q("ping", "x", &args{ID: "short"})); r.Y != "r" {
+		t.Fatal("short id answered")
+	}
+	if s := n.Stats(); s.RoutingNodes != 1 {
+		t.Fatalf("routing nodes %d", s.RoutingNodes)
+	}
+	// find_node returns the K closest from the table, compact, querier included.
+	r := ask(t, n, other, q("find_node", "y", &args{ID: "\x01" + peerID[1:], Target: strPtr(peerID)}))
+	ns := decodeNodes(*r.R.Nodes)
+	if len(ns) != 2 || string(ns[0].ID[:]) != peerID || ns[0].Addr != nodeA {
+		t.Fatalf("find_node: %+v", ns)
+	}
+	// Our own id is never learned.
+	ask(t, n, other, q("ping", "z", &args{ID: string(n.id[:])}))
+	if s := n.Stats(); s.RoutingNodes != 2 {
+		t.Fatalf("routing nodes %d", s.RoutingNodes)
+	}
+}
