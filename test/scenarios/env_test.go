@@ -1,0 +1,265 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/grenache-go/grenache/client"
+	"github.com/grenache-go/grenache/grape/grapetest"
+	"github.com/grenache-go/grenache/pkg/link"
+	"github.com/grenache-go/grenache/test/scenarios/lab"
+)
+
+// full reports whether the full-length scenarios were asked for.
+func full() bool { return os.Getenv("SCENARIOS_FULL") == "1" }
+
+// pick returns the short or the full value.
+func pick[T any](short, long T) T {
+	if full() {
+		return long
+	}
+	return short
+}
+
+// rate is each strategy's open-loop request rate: modest in short mode so
+// three clients plus five workers stay a small load on a shared 2-core CI
+// machine running other packages' tests.
+func rate() float64 { return pick(60.0, 200.0) }
+
+// slots bounds how many scenarios run at once: two in short mode (the
+// package must finish in about two minutes), one in full mode so each
+// scenario has the machine to itself. SCENARIOS_PARALLEL overrides it.
+var slots = make(chan struct{}, parallelism())
+
+func parallelism() int {
+	if v, err := strconv.Atoi(os.Getenv("SCENARIOS_PARALLEL")); err == nil && v > 0 {
+		return v
+	}
+	return pick(2, 1)
+}
+
+const numWorkers = 5
+
+var strategies = []string{client.StrategyAdaptive, client.StrategyRoundRobin, client.StrategyRandom}
+
+// env is one scenario's world: a Go grape cluster, five workers announcing to
+// the first grape, and one runner per strategy looking up through the last.
+type env struct {
+	t       *testing.T
+	service string
+	workers *lab.Workers
+	runners []*lab.Runner
+	notes   map[int]string // worker index -> fault note for labels
+}
+
+func newEnv(t *testing.T, service string) *env {
+	t.Helper()
+	t.Parallel()
+	slots <- struct{}{}
+	t.Cleanup(func() { <-slots })
+	gs := grapetest.Cluster(t, 3)
+	urls := make([]string, len(gs))
+	for i, g := range gs {
+		urls[i] = g.APIURL()
+	}
+	ws, err := lab.StartWorkers(urls[:1], service, numWorkers, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := ws.Close(); err != nil {
+			t.Errorf("closing workers: %v", err)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := ws.WaitVisible(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lcfg := link.DefaultConfig()
+	lcfg.Grapes = []string{urls[len(urls)-1], urls[0]}
+	lk, err := link.New(lcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = lk.Close() })
+	e := &env{t: t, service: service, workers: ws, notes: map[int]string{}}
+	for _, s := range strategies {
+		r, err := lab.NewRunner(s, lk, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = r.Close() })
+		e.runners = append(e.runners, r)
+	}
+	return e
+}
+
+// run drives the plan through every strategy at once.
+func (e *env) run(duration time.Duration, steps ...lab.Step) *lab.Result {
+	e.t.Helper()
+	plan := lab.Plan{Service: e.service, Rate: rate(), Duration: duration, Steps: steps}
+	if full() {
+		plan.Tick = func(d time.Duration) {
+			if d%(10*time.Second) == 0 {
+				e.t.Logf("%s: %v of %v", e.t.Name(), d, duration)
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), duration+time.Minute)
+	defer cancel()
+	res, err := lab.Run(ctx, plan, e.runners...)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return res
+}
+
+// label names a worker by index and fault, e.g. "w1 (+50 ms)".
+func (e *env) label(addr string) string {
+	for i, a := range e.workers.Addrs() {
+		if a == addr {
+			if n := e.notes[i]; n != "" {
+				return fmt.Sprintf("w%d (%s)", i, n)
+			}
+			return fmt.Sprintf("w%d", i)
+		}
+	}
+	return addr
+}
+
+// section collects one scenario's table and bound checks for the report.
+type section struct {
+	t      *testing.T
+	key    string
+	title  string
+	body   strings.Builder
+	checks []string
+}
+
+func newSection(t *testing.T, key, title, setup string) *section {
+	s := &section{t: t, key: key, title: title}
+	fmt.Fprintf(&s.body, "### %s %s\n\n%s\n\n", key, title, setup)
+	return s
+}
+
+// table writes every strategy's windows over the given phase ranges.
+func (s *section) table(e *env, res *lab.Result, windows ...func(*lab.RunResult) lab.Window) {
+	var rows []lab.Row
+	for _, r := range res.Runs {
+		for _, w := range windows {
+			rows = append(rows, lab.Row{Strategy: r.Strategy, Window: w(r)})
+		}
+	}
+	if err := lab.WriteTable(&s.body, rows, e.label); err != nil {
+		s.t.Fatal(err)
+	}
+	s.body.WriteString("\n")
+	for _, r := range res.Runs {
+		for _, m := range topErrors(r.Errors, 3) {
+			fmt.Fprintf(&s.body, "%s error: %s\n\n", r.Strategy, m)
+		}
+	}
+}
+
+// topErrors returns the n most frequent final errors as "×count message".
+func topErrors(errs map[string]int64, n int) []string {
+	type kv struct {
+		k string
+		v int64
+	}
+	var all []kv
+	for k, v := range errs {
+		all = append(all, kv{k, v})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v })
+	var out []string
+	for i := 0; i < n && i < len(all); i++ {
+		out = append(out, fmt.Sprintf("×%d %s", all[i].v, all[i].k))
+	}
+	return out
+}
+
+// check records a bound; a failed one fails the test.
+func (s *section) check(ok bool, format string, args ...any) {
+	s.t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	mark := "holds"
+	if !ok {
+		mark = "FAILS"
+		s.t.Errorf("bound fails: %s", msg)
+	}
+	s.checks = append(s.checks, fmt.Sprintf("- %s: %s", mark, msg))
+}
+
+// note adds a measured number that is reported but not asserted.
+func (s *section) note(format string, args ...any) {
+	s.checks = append(s.checks, "- measured: "+fmt.Sprintf(format, args...))
+}
+
+var (
+	reportMu sync.Mutex
+	sections = map[string]string{}
+)
+
+// done logs the section and rewrites the report file with every section
+// finished so far (tests may run in parallel; each keeps the file whole).
+func (s *section) done() {
+	s.body.WriteString("Bounds (adaptive):\n\n" + strings.Join(s.checks, "\n") + "\n")
+	text := s.body.String()
+	s.t.Log("\n" + text)
+	reportMu.Lock()
+	defer reportMu.Unlock()
+	sections[s.key] = text
+	keys := make([]string, 0, len(sections))
+	for k := range sections {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	mode := "short (`go test ./test/scenarios/`)"
+	name := "scenarios-short.md"
+	if full() {
+		mode = "full (`make bench-scenarios`)"
+		name = "scenarios.md"
+	}
+	fmt.Fprintf(&b, "## Fault scenarios — %s\n\n", mode)
+	fmt.Fprintf(&b, "%d Go workers (base service time %v + up to %v jitter) found through a 3-grape Go cluster; "+
+		"adaptive, round-robin and random clients at %g req/s each, sent at the same time against the same workers "+
+		"and fault timeline; client defaults. Latency is measured from the intended send time (open loop). "+
+		"Generated %s.\n\n", numWorkers, lab.BaseService.Latency, lab.BaseService.Jitter, rate(), time.Now().UTC().Format(time.RFC3339))
+	for _, k := range keys {
+		b.WriteString(sections[k] + "\n")
+	}
+	dir := filepath.Join("..", "..", "reports")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		s.t.Logf("report not written: %v", err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0o644); err != nil {
+		s.t.Logf("report not written: %v", err)
+	}
+}
+
+// phase returns a window function over the named phase through phase to (exclusive index).
+func phases(res *lab.Result, label, from string, to string) func(*lab.RunResult) lab.Window {
+	i := res.PhaseIndex(from)
+	j := len(res.Phases)
+	if to != "" {
+		j = res.PhaseIndex(to)
+	}
+	if i < 0 || j < 0 {
+		panic("unknown phase " + from + " / " + to)
+	}
+	return func(r *lab.RunResult) lab.Window { return r.Phases(label, i, j) }
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }

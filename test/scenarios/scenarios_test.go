@@ -1,0 +1,264 @@
+package scenarios
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/grenache-go/grenache/client"
+	"github.com/grenache-go/grenache/test/scenarios/lab"
+)
+
+// Bounds from issue #4. They apply to the adaptive client; round-robin and
+// random run beside it as baselines and are reported, not judged. Every
+// bound is a ratio within one run or a count, never an absolute time.
+const (
+	s0MaxP50Ratio   = 1.10 // adaptive p50 / round-robin p50
+	s0MaxImbalance  = 1.25 // busiest / idlest peer
+	s1MaxSlowShare  = 0.02
+	s1MaxP99Ratio   = 0.25 // adaptive p99 / round-robin p99
+	s2MinSuccess    = 0.999
+	s2MaxAttempts   = 1.1
+	s3MinSuccess    = 0.999
+	s3MaxP99Healthy = 2.0 // fault p99 / healthy p99
+	s4MinSuccess    = 0.999
+	s4MaxRecovery   = 10 * time.Second
+	s4MinFairShare  = 0.5
+	s5MinSuccess    = 0.995
+	s5MaxAttempts   = 1.2
+)
+
+// success reports whether a window meets a success bound, and the failures
+// that bound allows: floor((1-min)·requests), so 99.9% of 1080 requests
+// allows one failure.
+func successOK(w lab.Window, minRate float64) (bool, int64) {
+	allowed := int64(float64(w.Requests) * (1 - minRate) * (1 + 1e-9))
+	return w.Failed <= allowed, allowed
+}
+
+func adaptiveRun(t *testing.T, res *lab.Result) *lab.RunResult {
+	t.Helper()
+	r := res.Run(client.StrategyAdaptive)
+	if r == nil {
+		t.Fatal("no adaptive run")
+	}
+	return r
+}
+
+func TestScenarioS0Healthy(t *testing.T) {
+	e := newEnv(t, "scenario:s0")
+	d := pick(10*time.Second, 60*time.Second)
+	res := e.run(d, lab.Step{Phase: "healthy"})
+	s := newSection(t, "S0", "healthy",
+		fmt.Sprintf("All workers healthy for %v.", d))
+	s.table(e, res, phases(res, "all", "healthy", ""))
+	a := adaptiveRun(t, res).Total()
+	rr := res.Run(client.StrategyRoundRobin).Total()
+	ratio := float64(a.P50) / float64(rr.P50)
+	s.check(ratio <= s0MaxP50Ratio, "p50 %.2f ms vs round-robin %.2f ms: ratio %.3f ≤ %.2f", ms(a.P50), ms(rr.P50), ratio, s0MaxP50Ratio)
+	imb := a.Imbalance(e.workers.Addrs())
+	s.check(imb <= s0MaxImbalance, "busiest/idlest peer %.3f ≤ %.2f", imb, s0MaxImbalance)
+	s.check(a.Failed == 0, "no failed request (%d failed)", a.Failed)
+	s.done()
+}
+
+func TestScenarioS1SlowWorker(t *testing.T) {
+	e := newEnv(t, "scenario:s1")
+	warm, fault := pick(3*time.Second, 15*time.Second), pick(8*time.Second, 60*time.Second)
+	res := e.run(warm+fault,
+		lab.Step{Phase: "healthy"},
+		lab.Step{At: warm, Phase: "slow", Do: func() error {
+			e.notes[1] = "+50 ms"
+			return e.workers.SetFaults(1, lab.Slower(lab.BaseService, 50*time.Millisecond))
+		}})
+	s := newSection(t, "S1", "one worker +50 ms",
+		fmt.Sprintf("Healthy for %v, then w1 answers 50 ms slower for %v. Bounds over the slow phase.", warm, fault))
+	s.table(e, res, phases(res, "healthy", "healthy", "slow"), phases(res, "slow", "slow", ""))
+	slow := phases(res, "slow", "slow", "")
+	a, rr := slow(adaptiveRun(t, res)), slow(res.Run(client.StrategyRoundRobin))
+	share := a.Share(e.workers.Addr(1))
+	s.check(share <= s1MaxSlowShare, "slow worker's share %.2f%% ≤ %.0f%%", 100*share, 100*s1MaxSlowShare)
+	ratio := float64(a.P99) / float64(rr.P99)
+	s.check(ratio <= s1MaxP99Ratio, "p99 %.2f ms vs round-robin %.2f ms: ratio %.3f ≤ %.2f", ms(a.P99), ms(rr.P99), ratio, s1MaxP99Ratio)
+	s.note("attempts the slow worker got per second of the slow phase: %v", perSecond(adaptiveRun(t, res), e.workers.Addr(1), warm, warm+fault))
+	s.done()
+}
+
+func TestScenarioS2FailingWorker(t *testing.T) {
+	e := newEnv(t, "scenario:s2")
+	warm, fault := pick(3*time.Second, 15*time.Second), pick(17*time.Second, 60*time.Second)
+	res := e.run(warm+fault,
+		lab.Step{Phase: "healthy"},
+		lab.Step{At: warm, Phase: "failing", Do: func() error {
+			e.notes[2] = "fails 50%"
+			return e.workers.SetFaults(2, lab.Failing(lab.BaseService, 0.5))
+		}})
+	s := newSection(t, "S2", "one worker failing 50% of requests",
+		fmt.Sprintf("Healthy for %v, then w2 answers half its requests with an error for %v. Bounds over the failing phase.", warm, fault))
+	s.table(e, res, phases(res, "healthy", "healthy", "failing"), phases(res, "failing", "failing", ""))
+	a := phases(res, "failing", "failing", "")(adaptiveRun(t, res))
+	ok, allowed := successOK(a, s2MinSuccess)
+	s.check(ok, "success %.3f%% ≥ %.1f%% (%d of %d failed, %d allowed)", 100*a.SuccessRate(), 100*s2MinSuccess, a.Failed, a.Requests, allowed)
+	s.check(a.AttemptsPerRequest() <= s2MaxAttempts, "attempts/request %.3f ≤ %.1f", a.AttemptsPerRequest(), s2MaxAttempts)
+	s.done()
+}
+
+func TestScenarioS3BlackHole(t *testing.T) {
+	e := newEnv(t, "scenario:s3")
+	warm, fault := pick(5*time.Second, 20*time.Second), pick(17*time.Second, 60*time.Second)
+	res := e.run(warm+fault,
+		lab.Step{Phase: "healthy"},
+		lab.Step{At: warm, Phase: "black hole", Do: func() error {
+			e.notes[3] = "never answers"
+			return e.workers.SetFaults(3, lab.BlackHole(lab.BaseService))
+		}})
+	s := newSection(t, "S3", "one worker never answering",
+		fmt.Sprintf("Healthy for %v, then w3 holds every request without answering for %v. "+
+			"Healthy p99 is that of the healthy phase over all three clients (the same machine, the same minute).", warm, fault))
+	s.table(e, res, phases(res, "healthy", "healthy", "black hole"), phases(res, "black hole", "black hole", ""))
+	a := phases(res, "black hole", "black hole", "")(adaptiveRun(t, res))
+	ok, allowed := successOK(a, s3MinSuccess)
+	s.check(ok, "success %.3f%% ≥ %.1f%% (%d of %d failed, %d allowed)", 100*a.SuccessRate(), 100*s3MinSuccess, a.Failed, a.Requests, allowed)
+	healthy := pooledP99(res, "healthy", "black hole")
+	ratio := float64(a.P99) / float64(healthy)
+	s.check(ratio <= s3MaxP99Healthy, "p99 %.2f ms vs healthy p99 %.2f ms: ratio %.2f ≤ %.1f", ms(a.P99), ms(healthy), ratio, s3MaxP99Healthy)
+	s.note("p99.9 %.2f ms (every request that meets the black hole first waits one attempt timeout)", ms(a.P999))
+	s.done()
+}
+
+// pooledP99 is the p99 of a phase range over every strategy's requests.
+func pooledP99(res *lab.Result, from, to string) time.Duration {
+	return res.Pooled(res.PhaseIndex(from), res.PhaseIndex(to)).P99
+}
+
+func TestScenarioS4KilledWorker(t *testing.T) {
+	e := newEnv(t, "scenario:s4")
+	warm, down, back := pick(3*time.Second, 15*time.Second), pick(6*time.Second, 30*time.Second), pick(12*time.Second, 30*time.Second)
+	res := e.run(warm+down+back,
+		lab.Step{Phase: "healthy"},
+		lab.Step{At: warm, Phase: "killed", Do: func() error {
+			e.notes[1] = "killed, restarted"
+			return e.workers.Kill(1)
+		}},
+		lab.Step{At: warm + down, Phase: "restarted", Do: func() error { return e.workers.Restart(1) }})
+	s := newSection(t, "S4", "a worker killed mid-run and restarted",
+		fmt.Sprintf("Healthy for %v, then w1 is killed (port closed, in-flight requests cut; its announcement stays in the grapes "+
+			"until it expires, as after a crash) for %v, then restarted on the same port and watched for %v. "+
+			"Recovery: the end of the first whole second after the restart in which w1 got ≥ 50%% of its fair share (1/%d) of attempts.",
+			warm, down, back, numWorkers))
+	s.table(e, res, phases(res, "healthy", "healthy", "killed"), phases(res, "killed", "killed", "restarted"), phases(res, "restarted", "restarted", ""))
+	ar := adaptiveRun(t, res)
+	a := phases(res, "from kill", "killed", "")(ar)
+	ok, allowed := successOK(a, s4MinSuccess)
+	s.check(ok, "success %.3f%% ≥ %.1f%% from the kill on (%d of %d failed, %d allowed)", 100*a.SuccessRate(), 100*s4MinSuccess, a.Failed, a.Requests, allowed)
+	back0 := warm + down
+	s.note("attempts w1 got per second from its return: %v", perSecond(ar, e.workers.Addr(1), back0, warm+down+back))
+	for _, r := range res.Runs {
+		rec, ok := recovery(r, e.workers.Addr(1), back0, back)
+		if r.Strategy == client.StrategyAdaptive {
+			s.check(ok && rec <= s4MaxRecovery, "back to ≥ 50%% of its fair share %s after its return (≤ %v)", recStr(rec, ok), s4MaxRecovery)
+		} else {
+			s.note("%s back to ≥ 50%% of its fair share %s after its return", r.Strategy, recStr(rec, ok))
+		}
+	}
+	s.done()
+}
+
+// perSecond lists addr's attempts in each whole second of [from, to).
+func perSecond(r *lab.RunResult, addr string, from, to time.Duration) []int64 {
+	var out []int64
+	for sec := int(from / time.Second); sec < int(to/time.Second); sec++ {
+		out = append(out, r.Seconds("", sec, sec+1).PeerAttempts[addr])
+	}
+	return out
+}
+
+// recovery finds the first whole second at or after the restart in which
+// addr got at least s4MinFairShare of its fair share, and returns the time
+// from the restart to that second's end.
+func recovery(r *lab.RunResult, addr string, restart, watch time.Duration) (time.Duration, bool) {
+	first := int((restart + time.Second - 1) / time.Second)
+	last := int((restart + watch) / time.Second)
+	for sec := first; sec < last && sec < r.NumSeconds(); sec++ {
+		w := r.Seconds("", sec, sec+1)
+		if w.Share(addr) >= s4MinFairShare/numWorkers {
+			return time.Duration(sec+1)*time.Second - restart, true
+		}
+	}
+	return 0, false
+}
+
+func recStr(d time.Duration, ok bool) string {
+	if !ok {
+		return "never"
+	}
+	return fmt.Sprintf("in %v", d)
+}
+
+func TestScenarioS5FlappingWorker(t *testing.T) {
+	e := newEnv(t, "scenario:s5")
+	warm, flap := pick(3*time.Second, 15*time.Second), pick(12*time.Second, 60*time.Second)
+	steps := []lab.Step{{Phase: "healthy"}}
+	for at, i := warm, 0; at < warm+flap; at, i = at+2*time.Second, i+1 {
+		failing := i%2 == 0
+		f := lab.BaseService
+		if failing {
+			f = lab.Failing(f, 1)
+		}
+		name := ""
+		if i == 0 {
+			name = "flapping"
+		}
+		steps = append(steps, lab.Step{At: at, Phase: name, Do: func() error {
+			e.notes[2] = "flapping 2 s/2 s"
+			return e.workers.SetFaults(2, f)
+		}})
+	}
+	res := e.run(warm+flap, mergePhases(steps)...)
+	s := newSection(t, "S5", "a flapping worker (2 s failing / 2 s healthy)",
+		fmt.Sprintf("Healthy for %v, then w2 fails every request for 2 s and is healthy for 2 s, for %v. Bounds over the flapping phase.", warm, flap))
+	s.table(e, res, phases(res, "healthy", "healthy", "flapping"), phases(res, "flapping", "flapping", ""))
+	a := phases(res, "flapping", "flapping", "")(adaptiveRun(t, res))
+	ok, allowed := successOK(a, s5MinSuccess)
+	s.check(ok, "success %.3f%% ≥ %.1f%% (%d of %d failed, %d allowed)", 100*a.SuccessRate(), 100*s5MinSuccess, a.Failed, a.Requests, allowed)
+	s.check(a.AttemptsPerRequest() <= s5MaxAttempts, "attempts/request %.3f ≤ %.1f", a.AttemptsPerRequest(), s5MaxAttempts)
+	s.done()
+}
+
+// mergePhases gives unnamed steps the name of the phase before them, so a
+// timeline of many fault toggles reports as one phase.
+func mergePhases(steps []lab.Step) []lab.Step {
+	out := make([]lab.Step, len(steps))
+	name := ""
+	for i, s := range steps {
+		if s.Phase == "" {
+			s.Phase = name
+		}
+		name = s.Phase
+		out[i] = s
+	}
+	return out
+}
+
+func TestScenarioS6AllSlower(t *testing.T) {
+	e := newEnv(t, "scenario:s6")
+	warm, fault := pick(3*time.Second, 15*time.Second), pick(8*time.Second, 60*time.Second)
+	res := e.run(warm+fault,
+		lab.Step{Phase: "healthy"},
+		lab.Step{At: warm, Phase: "all +20 ms", Do: func() error {
+			for i := range numWorkers {
+				e.notes[i] = "+20 ms"
+				if err := e.workers.SetFaults(i, lab.Slower(lab.BaseService, 20*time.Millisecond)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}})
+	s := newSection(t, "S6", "every worker +20 ms",
+		fmt.Sprintf("Healthy for %v, then every worker answers 20 ms slower for %v. Bounds over the whole run.", warm, fault))
+	s.table(e, res, phases(res, "healthy", "healthy", "all +20 ms"), phases(res, "all +20 ms", "all +20 ms", ""))
+	a := adaptiveRun(t, res).Total()
+	s.check(a.OpensTotal() == 0, "no breaker opens (%d)", a.OpensTotal())
+	s.check(a.Failed == 0, "success 100%% (%d of %d failed)", a.Failed, a.Requests)
+	s.done()
+}
