@@ -11,6 +11,11 @@ import (
 // (Node emits up to 100 from its own store).
 const maxLocalPeers = 100
 
+// maxLookupPeers caps what one Lookup collects over all replies, so hostile
+// nodes answering with full datagrams of values cannot grow it without bound
+// (a grape returns at most 100 anyway).
+const maxLookupPeers = 8192
+
 // Announce stores (our IP as each storing node sees it, port) under key on
 // the closest nodes: a get_peers walk (or the cached per-key table, 5 min)
 // and then announce_peer to every token-bearing responder. It returns how
@@ -80,8 +85,8 @@ func (n *Node) Lookup(ctx context.Context, key []byte) ([]netip.AddrPort, error)
 		q: "get_peers", key: key,
 		args: func() *args { return &args{InfoHash: strPtr(k)} },
 		onReply: func(_ contact, r *reply) bool {
-			for i, v := range r.Values {
-				if i == maxPeersPerReply {
+			for _, v := range r.Values {
+				if len(out) >= maxLookupPeers {
 					break
 				}
 				if p, ok := decodePeer(v); ok && !seen[p] {
