@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -337,5 +338,112 @@ func TestDeadNodeDoesNotStallLookups(t *testing.T) {
 			t.Fatalf("lookup %d took %v, want under %v (QueryTimeout %v)", i, d, bound, cfg.QueryTimeout)
 		}
 		t.Logf("lookup %d after the kill: %v", i, d)
+	}
+}
+
+// A whole cluster starting at once (after a power cut): node i knows only
+// node i-1. A node's first contact is often the newcomer that bootstrapped
+// through it; the join walk must still ask the bootstrap list, or the
+// chain breaks (seen by helper "grape": lookups answered [] forever).
+func TestSimultaneousStartChain(t *testing.T) {
+	for run := 0; run < 5; run++ {
+		var nodes []*Node
+		for i := 0; i < 4; i++ {
+			cfg := testConfig()
+			if i > 0 {
+				cfg.Bootstrap = []string{nodes[i-1].Addr().String()}
+			}
+			n, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nodes = append(nodes, n)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for _, n := range nodes {
+			wg.Add(1)
+			go func() { defer wg.Done(); _ = n.Run(ctx) }()
+		}
+		for _, n := range nodes {
+			waitReady(t, n)
+		}
+		key := []byte("after_power_cut")
+		if _, err := nodes[0].Announce(ctx, key, 1234); err != nil {
+			t.Fatal(err)
+		}
+		got, err := nodes[3].Lookup(ctx, key)
+		cancel()
+		wg.Wait()
+		if err != nil || !slices.Contains(got, netip.MustParseAddrPort("127.0.0.1:1234")) {
+			t.Fatalf("run %d: lookup on the last node: %v %v", run, got, err)
+		}
+	}
+}
+
+// Every grape bootstrapped at all the others (a common deployment), one
+// dies: survivors know fewer nodes than the bootstrap list, so every walk
+// asks the dead entry again. Only the first walk may wait for it (found by
+// helper "interop": every lookup took the 200 ms grace floor).
+func TestDeadBootstrapEntryWaitedForOnce(t *testing.T) {
+	var pcs []net.PacketConn
+	var addrs []string
+	for i := 0; i < 5; i++ {
+		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pcs = append(pcs, pc)
+		addrs = append(addrs, pc.LocalAddr().String())
+	}
+	for _, pc := range pcs {
+		pc.Close()
+	}
+	var nodes []*Node
+	var victimCancel context.CancelFunc
+	victimDone := make(chan struct{})
+	for i, a := range addrs {
+		cfg := testConfig()
+		cfg.QueryTimeout = 2 * time.Second
+		cfg.Addr = a
+		for j, b := range addrs {
+			if j != i {
+				cfg.Bootstrap = append(cfg.Bootstrap, b)
+			}
+		}
+		if i < 4 {
+			nodes = append(nodes, startNode(t, cfg))
+			continue
+		}
+		v, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ctx context.Context
+		ctx, victimCancel = context.WithCancel(context.Background())
+		go func() { defer close(victimDone); _ = v.Run(ctx) }()
+		defer v.Close()
+	}
+	for _, n := range nodes {
+		waitReady(t, n)
+	}
+	ctx := context.Background()
+	if _, err := nodes[0].Announce(ctx, []byte("svc"), 1337); err != nil {
+		t.Fatal(err)
+	}
+	victimCancel()
+	<-victimDone
+	for round := 0; round < 3; round++ {
+		for i, n := range nodes {
+			start := time.Now()
+			got, err := n.Lookup(ctx, []byte("svc"))
+			d := time.Since(start)
+			if err != nil || !slices.Contains(got, netip.MustParseAddrPort("127.0.0.1:1337")) {
+				t.Fatalf("lookup on %d: %v %v", i, got, err)
+			}
+			if round > 0 && d > 100*time.Millisecond {
+				t.Fatalf("round %d lookup on %d took %v: the dead bootstrap entry is waited for again", round, i, d)
+			}
+		}
 	}
 }

@@ -35,7 +35,7 @@ type Node struct {
 	nextTID  uint16
 	sent     map[string]uint64
 	recv     map[string]uint64
-	suspects map[NodeID]time.Time
+	suspects map[netip.AddrPort]time.Time
 
 	stats struct {
 		timeouts, errorsSent, badPackets atomic.Uint64
@@ -84,7 +84,7 @@ func newNode(cfg Config) (*Node, error) {
 		pending:  make(map[uint16]*pending),
 		sent:     make(map[string]uint64),
 		recv:     make(map[string]uint64),
-		suspects: make(map[NodeID]time.Time),
+		suspects: make(map[netip.AddrPort]time.Time),
 		slots:    make(chan struct{}, maxOutstanding),
 		ready:    make(chan struct{}),
 	}

@@ -9,14 +9,18 @@ import (
 	"time"
 )
 
-// bootstrap walks find_node on our own id, which fills the routing table
-// and tells the nodes near us that we exist.
+// bootstrap walks find_node on our own id, always starting from the
+// bootstrap list (as Node does), which fills the routing table and tells
+// the nodes near us that we exist. Nodes that queried us first do not
+// replace the list: when a whole cluster starts at once, a node's first
+// contact is often a newcomer that bootstrapped through it.
 func (n *Node) bootstrap(ctx context.Context) {
 	start := time.Now()
 	rs, err := n.walk(ctx, walkSpec{
-		q:    "find_node",
-		key:  n.id[:],
-		args: func() *args { return &args{Target: strPtr(string(n.id[:]))} },
+		q:         "find_node",
+		key:       n.id[:],
+		args:      func() *args { return &args{Target: strPtr(string(n.id[:]))} },
+		bootstrap: true,
 	})
 	n.mu.Lock()
 	known := n.rt.len()

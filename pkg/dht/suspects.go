@@ -1,6 +1,9 @@
 package dht
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Suspects are nodes that recently failed to answer within a walk's grace
 // or timed out. A timed-out node is evicted from the routing table, but
@@ -13,11 +16,12 @@ const (
 	suspectTTL  = 5 * time.Minute
 )
 
-// markSuspect records that id failed to answer.
-func (n *Node) markSuspect(id NodeID) {
-	if id == (NodeID{}) {
-		return
-	}
+// Suspects are keyed by address, not id: bootstrap entries have no known
+// id, and a dead bootstrap entry is asked by every walk while the table
+// knows fewer nodes than the bootstrap list.
+
+// markSuspect records that the node at addr failed to answer.
+func (n *Node) markSuspect(addr netip.AddrPort) {
 	now := n.cfg.Clock.Now()
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -31,25 +35,25 @@ func (n *Node) markSuspect(id NodeID) {
 			clear(n.suspects) // bounded: forget all rather than grow
 		}
 	}
-	n.suspects[id] = now
+	n.suspects[addr] = now
 }
 
-// isSuspect reports whether id timed out within suspectTTL.
-func (n *Node) isSuspect(id NodeID) bool {
+// isSuspect reports whether the node at addr failed within suspectTTL.
+func (n *Node) isSuspect(addr netip.AddrPort) bool {
 	now := n.cfg.Clock.Now()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	t, ok := n.suspects[id]
+	t, ok := n.suspects[addr]
 	if ok && now.Sub(t) >= suspectTTL {
-		delete(n.suspects, id)
+		delete(n.suspects, addr)
 		ok = false
 	}
 	return ok
 }
 
 // clearSuspect forgets a suspect that answered after all.
-func (n *Node) clearSuspect(id NodeID) {
+func (n *Node) clearSuspect(addr netip.AddrPort) {
 	n.mu.Lock()
-	delete(n.suspects, id)
+	delete(n.suspects, addr)
 	n.mu.Unlock()
 }

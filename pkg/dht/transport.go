@@ -90,7 +90,7 @@ func (n *Node) query(ctx context.Context, c contact, q string, a *args) (result,
 	case <-t.C:
 		n.stats.timeouts.Add(1)
 		n.evict(c)
-		n.markSuspect(c.ID)
+		n.markSuspect(c.Addr)
 		n.cfg.Logger.Debug().Str("q", q).Stringer("node", c.Addr).Msg("query timed out: node evicted")
 		return res, errTimeout
 	case <-n.closing:
@@ -117,9 +117,9 @@ func (n *Node) acceptReply(res result, m *msg) (result, error) {
 		n.evict(res.to)
 		return res, errUnexpectedNode
 	}
+	n.clearSuspect(res.to.Addr)
 	if res.from.ID != zero {
 		n.learn(res.from)
-		n.clearSuspect(res.from.ID)
 	}
 	return res, nil
 }

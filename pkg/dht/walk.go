@@ -44,9 +44,12 @@ type cand struct {
 
 // walkSpec describes one iterative walk.
 type walkSpec struct {
-	q    string
-	key  []byte       // the distance key: own id, info_hash or target
-	args func() *args // fresh arguments for each query
+	q   string
+	key []byte // the distance key: own id, info_hash or target
+	// bootstrap: always ask the bootstrap list (the join walk); other
+	// walks ask it only while the table knows fewer nodes than it lists.
+	bootstrap bool
+	args      func() *args // fresh arguments for each query
 	// onReply sees every reply (in the walk's goroutine); true ends the walk.
 	onReply func(from contact, r *reply) bool
 }
@@ -85,7 +88,7 @@ func (n *Node) walk(ctx context.Context, spec walkSpec) ([]responder, error) {
 	for _, c := range start {
 		w.add(c)
 	}
-	if known < len(n.cfg.Bootstrap) {
+	if spec.bootstrap || known < len(n.cfg.Bootstrap) {
 		for _, a := range n.resolveBootstrap(ctx) {
 			if !slices.ContainsFunc(start, func(c contact) bool { return c.Addr == a }) {
 				w.boot = append(w.boot, &cand{contact: contact{Addr: a}})
@@ -138,7 +141,7 @@ func (w *walker) step(now time.Time) (wake time.Duration, busy bool) {
 				// Later walks need not wait for it either, until it
 				// answers (clearSuspect) or times out (evicted).
 				c.suspect = true
-				w.n.markSuspect(c.ID)
+				w.n.markSuspect(c.Addr)
 			}
 			return c.suspect
 		}
@@ -195,7 +198,7 @@ func (w *walker) step(now time.Time) (wake time.Duration, busy bool) {
 // launch sends the walk's query to c in a node-owned goroutine.
 func (w *walker) launch(c *cand, now time.Time) {
 	c.state, c.sent = inFlight, now
-	c.suspect = w.n.isSuspect(c.ID)
+	c.suspect = w.n.isSuspect(c.Addr)
 	a := w.spec.args()
 	if !w.n.spawn(func() {
 		res, err := w.n.query(w.n.life, c.contact, w.spec.q, a)
