@@ -71,11 +71,16 @@ type Config struct {
 	// normalised metrics into the readable score; they must sum to 1
 	// (METRICS_LATENCY_WEIGHT, METRICS_ERROR_WEIGHT, METRICS_TIMEOUT_WEIGHT, METRICS_FRESHNESS_WEIGHT).
 	LatencyWeight, ErrorWeight, TimeoutWeight, FreshnessWeight float64
-	// LatencyPeakDecay is the time constant with which a latency peak fades
-	// back to the peer's baseline (METRICS_LATENCY_DECAY_MS).
+	// LatencyDecay is the time constant of the baseline latency EWMA. The
+	// EWMA is time-weighted: a sample after a quiet spell counts for more,
+	// so a peer that was avoided for a while is re-measured by one request
+	// (METRICS_LATENCY_DECAY_MS).
+	LatencyDecay time.Duration
+	// LatencyPeakDecay is the time constant with which a latency peak (a
+	// sample above the estimate, taken at once) fades back to the baseline
+	// (METRICS_LATENCY_PEAK_DECAY_MS). Short, so scheduling noise does not
+	// starve a healthy peer.
 	LatencyPeakDecay time.Duration
-	// LatencyAlpha is the per-sample weight of the baseline latency EWMA (METRICS_LATENCY_ALPHA).
-	LatencyAlpha float64
 	// RateAlpha is the per-outcome weight of the error and timeout rate EWMAs (METRICS_RATE_ALPHA).
 	RateAlpha float64
 	// StaleAfter is the time constant with which unrefreshed evidence (error
@@ -134,7 +139,7 @@ func DefaultConfig() Config {
 		RetryRemoteErrors:          true,
 		RefreshInterval:            5 * time.Second,
 		SlowStart:                  3 * time.Second,
-		ProbeInterval:              2 * time.Second,
+		ProbeInterval:              time.Second,
 		BalanceTolerance:           0.15,
 		BalanceSlack:               time.Millisecond,
 		MaxPeers:                   1024,
@@ -142,8 +147,8 @@ func DefaultConfig() Config {
 		ErrorWeight:                0.3,
 		TimeoutWeight:              0.2,
 		FreshnessWeight:            0.1,
-		LatencyPeakDecay:           time.Second,
-		LatencyAlpha:               0.1,
+		LatencyDecay:               time.Second,
+		LatencyPeakDecay:           250 * time.Millisecond,
 		RateAlpha:                  0.1,
 		StaleAfter:                 10 * time.Second,
 		FailurePenalty:             10,
@@ -181,8 +186,8 @@ type envConfig struct {
 	ErrorWeight                *float64 `env:"METRICS_ERROR_WEIGHT"`
 	TimeoutWeight              *float64 `env:"METRICS_TIMEOUT_WEIGHT"`
 	FreshnessWeight            *float64 `env:"METRICS_FRESHNESS_WEIGHT"`
-	LatencyPeakDecay           *int64   `env:"METRICS_LATENCY_DECAY_MS"`
-	LatencyAlpha               *float64 `env:"METRICS_LATENCY_ALPHA"`
+	LatencyDecay               *int64   `env:"METRICS_LATENCY_DECAY_MS"`
+	LatencyPeakDecay           *int64   `env:"METRICS_LATENCY_PEAK_DECAY_MS"`
 	RateAlpha                  *float64 `env:"METRICS_RATE_ALPHA"`
 	StaleAfter                 *int64   `env:"METRICS_STALE_AFTER_MS"`
 	FailurePenalty             *float64 `env:"METRICS_FAILURE_PENALTY"`
@@ -238,8 +243,8 @@ func FromEnvMap(vars map[string]string) (Config, error) {
 	setF(&c.ErrorWeight, e.ErrorWeight)
 	setF(&c.TimeoutWeight, e.TimeoutWeight)
 	setF(&c.FreshnessWeight, e.FreshnessWeight)
+	setMS(&c.LatencyDecay, e.LatencyDecay)
 	setMS(&c.LatencyPeakDecay, e.LatencyPeakDecay)
-	setF(&c.LatencyAlpha, e.LatencyAlpha)
 	setF(&c.RateAlpha, e.RateAlpha)
 	setMS(&c.StaleAfter, e.StaleAfter)
 	setF(&c.FailurePenalty, e.FailurePenalty)
@@ -320,7 +325,8 @@ func (c Config) Validate() error {
 		{"SlowStart", "CLIENT_SLOW_START", c.SlowStart, 0, 10 * time.Minute},
 		{"ProbeInterval", "CLIENT_PROBE_INTERVAL", c.ProbeInterval, 0, time.Hour},
 		{"BalanceSlack", "CLIENT_BALANCE_SLACK", c.BalanceSlack, 0, time.Minute},
-		{"LatencyPeakDecay", "METRICS_LATENCY_DECAY_MS", c.LatencyPeakDecay, time.Millisecond, time.Hour},
+		{"LatencyDecay", "METRICS_LATENCY_DECAY_MS", c.LatencyDecay, time.Millisecond, time.Hour},
+		{"LatencyPeakDecay", "METRICS_LATENCY_PEAK_DECAY_MS", c.LatencyPeakDecay, time.Millisecond, time.Hour},
 		{"StaleAfter", "METRICS_STALE_AFTER_MS", c.StaleAfter, time.Millisecond, 24 * time.Hour},
 		{"BreakerWindow", "CIRCUIT_BREAKER_WINDOW_MS", c.BreakerWindow, 10 * time.Millisecond, time.Hour},
 		{"BreakerCooldown", "CIRCUIT_BREAKER_COOLDOWN_MS", c.BreakerCooldown, time.Millisecond, time.Hour},
@@ -360,7 +366,6 @@ func (c Config) Validate() error {
 		{"ErrorWeight", "METRICS_ERROR_WEIGHT", c.ErrorWeight, 0, 1},
 		{"TimeoutWeight", "METRICS_TIMEOUT_WEIGHT", c.TimeoutWeight, 0, 1},
 		{"FreshnessWeight", "METRICS_FRESHNESS_WEIGHT", c.FreshnessWeight, 0, 1},
-		{"LatencyAlpha", "METRICS_LATENCY_ALPHA", c.LatencyAlpha, 0.001, 1},
 		{"RateAlpha", "METRICS_RATE_ALPHA", c.RateAlpha, 0.001, 1},
 		{"FailurePenalty", "METRICS_FAILURE_PENALTY", c.FailurePenalty, 0, 1000},
 		{"BreakerErrorRate", "CIRCUIT_BREAKER_ERROR_RATE", c.BreakerErrorRate, 0.01, 1},

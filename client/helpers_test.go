@@ -82,3 +82,9 @@ func ratio(counts []int) float64 {
 	}
 	return float64(hi) / float64(lo)
 }
+
+// noBreaker keeps breakers closed so metrics can be driven by failures alone.
+func noBreaker(c *Config) {
+	c.BreakerFailureThreshold = 1000
+	c.BreakerMinRequests = 1 << 20
+}

@@ -39,25 +39,25 @@ func TestPeakEWMAJumpsUpAndFadesBack(t *testing.T) {
 		t.Fatalf("steady latency %v, want 1ms", time.Duration(l))
 	}
 	rec(20*time.Millisecond, Success)
-	if l := p.latency(&b.m, clk.now()); l < 19e6 {
-		t.Fatalf("peak not taken at once: %v", time.Duration(l))
+	base := p.latBase.Load()
+	if l := p.latency(&b.m, clk.now()); l < 3.5*base || l > 4*base+1 {
+		t.Fatalf("peak not taken at once (capped at 4x the baseline %v): %v", time.Duration(base), time.Duration(l))
 	}
 	clk.advance(b.m.peakDuration())
 	mid := p.latency(&b.m, clk.now())
+	if want := base + 3*base*math.Exp(-1); math.Abs(mid-want) > 0.05*want {
+		t.Fatalf("after one decay constant: %v, want %v", time.Duration(mid), time.Duration(want))
+	}
 	clk.advance(10 * b.m.peakDuration())
-	late := p.latency(&b.m, clk.now())
-	if !(mid < 12e6 && mid > 5e6) {
-		t.Fatalf("after one decay constant the peak should be about a third left, got %v", time.Duration(mid))
+	if l := p.latency(&b.m, clk.now()); l > 1.01*base {
+		t.Fatalf("peak did not fade back to the baseline: %v", time.Duration(l))
 	}
-	// The baseline moved by alpha (0.1) of the spike, no more.
-	if late > 3.5e6 {
-		t.Fatalf("peak did not fade back to the baseline: %v", time.Duration(late))
+	// The baseline is time-weighted: after a quiet spell one sample moves it most of the way.
+	clk.advance(5 * time.Second)
+	rec(10*time.Millisecond, Success)
+	if b := p.latBase.Load(); b < 9.9e6 {
+		t.Fatalf("baseline after a quiet spell and one 10ms sample: %v", time.Duration(b))
 	}
-}
-
-func noBreaker(c *Config) {
-	c.BreakerFailureThreshold = 1000
-	c.BreakerMinRequests = 1 << 20
 }
 
 func TestFastFailuresDoNotLookFast(t *testing.T) {

@@ -56,6 +56,7 @@ type peer struct {
 	latBase    atomicFloat // baseline latency EWMA, ns
 	latPeak    atomicFloat // last peak, ns; fades to the baseline at read time
 	peakAt     atomic.Int64
+	latAt      atomic.Int64 // time of the last latency sample
 	errRate    atomicFloat
 	toRate     atomicFloat
 	lastRecord atomic.Int64
@@ -70,7 +71,7 @@ type peer struct {
 type metricParams struct {
 	peakDecay   int64
 	staleAfter  int64
-	latAlpha    float64
+	latDecay    int64
 	rateAlpha   float64
 	slowStart   int64
 	penalty     float64
@@ -88,7 +89,7 @@ func newMetricParams(c Config) metricParams {
 	m := metricParams{
 		peakDecay:  int64(c.LatencyPeakDecay),
 		staleAfter: int64(c.StaleAfter),
-		latAlpha:   c.LatencyAlpha,
+		latDecay:   int64(c.LatencyDecay),
 		rateAlpha:  c.RateAlpha,
 		slowStart:  int64(c.SlowStart),
 		penalty:    c.FailurePenalty,
@@ -119,7 +120,23 @@ func (p *peer) latency(m *metricParams, now int64) float64 {
 	if peak <= base {
 		return base
 	}
+	// A peak counts at most peakCap × the baseline: one scheduling hiccup on
+	// a 1 ms peer must not make it look worse than a peer that is always
+	// 50 ms slow. A real slowdown moves the baseline within a few samples,
+	// and a stuck peer is caught by the age of its requests in flight.
+	peak = min(peak, peakCap*base)
 	return base + (peak-base)*decay(now-p.peakAt.Load(), m.peakDecay)
+}
+
+// peakCap bounds the peak relative to the baseline.
+const peakCap = 4
+
+// inflightAge is the mean age of the attempts in flight (0 when none).
+func (p *peer) inflightAge(now int64) float64 {
+	if n := p.inflight.Load(); n > 0 {
+		return max(float64(now-p.startSum.Load()/n), 0)
+	}
+	return 0
 }
 
 // effLatency is latency() raised to the mean age of the attempts in flight:
@@ -140,6 +157,12 @@ func (p *peer) effLatency(m *metricParams, now int64) float64 {
 func (p *peer) rates(m *metricParams, now int64) (errRate, toRate float64) {
 	d := decay(now-p.lastRecord.Load(), m.staleAfter)
 	return p.errRate.Load() * d, p.toRate.Load() * d
+}
+
+// timedOutRecently: the decayed timeout rate is still above 5%.
+func (p *peer) timedOutRecently(m *metricParams, now int64) bool {
+	_, t := p.rates(m, now)
+	return t > 0.05
 }
 
 // health is the cost multiplier for failures: 1 for a clean peer.
@@ -227,14 +250,17 @@ func (p *peer) finish(t ticket, m *metricParams, bp *breakerParams, now int64, o
 }
 
 func (p *peer) addLatency(m *metricParams, now int64, lat float64) {
+	prev := p.latAt.Swap(now)
 	if p.samples.Add(1) == 1 {
 		p.latBase.Store(lat)
 		p.latPeak.Store(lat)
 		p.peakAt.Store(now)
 		return
 	}
+	// Time-weighted EWMA: the weight of the old estimate is e^(-dt/tau).
 	base := p.latBase.Load()
-	p.latBase.Store(base + m.latAlpha*(lat-base))
+	w := decay(now-prev, m.latDecay)
+	p.latBase.Store(lat + w*(base-lat))
 	if lat > p.latency(m, now) {
 		p.latPeak.Store(lat)
 		p.peakAt.Store(now)
@@ -257,6 +283,7 @@ func (p *peer) recovered(m *metricParams, now int64, lat float64) {
 	p.errRate.Store(0)
 	p.toRate.Store(0)
 	p.samples.Store(1)
+	p.latAt.Store(now)
 	p.latBase.Store(lat)
 	p.latPeak.Store(lat)
 	p.peakAt.Store(now)

@@ -48,32 +48,61 @@ func (adaptive) choose(b *balancer, s *service, peers []*peer, tried []*peer, no
 	if y.br.state() != Closed {
 		return y
 	}
-	// Freshness: an idle peer nobody picked for ProbeInterval gets one request.
+	lx, ly := b.pairLatencies(x, y, now)
+	// Freshness: an idle peer nobody picked for ProbeInterval gets one
+	// request if it is not far off its partner, so a peer starved by a
+	// transient is re-measured. Far-off peers are not probed (each probe
+	// would cost a caller the slowness); their stale evidence fades toward
+	// the partner's instead (see pairLatencies), and their breaker probes
+	// them if it is open.
 	if b.probeInt > 0 {
-		for _, p := range [2]*peer{x, y} {
-			lp := p.lastPick.Load()
-			if now-lp >= b.probeInt && p.inflight.Load() == 0 && p.lastPick.CompareAndSwap(lp, now) {
-				return p
-			}
+		if b.fresh(x, lx, ly, now) {
+			return x
+		}
+		if b.fresh(y, ly, lx, now) {
+			return y
 		}
 	}
-	win, lose := b.compare(x, y, now)
+	win, lose := b.compare(x, y, lx, ly, now)
 	if share := win.slowStartShare(&b.m, now); share < 1 && b.randF() >= share {
 		return lose
 	}
 	return win
 }
 
+func (b *balancer) fresh(p *peer, lp, lother float64, now int64) bool {
+	last := p.lastPick.Load()
+	return now-last >= b.probeInt && p.inflight.Load() == 0 && lp <= 2*lother+b.slack &&
+		!p.timedOutRecently(&b.m, now) && p.lastPick.CompareAndSwap(last, now)
+}
+
+// pairLatencies returns the latencies two candidates are compared by:
+//   - evidence fades toward the partner's with the age of the last sample
+//     (time constant StaleAfter), the neutral prior of a comparison;
+//   - an unknown peer takes the partner's latency for its first request,
+//     but a peer with no answer yet gets no second one (one probe, not a flood);
+//   - the mean age of the attempts in flight raises it: a peer that stopped
+//     answering looks slow before any timeout fires.
+func (b *balancer) pairLatencies(x, y *peer, now int64) (lx, ly float64) {
+	rx, ry := x.latency(&b.m, now), y.latency(&b.m, now)
+	if rx >= 0 && ry >= 0 {
+		wx := decay(now-x.latAt.Load(), b.m.staleAfter)
+		wy := decay(now-y.latAt.Load(), b.m.staleAfter)
+		rx, ry = rx*wx+ry*(1-wx), ry*wy+rx*(1-wy)
+	}
+	lx = neutral(rx, ry, x.inflight.Load())
+	ly = neutral(ry, rx, y.inflight.Load())
+	return max(lx, x.inflightAge(now)), max(ly, y.inflightAge(now))
+}
+
 // compare orders two peers by cost, treating near-equal costs as equal.
-func (b *balancer) compare(x, y *peer, now int64) (win, lose *peer) {
-	lx, ly := x.effLatency(&b.m, now), y.effLatency(&b.m, now)
-	nx, ny := x.inflight.Load(), y.inflight.Load()
-	// Unknown latency: neutral (the partner's) for the first request, but a
-	// peer with no answer yet gets no second one (one probe, not a flood).
-	lx, ly = neutral(lx, ly, nx), neutral(ly, lx, ny)
-	cx := lx * float64(nx+1) * x.health(&b.m, now)
-	cy := ly * float64(ny+1) * y.health(&b.m, now)
-	if math.Abs(cx-cy) <= b.tol*max(cx, cy)+b.slack {
+func (b *balancer) compare(x, y *peer, lx, ly float64, now int64) (win, lose *peer) {
+	cx := lx * float64(x.inflight.Load()+1) * x.health(&b.m, now)
+	cy := ly * float64(y.inflight.Load()+1) * y.health(&b.m, now)
+	// Infinite costs (an unknown peer already probing) are never "near" a
+	// finite one: Inf-finite <= tol*Inf would otherwise call them equal.
+	finite := !math.IsInf(cx, 1) && !math.IsInf(cy, 1)
+	if (finite && math.Abs(cx-cy) <= b.tol*max(cx, cy)+b.slack) || (!finite && cx == cy) {
 		if x.lastPick.Load() <= y.lastPick.Load() {
 			return x, y
 		}

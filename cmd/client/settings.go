@@ -27,7 +27,7 @@ type settings struct {
 	Compress         bool          `env:"CLIENT_COMPRESS" envDefault:"false" flag:"compress" usage:"gzip requests and replies"`
 	Refresh          time.Duration `env:"CLIENT_REFRESH_INTERVAL" envDefault:"5000" flag:"refresh" allowed:"10..3600000" usage:"background lookup interval"`
 	SlowStart        time.Duration `env:"CLIENT_SLOW_START" envDefault:"3000" flag:"slow-start" allowed:"0..600000" usage:"ramp-up time of new and recovered peers"`
-	ProbeInterval    time.Duration `env:"CLIENT_PROBE_INTERVAL" envDefault:"2000" flag:"probe-interval" allowed:"0..3600000" usage:"an idle peer not picked for this long gets one request (0 = off)"`
+	ProbeInterval    time.Duration `env:"CLIENT_PROBE_INTERVAL" envDefault:"1000" flag:"probe-interval" allowed:"0..3600000" usage:"an idle peer not picked for this long gets one request (0 = off)"`
 	BalanceTolerance float64       `env:"CLIENT_BALANCE_TOLERANCE" envDefault:"0.15" flag:"balance-tolerance" allowed:"0..1" usage:"relative cost difference treated as equal"`
 	BalanceSlackMS   float64       `env:"CLIENT_BALANCE_SLACK" envDefault:"1" allowed:"0..60000" usage:"absolute cost difference (ms) treated as equal"`
 	MaxPeers         int           `env:"CLIENT_MAX_PEERS" envDefault:"1024" allowed:"1..65536" usage:"peers kept per service"`
@@ -35,8 +35,8 @@ type settings struct {
 	ErrorWeight      float64       `env:"METRICS_ERROR_WEIGHT" envDefault:"0.3" flag:"error-weight" allowed:"0..1" usage:"score weight of the error rate"`
 	TimeoutWeight    float64       `env:"METRICS_TIMEOUT_WEIGHT" envDefault:"0.2" flag:"timeout-weight" allowed:"0..1" usage:"score weight of the timeout rate"`
 	FreshnessWeight  float64       `env:"METRICS_FRESHNESS_WEIGHT" envDefault:"0.1" flag:"freshness-weight" allowed:"0..1" usage:"score weight of staleness"`
-	LatencyDecay     time.Duration `env:"METRICS_LATENCY_DECAY_MS" envDefault:"1000" allowed:"1..3600000" usage:"time constant of a latency peak fading"`
-	LatencyAlpha     float64       `env:"METRICS_LATENCY_ALPHA" envDefault:"0.1" allowed:"0.001..1" usage:"per-sample weight of the baseline latency"`
+	LatencyDecay     time.Duration `env:"METRICS_LATENCY_DECAY_MS" envDefault:"1000" allowed:"1..3600000" usage:"time constant of the baseline latency EWMA"`
+	LatencyPeak      time.Duration `env:"METRICS_LATENCY_PEAK_DECAY_MS" envDefault:"250" allowed:"1..3600000" usage:"time constant of a latency peak fading"`
 	RateAlpha        float64       `env:"METRICS_RATE_ALPHA" envDefault:"0.1" allowed:"0.001..1" usage:"per-outcome weight of error/timeout rates"`
 	StaleAfter       time.Duration `env:"METRICS_STALE_AFTER_MS" envDefault:"10000" allowed:"1..86400000" usage:"time constant of old evidence decaying"`
 	FailurePenalty   float64       `env:"METRICS_FAILURE_PENALTY" envDefault:"10" flag:"failure-penalty" allowed:"0..1000" usage:"how much errors and timeouts raise a peer's cost"`
@@ -88,8 +88,8 @@ func (s *settings) toConfig() (client.Config, error) {
 	c.BalanceSlack = time.Duration(s.BalanceSlackMS * float64(time.Millisecond))
 	c.MaxPeers = s.MaxPeers
 	c.LatencyWeight, c.ErrorWeight, c.TimeoutWeight, c.FreshnessWeight = s.LatencyWeight, s.ErrorWeight, s.TimeoutWeight, s.FreshnessWeight
-	c.LatencyPeakDecay = s.LatencyDecay
-	c.LatencyAlpha = s.LatencyAlpha
+	c.LatencyDecay = s.LatencyDecay
+	c.LatencyPeakDecay = s.LatencyPeak
 	c.RateAlpha = s.RateAlpha
 	c.StaleAfter = s.StaleAfter
 	c.FailurePenalty = s.FailurePenalty
