@@ -70,9 +70,8 @@ func TestDeadBootstrap(t *testing.T) {
 	if r, ok, err := n.Get(ctx, ImmutableTarget([]byte("x")), nil); !ok || !r.Local || r.Token != nil || r.From != n.ID() || err != nil {
 		t.Fatalf("local get: %+v %v %v", r, ok, err)
 	}
-	if s := n.Stats(); s.QueryTimeouts == 0 {
-		t.Fatal("timeouts counted")
-	}
+	// The bootstrap query's own timeout lands about when its walk gave up.
+	waitFor(t, 2*time.Second, func() bool { return n.Stats().QueryTimeouts > 0 })
 }
 
 func TestNoBootstrapNoNodes(t *testing.T) {
