@@ -144,3 +144,58 @@ func TestWalkBoundsHostileNodes(t *testing.T) {
 		t.Fatalf("walk asked %d nodes", s.QueriesSent["find_node"])
 	}
 }
+
+// Our announce and put are byte-compatible with Node's (Appendix B.2/B.3):
+// the same keys in the same order, implied_port 0, the raw name as
+// info_hash, v as a byte string.
+func TestAnnounceAndPutBytesMatchNode(t *testing.T) {
+	peer := rawPeer(t, "127.0.0.2")
+	x := startNode(t, testConfig(peer.LocalAddr().String()))
+	var pid NodeID
+	copy(pid[:], "\x26\x99\x18\xf6\xe8\x7b\x29\x3b\xfd\xda\xb1\x84\x44\x9a\x4c\xea\x51\xb6\xb4\xa4")
+	tok := "\xa5\xf6\xca\x4a\x38\xa5\x21\xd3\xb8\x1f\x68\x5b\x97\x6e\x95\x28\x8f\x08\x16\x99"
+	answer := func(m msg, from *net.UDPAddr, r *reply) {
+		r.ID = string(pid[:])
+		b, _ := encodeMsg(&msg{T: m.T, Y: "r", R: r})
+		_, _ = peer.WriteToUDP(b, from)
+	}
+	_, m, from := readMsg(t, peer) // the join walk
+	answer(m, from, &reply{Nodes: strPtr("")})
+	waitReady(t, x)
+
+	acked := make(chan int, 1)
+	go func() { n, _ := x.Announce(context.Background(), []byte("rpc_test"), 1337); acked <- n }()
+	raw, m, from := readMsg(t, peer)
+	want := strings.NewReplacer("\x00\x02", m.T, "\xccfI\xf9Uq\xaa\x0d\xee\xb6\xb2\xe4\xf6\xea\xbd$\x0f4\xa7r", string(x.id[:])).Replace(b2GetPeersQ)
+	if string(raw) != want {
+		t.Fatalf("get_peers\n got %q\nwant %q", raw, want)
+	}
+	answer(m, from, &reply{Token: &tok, Nodes: strPtr("")})
+	raw, m, from = readMsg(t, peer)
+	want = strings.NewReplacer("\x00\x03", m.T, "\xccfI\xf9Uq\xaa\x0d\xee\xb6\xb2\xe4\xf6\xea\xbd$\x0f4\xa7r", string(x.id[:])).Replace(b2AnnouncePeerQ)
+	if string(raw) != want {
+		t.Fatalf("announce_peer\n got %q\nwant %q", raw, want)
+	}
+	answer(m, from, &reply{})
+	if n := <-acked; n != 1 {
+		t.Fatalf("acked %d", n)
+	}
+
+	put := make(chan error, 1)
+	go func() { _, err := x.Put(context.Background(), Item{V: []byte("hello world")}); put <- err }()
+	_, m, from = readMsg(t, peer) // get for the target
+	tg := ImmutableTarget([]byte("hello world"))
+	if m.Q != "get" || m.A.Target == nil || *m.A.Target != string(tg[:]) {
+		t.Fatalf("get: %+v", m)
+	}
+	answer(m, from, &reply{Token: &tok, Nodes: strPtr("")})
+	raw, m, from = readMsg(t, peer)
+	want = strings.NewReplacer("\x00\x06", m.T, "\xccfI\xf9Uq\xaa\x0d\xee\xb6\xb2\xe4\xf6\xea\xbd$\x0f4\xa7r", string(x.id[:])).Replace(b3PutQ)
+	if string(raw) != want {
+		t.Fatalf("put\n got %q\nwant %q", raw, want)
+	}
+	answer(m, from, &reply{})
+	if err := <-put; err != nil {
+		t.Fatal(err)
+	}
+}
