@@ -51,6 +51,7 @@ type breakerParams struct {
 	probeTimeout  int64
 	jitter        float64
 	maxOpenFrac   float64
+	fastCooldown  int64
 	growthHorizon int64 // a trip this soon after recovering counts as a repeat
 }
 
@@ -66,6 +67,7 @@ func newBreakerParams(c Config) breakerParams {
 		probeTimeout:  int64(c.BreakerProbeTimeout),
 		jitter:        c.BreakerJitter,
 		maxOpenFrac:   c.BreakerMaxOpenFraction,
+		fastCooldown:  int64(c.BreakerFastFailCooldown),
 		growthHorizon: int64(c.BreakerMaxCooldown) + int64(c.BreakerWindow),
 	}
 }
@@ -124,7 +126,7 @@ type transition struct {
 }
 
 // record counts one outcome that came back while CLOSED.
-func (b *breaker) recordClosed(p *breakerParams, now int64, failed bool, rnd float64) transition {
+func (b *breaker) recordClosed(p *breakerParams, now int64, failed, fast bool, rnd float64) transition {
 	slot := now / p.bucketNanos
 	bk := &b.window[slot%windowBuckets]
 	if bk.slot != slot {
@@ -158,13 +160,20 @@ func (b *breaker) recordClosed(p *breakerParams, now int64, failed bool, rnd flo
 		b.trips = 1
 	}
 	b.opens.Add(1)
-	b.open(p, now, rnd)
+	b.open(p, now, rnd, fast)
 	return transition{from: Closed, to: Open, ok: true}
 }
 
-// open moves to OPEN for the current cooldown: base × 2^(trips-1), capped, jittered.
-func (b *breaker) open(p *breakerParams, now int64, rnd float64) {
+// open moves to OPEN for the current cooldown: base × 2^(trips-1), capped,
+// jittered. When the failure that opened it was fast (connection refused:
+// the peer's process is down), the base is FastFailCooldown instead: probing
+// such a peer costs a caller well under a millisecond and one retry, and a
+// restarted peer is found within seconds instead of a whole cooldown.
+func (b *breaker) open(p *breakerParams, now int64, rnd float64, fast bool) {
 	cd := p.cooldown
+	if fast && p.fastCooldown > 0 {
+		cd = min(cd, p.fastCooldown)
+	}
 	for i := 1; i < b.trips && cd < p.maxCooldown; i++ {
 		cd *= 2
 	}
@@ -198,7 +207,7 @@ func (b *breaker) admitProbe(p *breakerParams, now int64, rnd float64) (ok bool,
 		}
 		// The probes never settled (their own timeout should have fired):
 		// treat them as failed so the breaker cannot stay stuck half-open.
-		b.open(p, now, rnd)
+		b.open(p, now, rnd, false)
 		return false, 0, transition{from: HalfOpen, to: Open, ok: true}
 	}
 	if b.probes == 0 {
@@ -211,13 +220,13 @@ func (b *breaker) admitProbe(p *breakerParams, now int64, rnd float64) (ok bool,
 // recordProbe settles a probe: success closes the breaker, failure reopens it
 // for the same cooldown (a peer that stays down is probed at a steady pace,
 // so a restarted peer is found within one cooldown).
-func (b *breaker) recordProbe(p *breakerParams, now int64, gen uint32, failed bool, rnd float64) transition {
+func (b *breaker) recordProbe(p *breakerParams, now int64, gen uint32, failed, fast bool, rnd float64) transition {
 	if b.state() != HalfOpen || gen != b.gen {
 		return transition{}
 	}
 	b.probes--
 	if failed {
-		b.open(p, now, rnd)
+		b.open(p, now, rnd, fast)
 		return transition{from: HalfOpen, to: Open, ok: true}
 	}
 	// One successful probe is enough evidence; later probe results of this
@@ -243,6 +252,10 @@ func (b *breaker) dropped() {
 }
 
 // cooldownFor reports the un-jittered cooldown of the given trip count (for tests and docs).
+// fastFailure is the latency under which a transport error means "nobody
+// is listening" rather than "the peer is struggling".
+const fastFailure = 100 * time.Millisecond
+
 func cooldownFor(p *breakerParams, trips int) time.Duration {
 	cd := p.cooldown
 	for i := 1; i < trips && cd < p.maxCooldown; i++ {

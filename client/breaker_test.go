@@ -62,7 +62,7 @@ func TestBreakerTripsOnWindowedErrorRate(t *testing.T) {
 func TestBreakerHalfOpenProbesAndGrowingCooldown(t *testing.T) {
 	b, s, clk := newTestCore(t, 3, nil)
 	p := s.snapshot()[0]
-	fail(t, b, clk, p, 5, TransportError)
+	fail(t, b, clk, p, 5, RemoteError)
 	openedAt := clk.now()
 	if until := p.br.openUntil.Load() - openedAt; until != int64(10*time.Second) {
 		t.Fatalf("first cooldown %v", time.Duration(until))
@@ -80,7 +80,7 @@ func TestBreakerHalfOpenProbesAndGrowingCooldown(t *testing.T) {
 	}
 	// A failed probe reopens for the same cooldown (steady probing of a dead peer).
 	clk.advance(time.Millisecond)
-	b.record(probe, TransportError)
+	b.record(probe, RemoteError)
 	if p.br.state() != Open || p.br.openUntil.Load()-clk.now() != int64(10*time.Second) {
 		t.Fatalf("failed probe: state %v, cooldown %v", p.br.state(), time.Duration(p.br.openUntil.Load()-clk.now()))
 	}
@@ -100,7 +100,7 @@ func TestBreakerHalfOpenProbesAndGrowingCooldown(t *testing.T) {
 	// Tripping again soon after recovering doubles the cooldown, up to the cap.
 	want := []time.Duration{20 * time.Second, 40 * time.Second, 60 * time.Second, 60 * time.Second}
 	for _, w := range want {
-		fail(t, b, clk, p, 5, TransportError)
+		fail(t, b, clk, p, 5, RemoteError)
 		if got := time.Duration(p.br.openUntil.Load() - clk.now()); got != w {
 			t.Fatalf("repeated trip cooldown %v, want %v", got, w)
 		}
@@ -110,9 +110,45 @@ func TestBreakerHalfOpenProbesAndGrowingCooldown(t *testing.T) {
 	}
 	// After a long healthy spell the growth resets.
 	clk.advance(5 * time.Minute)
-	fail(t, b, clk, p, 5, TransportError)
+	fail(t, b, clk, p, 5, RemoteError)
 	if got := time.Duration(p.br.openUntil.Load() - clk.now()); got != 10*time.Second {
 		t.Fatalf("cooldown after a long healthy spell %v, want the base", got)
+	}
+}
+
+func TestBreakerFastFailuresProbeSooner(t *testing.T) {
+	b, s, clk := newTestCore(t, 3, nil)
+	p := s.snapshot()[0]
+	fail(t, b, clk, p, 5, TransportError) // 1 ms connection failures: the process is down
+	if cd := time.Duration(p.br.openUntil.Load() - clk.now()); cd != 2*time.Second {
+		t.Fatalf("fast-failure cooldown %v, want 2s", cd)
+	}
+	// A failed probe of a dead peer keeps the short cooldown (it is not a new trip).
+	clk.advance(2 * time.Second)
+	probe, _ := b.claim(p, clk.now())
+	clk.advance(time.Millisecond)
+	b.record(probe, TransportError)
+	if cd := time.Duration(p.br.openUntil.Load() - clk.now()); cd != 2*time.Second {
+		t.Fatalf("after a failed probe: %v, want 2s", cd)
+	}
+	// Recovering and tripping again soon (flapping) still doubles it.
+	clk.advance(2 * time.Second)
+	probe, _ = b.claim(p, clk.now())
+	b.record(probe, Success)
+	fail(t, b, clk, p, 5, TransportError)
+	if cd := time.Duration(p.br.openUntil.Load() - clk.now()); cd != 4*time.Second {
+		t.Fatalf("flapping fast failures: %v, want 4s", cd)
+	}
+	// A slow transport failure (over 100 ms) is not "nobody listening".
+	b2, s2, clk2 := newTestCore(t, 3, nil)
+	q := s2.snapshot()[0]
+	for range 5 {
+		tk, _ := b2.claim(q, clk2.now())
+		clk2.advance(300 * time.Millisecond)
+		b2.record(tk, TransportError)
+	}
+	if cd := time.Duration(q.br.openUntil.Load() - clk2.now()); cd != 10*time.Second {
+		t.Fatalf("slow failures: %v, want 10s", cd)
 	}
 }
 

@@ -105,6 +105,12 @@ type Config struct {
 	// BreakerMaxCooldown caps the cooldown, which doubles each time a peer
 	// trips again soon after recovering (CIRCUIT_BREAKER_MAX_COOLDOWN_MS).
 	BreakerMaxCooldown time.Duration
+	// BreakerFastFailCooldown replaces BreakerCooldown as the base when the
+	// failure that opened the breaker was a fast transport error (connection
+	// refused: the process is down, probing it is nearly free), so a
+	// restarted peer is back within seconds; 0 disables
+	// (CIRCUIT_BREAKER_FAST_FAIL_COOLDOWN_MS).
+	BreakerFastFailCooldown time.Duration
 	// BreakerHalfOpenMaxRequests is the number of probes a HALF_OPEN breaker admits (CIRCUIT_BREAKER_HALF_OPEN_MAX_REQUESTS).
 	BreakerHalfOpenMaxRequests int
 	// BreakerProbeTimeout is the attempt timeout of a half-open probe; a probe
@@ -158,6 +164,7 @@ func DefaultConfig() Config {
 		BreakerWindow:              10 * time.Second,
 		BreakerCooldown:            10 * time.Second,
 		BreakerMaxCooldown:         60 * time.Second,
+		BreakerFastFailCooldown:    2 * time.Second,
 		BreakerHalfOpenMaxRequests: 1,
 		BreakerProbeTimeout:        time.Second,
 		BreakerMaxOpenFraction:     0.5,
@@ -197,6 +204,7 @@ type envConfig struct {
 	BreakerWindow              *int64   `env:"CIRCUIT_BREAKER_WINDOW_MS"`
 	BreakerCooldown            *int64   `env:"CIRCUIT_BREAKER_COOLDOWN_MS"`
 	BreakerMaxCooldown         *int64   `env:"CIRCUIT_BREAKER_MAX_COOLDOWN_MS"`
+	BreakerFastFailCooldown    *int64   `env:"CIRCUIT_BREAKER_FAST_FAIL_COOLDOWN_MS"`
 	BreakerHalfOpenMaxRequests *int     `env:"CIRCUIT_BREAKER_HALF_OPEN_MAX_REQUESTS"`
 	BreakerProbeTimeout        *int64   `env:"CIRCUIT_BREAKER_PROBE_TIMEOUT_MS"`
 	BreakerMaxOpenFraction     *float64 `env:"CIRCUIT_BREAKER_MAX_OPEN_FRACTION"`
@@ -254,6 +262,7 @@ func FromEnvMap(vars map[string]string) (Config, error) {
 	setMS(&c.BreakerWindow, e.BreakerWindow)
 	setMS(&c.BreakerCooldown, e.BreakerCooldown)
 	setMS(&c.BreakerMaxCooldown, e.BreakerMaxCooldown)
+	setMS(&c.BreakerFastFailCooldown, e.BreakerFastFailCooldown)
 	setI(&c.BreakerHalfOpenMaxRequests, e.BreakerHalfOpenMaxRequests)
 	setMS(&c.BreakerProbeTimeout, e.BreakerProbeTimeout)
 	setF(&c.BreakerMaxOpenFraction, e.BreakerMaxOpenFraction)
@@ -331,6 +340,7 @@ func (c Config) Validate() error {
 		{"BreakerWindow", "CIRCUIT_BREAKER_WINDOW_MS", c.BreakerWindow, 10 * time.Millisecond, time.Hour},
 		{"BreakerCooldown", "CIRCUIT_BREAKER_COOLDOWN_MS", c.BreakerCooldown, time.Millisecond, time.Hour},
 		{"BreakerMaxCooldown", "CIRCUIT_BREAKER_MAX_COOLDOWN_MS", c.BreakerMaxCooldown, c.BreakerCooldown, 24 * time.Hour},
+		{"BreakerFastFailCooldown", "CIRCUIT_BREAKER_FAST_FAIL_COOLDOWN_MS", c.BreakerFastFailCooldown, 0, time.Hour},
 		{"BreakerProbeTimeout", "CIRCUIT_BREAKER_PROBE_TIMEOUT_MS", c.BreakerProbeTimeout, time.Millisecond, time.Hour},
 	} {
 		if d.v < d.min || d.v > d.max {

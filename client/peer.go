@@ -209,6 +209,7 @@ func (p *peer) finish(t ticket, m *metricParams, bp *breakerParams, now int64, o
 	p.startSum.Add(-t.start)
 	lat := float64(now - t.start)
 	failed := o == RemoteError || o == TransportError || o == Timeout
+	fast := o == TransportError && lat < float64(fastFailure)
 	switch o {
 	case Success:
 		p.successes.Add(1)
@@ -237,14 +238,14 @@ func (p *peer) finish(t ticket, m *metricParams, bp *breakerParams, now int64, o
 	p.lastRecord.Store(now)
 
 	if t.probe {
-		tr := p.br.recordProbe(bp, now, t.gen, failed, rnd)
+		tr := p.br.recordProbe(bp, now, t.gen, failed, fast, rnd)
 		if tr.ok && tr.to == Closed {
 			p.recovered(m, now, lat)
 		}
 		return tr
 	}
 	if p.br.state() == Closed {
-		return p.br.recordClosed(bp, now, failed, rnd)
+		return p.br.recordClosed(bp, now, failed, fast, rnd)
 	}
 	return transition{}
 }

@@ -46,6 +46,7 @@ type settings struct {
 	BrWindow         time.Duration `env:"CIRCUIT_BREAKER_WINDOW_MS" envDefault:"10000" allowed:"10..3600000" usage:"sliding error-rate window"`
 	BrCooldown       time.Duration `env:"CIRCUIT_BREAKER_COOLDOWN_MS" envDefault:"10000" flag:"breaker-cooldown" allowed:"1..3600000" usage:"first OPEN period (doubles on repeated trips)"`
 	BrMaxCooldown    time.Duration `env:"CIRCUIT_BREAKER_MAX_COOLDOWN_MS" envDefault:"60000" flag:"breaker-max-cooldown" allowed:"1..86400000" usage:"cap of the growing cooldown (>= breaker-cooldown)"`
+	BrFastFail       time.Duration `env:"CIRCUIT_BREAKER_FAST_FAIL_COOLDOWN_MS" envDefault:"2000" flag:"breaker-fast-fail-cooldown" allowed:"0..3600000" usage:"OPEN period after fast transport failures (process down), 0 = off"`
 	BrHalfOpen       int           `env:"CIRCUIT_BREAKER_HALF_OPEN_MAX_REQUESTS" envDefault:"1" flag:"breaker-half-open" allowed:"1..1000" usage:"probes a HALF_OPEN breaker admits"`
 	BrProbeTimeout   time.Duration `env:"CIRCUIT_BREAKER_PROBE_TIMEOUT_MS" envDefault:"1000" flag:"breaker-probe-timeout" allowed:"1..3600000" usage:"deadline of a half-open probe"`
 	BrMaxOpen        float64       `env:"CIRCUIT_BREAKER_MAX_OPEN_FRACTION" envDefault:"0.5" allowed:"0..1" usage:"share of peers whose breakers may be open at once"`
@@ -99,6 +100,7 @@ func (s *settings) toConfig() (client.Config, error) {
 	c.BreakerWindow = s.BrWindow
 	c.BreakerCooldown = s.BrCooldown
 	c.BreakerMaxCooldown = s.BrMaxCooldown
+	c.BreakerFastFailCooldown = s.BrFastFail
 	c.BreakerHalfOpenMaxRequests = s.BrHalfOpen
 	c.BreakerProbeTimeout = s.BrProbeTimeout
 	c.BreakerMaxOpenFraction = s.BrMaxOpen
