@@ -13,7 +13,15 @@ func FuzzDecodeKRPC(f *testing.F) {
 	for _, s := range []string{b2FindNodeQ, b2GetPeersQ, b2GetPeersR, b2AnnouncePeerQ, b2AnnouncePeerR, b2GetPeersRValues, b3PutQ} {
 		f.Add([]byte(s))
 	}
-	n, _ := socketless(f)
+	// Small stores keep each execution cheap however much state the
+	// fuzzer piles up in this one node.
+	cfg := testConfig()
+	cfg.Clock = newFakeClock()
+	cfg.MaxPeers, cfg.MaxValues = 64, 64
+	n, err := newNode(cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
 	from := netip.MustParseAddrPort("127.0.0.1:20002")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := decodeMsg(b)
