@@ -1,9 +1,12 @@
 package interop
 
 import (
+	"io"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,8 +15,9 @@ import (
 
 // member is one grape of a test cluster, Node or Go, seen through its API.
 type member struct {
-	api *grapeAPI
-	dht string // DHT address as a bootstrap entry, "127.0.0.1:<udp>"
+	api  *grapeAPI
+	dht  string         // DHT address as a bootstrap entry, "127.0.0.1:<udp>"
+	proc *nodeproc.Proc // the Node process; nil for Go grapes
 }
 
 // startNode starts a Node grape on dhtPort (0 = pick one) joined through
@@ -23,8 +27,10 @@ func startNode(t testing.TB, label string, dhtPort int, bootstrap []string, extr
 	if dhtPort == 0 {
 		dhtPort = nodeproc.FreeUDPPort(t)
 	}
-	p := nodeproc.StartGrape(t, dhtPort, nodeproc.FreeTCPPort(t), bootstrap, extra...)
-	return member{api: newGrapeAPI(t, label, "node", p.APIURL()), dht: p.DHTAddr()}
+	// DEBUG logs every KRPC query the grape receives: if a lookup stalls,
+	// diagnoseStall can tell which nodes it knew.
+	p := nodeproc.StartGrapeEnv(t, []string{"DEBUG=bittorrent-dht"}, dhtPort, nodeproc.FreeTCPPort(t), bootstrap, extra...)
+	return member{api: newGrapeAPI(t, label, "node", p.APIURL()), dht: p.DHTAddr(), proc: p}
 }
 
 // dhtAddrs lists the members' DHT addresses, for bootstrap lists.
@@ -92,6 +98,7 @@ func assertNodeLookupsFast(t testing.TB, ms ...member) {
 		if stalls := stalledNodeLookups(m); len(stalls) > 0 {
 			t.Errorf("%s: %d of %d lookups stalled (>= %v, worst %v): a Node walk waited out its KRPC timeout for a reply that never came",
 				m.api.label, len(stalls), len(times), stallLookup, worst)
+			diagnoseStall(t, ms)
 		}
 		if med >= maxNodeLookup {
 			t.Errorf("%s: median lookup %v, want < %v", m.api.label, med, maxNodeLookup)
@@ -112,4 +119,45 @@ func stalledNodeLookups(m member) []time.Duration {
 		}
 	}
 	return slow
+}
+
+// queryFrom matches bittorrent-dht's DEBUG line for a received query.
+var queryFrom = regexp.MustCompile(`received (\w+) query from ([0-9.]+:[0-9]+)`)
+
+// foreignQueriers counts the queries a Node member received from DHT
+// addresses not in known (from its DEBUG output).
+func foreignQueriers(m member, known map[string]bool) map[string]int {
+	foreign := map[string]int{}
+	for _, line := range strings.Split(m.proc.Output(), "\n") {
+		if sub := queryFrom.FindStringSubmatch(line); sub != nil && !known[sub[2]] {
+			foreign[sub[2]]++
+		}
+	}
+	return foreign
+}
+
+// diagnoseStall logs what can explain a stall: queries the Node grapes
+// received from DHT nodes outside this cluster (another test's node on a
+// reused port, which may since have died and left a dead entry in the
+// routing table), and each Go grape's /status counters.
+func diagnoseStall(t testing.TB, ms []member) {
+	t.Helper()
+	known := map[string]bool{}
+	for _, m := range ms {
+		known[m.dht] = true
+	}
+	for _, m := range ms {
+		if m.proc != nil {
+			t.Logf("diagnose %s: queries from DHT nodes outside this cluster: %v", m.api.label, foreignQueriers(m, known))
+			continue
+		}
+		resp, err := m.api.c.Get(m.api.url + "/status")
+		if err != nil {
+			t.Logf("diagnose %s: /status: %v", m.api.label, err)
+			continue
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+		_ = resp.Body.Close()
+		t.Logf("diagnose %s: /status %s", m.api.label, b)
+	}
 }

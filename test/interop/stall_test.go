@@ -50,4 +50,9 @@ func TestStallDetectorCatchesSilentNode(t *testing.T) {
 		t.Fatalf("stalledNodeLookups = %v, want the one stalled lookup (%v)", slow, took)
 	}
 	t.Logf("stalled lookup took %v", took.Round(time.Millisecond))
+	// The stall diagnosis names the silent node as a stranger that queried n1.
+	known := map[string]bool{n1.dht: true, n2.dht: true}
+	if f := foreignQueriers(n1, known); f[silent.LocalAddr().String()] != 1 || len(f) != 1 {
+		t.Errorf("foreignQueriers(node1) = %v, want only the silent node %v", f, silent.LocalAddr())
+	}
 }

@@ -42,6 +42,15 @@ var grapeDefaultValues = map[string]string{
 // POST /lookup {"data":"__probe__"} answers [].
 func StartGrape(t testing.TB, dhtPort, apiPort int, bootstrap []string, extraArgs ...string) *Proc {
 	t.Helper()
+	return StartGrapeEnv(t, nil, dhtPort, apiPort, bootstrap, extraArgs...)
+}
+
+// StartGrapeEnv is StartGrape with extra environment variables, e.g.
+// "DEBUG=bittorrent-dht" so the grape logs every KRPC query it receives
+// ("received get_peers query from 127.0.0.1:20002"), which tells who was
+// in its routing table when a lookup stalls.
+func StartGrapeEnv(t testing.TB, env []string, dhtPort, apiPort int, bootstrap []string, extraArgs ...string) *Proc {
+	t.Helper()
 	RequireNode(t)
 	if _, err := os.Stat(filepath.Join(Dir(), GrapeScript)); err != nil {
 		t.Fatalf("nodeproc: grape CLI missing: %v; %s", err, depsHint)
@@ -60,7 +69,7 @@ func StartGrape(t testing.TB, dhtPort, apiPort int, bootstrap []string, extraArg
 		}
 	}
 	args = append(args, extraArgs...)
-	p := Start(t, GrapeScript, args...)
+	p := StartEnv(t, env, GrapeScript, args...)
 	p.dhtPort, p.apiPort = dhtPort, apiPort
 	if err := p.waitGrapeReady(GrapeReadyTimeout); err != nil {
 		t.Fatalf("%v", err)

@@ -82,13 +82,11 @@ func TestWaitLineWalksForwardAndLinesSeesAll(t *testing.T) {
 func TestWaitLineFailsWhenProcessExits(t *testing.T) {
 	t.Parallel()
 	p := Start(t, "-e", `console.log("bye")`)
-	start := time.Now()
-	_, err := p.WaitLine("never printed", 10*time.Second)
+	// A generous timeout: WaitLine must end because the process exited,
+	// not because the timeout passed (node may start slowly on a busy box).
+	_, err := p.WaitLine("never printed", 60*time.Second)
 	if err == nil || !strings.Contains(err.Error(), "exited") {
 		t.Fatalf("err = %v, want an 'exited' error", err)
-	}
-	if time.Since(start) > 5*time.Second {
-		t.Fatalf("WaitLine waited %v after the process exited", time.Since(start))
 	}
 	if code, err := p.Wait(time.Second); err != nil || code != 0 {
 		t.Fatalf("Wait = %d, %v", code, err)
