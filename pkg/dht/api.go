@@ -34,6 +34,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error returns the KRPC message text (e.g. "sequence number less than current").
 func (e *Error) Error() string { return e.Msg }
 
 // Item is a BEP44 item. Immutable items carry only V; mutable items carry

@@ -15,6 +15,7 @@ import (
 // wallClock is the default Clock.
 type wallClock struct{}
 
+// Now is the wall-clock time.
 func (wallClock) Now() time.Time { return time.Now() }
 
 // Node is one Grenache DHT node: a KRPC server and client on one UDP
