@@ -9,16 +9,21 @@ import (
 )
 
 // Walk tuning. A pending query becomes a "straggler" once it has waited
-// stragglerFactor times the slowest reply of this walk (at least
-// QueryTimeout/minGraceDiv): it stops counting against Concurrency and
-// against the K closest, so a dead node no longer holds the walk for a whole
-// QueryTimeout. Its query still runs to the hard timeout in the background,
-// where the node is evicted.
+// stragglerFactor times the median reply of this walk (but at least
+// min(maxGraceFloor, QueryTimeout/minGraceDiv)): it stops counting against
+// Concurrency and against the K closest, so a dead node no longer holds the
+// walk for a whole QueryTimeout. Its query still runs to the hard timeout in
+// the background, where the node is evicted.
 const (
 	stragglerFactor = 4
 	minGraceDiv     = 10
-	maxCandidates   = 16 * K // candidates kept per walk, closest first
-	maxNodesPerRep  = 2 * K  // nodes taken from one reply
+	// maxGraceFloor caps the floor: the floor only matters on LAN and
+	// loopback, where the median reply takes well under a millisecond, and
+	// there a node silent for 50 ms is dead or overloaded. On a WAN the
+	// median term dominates.
+	maxGraceFloor  = 50 * time.Millisecond
+	maxCandidates  = 16 * K // candidates kept per walk, closest first
+	maxNodesPerRep = 2 * K  // nodes taken from one reply
 )
 
 type candState int
@@ -281,7 +286,8 @@ func (w *walker) answered() []responder {
 
 // grace is how long a query may take before the walk treats it as a
 // straggler: stragglerFactor times the typical (median) reply time seen so
-// far, at least QueryTimeout/minGraceDiv, at most QueryTimeout. The median,
+// far, at least min(maxGraceFloor, QueryTimeout/minGraceDiv), at most
+// QueryTimeout. The median,
 // not the maximum, so that one slow reply on a busy host does not stretch
 // the wait for every dead node.
 func (n *Node) grace(typical time.Duration) time.Duration {
@@ -289,7 +295,7 @@ func (n *Node) grace(typical time.Duration) time.Duration {
 	if typical == 0 {
 		return qt
 	}
-	return min(max(stragglerFactor*typical, qt/minGraceDiv), qt)
+	return min(max(stragglerFactor*typical, min(maxGraceFloor, qt/minGraceDiv)), qt)
 }
 
 // rttSample keeps the reply times of one walk or store round (bounded).
