@@ -19,6 +19,11 @@ func decay(dt, tau int64) float64 {
 		return 1
 	}
 	x := float64(dt) / float64(tau)
+	if x < 0.05 {
+		// Fresh evidence, the common case on the pick path: a cubic Taylor
+		// polynomial (error below 3e-7) instead of a ~10 ns math.Exp.
+		return 1 - x*(1-x*(0.5-x*(1.0/6)))
+	}
 	if x > 40 {
 		return 0
 	}

@@ -155,8 +155,12 @@ func (p *peer) effLatency(m *metricParams, now int64) float64 {
 // rates returns the error and timeout rates, faded toward 0 (the neutral
 // prior) by the age of the evidence.
 func (p *peer) rates(m *metricParams, now int64) (errRate, toRate float64) {
+	e, t := p.errRate.Load(), p.toRate.Load()
+	if e == 0 && t == 0 {
+		return 0, 0 // a clean peer: skip the decay
+	}
 	d := decay(now-p.lastRecord.Load(), m.staleAfter)
-	return p.errRate.Load() * d, p.toRate.Load() * d
+	return e * d, t * d
 }
 
 // timedOutRecently: the decayed timeout rate is still above 5%.
