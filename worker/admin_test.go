@@ -101,3 +101,27 @@ func TestAdminOffByDefault(t *testing.T) {
 		t.Fatalf("admin listener on by default: %s", w.AdminAddr())
 	}
 }
+
+func TestHealthzReportsDrainingDuringShutdown(t *testing.T) {
+	w, stop := startWorker(t, func(c *Config) { c.AdminAddr = "127.0.0.1:0" })
+	base := "http://" + w.AdminAddr()
+	c := newClient(t)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Call(context.Background(), w.Addr(), "job_service", map[string]any{"job": "sleep", "ms": 500}, transport.CallOptions{})
+		done <- err
+	}()
+	waitFor(t, 5*time.Second, "request in flight", func() bool { return value(w.h.m.inFlight) == 1 })
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	waitFor(t, 5*time.Second, "healthz draining", func() bool {
+		st, b := adminDo(t, "GET", base+"/healthz", "")
+		return st == http.StatusServiceUnavailable && strings.Contains(b, `"draining"`)
+	})
+	if err := <-done; err != nil {
+		t.Fatalf("in-flight request: %v", err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+}
