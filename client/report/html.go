@@ -21,47 +21,62 @@ import (
 // percentiles over time and one of each peer's share over time, with breaker
 // transitions drawn as vertical lines. The charts are SVG rendered here and
 // inlined, so the page needs no network.
-func (r *Report) WriteHTML(w io.Writer) (err error) {
+func (r *Report) WriteHTML(w io.Writer) error {
+	return WriteHTML(w, r)
+}
+
+// WriteHTML writes one self-contained page with a section per report, e.g.
+// adaptive and round-robin runs against the same faults side by side.
+func WriteHTML(w io.Writer, reps ...*Report) (err error) {
 	// gonum/plot panics on some degenerate inputs; a report must not crash the run.
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("report: rendering charts: %v", p)
 		}
 	}()
-	lat, err := r.latencySVG()
-	if err != nil {
-		return err
+	var secs []map[string]any
+	title := "client run"
+	for _, r := range reps {
+		lat, err := r.latencySVG()
+		if err != nil {
+			return err
+		}
+		share, err := r.shareSVG()
+		if err != nil {
+			return err
+		}
+		var summary bytes.Buffer
+		if err := r.WriteText(&summary); err != nil {
+			return err
+		}
+		secs = append(secs, map[string]any{
+			"R": r, "Summary": summary.String(),
+			"Latency": template.HTML(lat), "Share": template.HTML(share),
+		})
+		title += " · " + r.Service + " (" + r.Strategy + ")"
 	}
-	share, err := r.shareSVG()
-	if err != nil {
-		return err
-	}
-	var summary bytes.Buffer
-	if err := r.WriteText(&summary); err != nil {
-		return err
-	}
-	return page.Execute(w, map[string]any{
-		"R": r, "Summary": summary.String(),
-		"Latency": template.HTML(lat), "Share": template.HTML(share),
-	})
+	return page.Execute(w, map[string]any{"Title": title, "Sections": secs})
 }
 
 var page = template.Must(template.New("report").Parse(`<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>client run: {{.R.Service}} ({{.R.Strategy}})</title>
+<html><head><meta charset="utf-8"><title>{{.Title}}</title>
 <style>body{font-family:sans-serif;margin:2em;max-width:70em}pre{background:#f4f4f4;padding:1em}
-.legend span{margin-right:1.5em}</style></head><body>
-<h1>client run: {{.R.Service}} — {{.R.Strategy}}</h1>
-<pre>{{.Summary}}</pre>
-<h2>Latency over time</h2>
-<p class="legend">Vertical lines are breaker transitions: <span style="color:#d62728">to OPEN</span>
+.legend span{margin-right:1.5em}section{border-top:2px solid #ccc;margin-top:2em}</style></head><body>
+<h1>{{.Title}}</h1>
+<p class="legend">Dashed vertical lines are breaker transitions: <span style="color:#d62728">to OPEN</span>
 <span style="color:#ff7f0e">to HALF_OPEN</span><span style="color:#2ca02c">to CLOSED</span></p>
+{{range .Sections}}<section>
+<h2>{{.R.Service}} — {{.R.Strategy}}</h2>
+<pre>{{.Summary}}</pre>
+<h3>Latency over time</h3>
 {{.Latency}}
-<h2>Share of attempts per peer over time</h2>
+<h3>Share of attempts per peer over time</h3>
 {{.Share}}
-{{if .R.BreakerEvents}}<h2>Breaker transitions</h2><table><tr><th>t (s)</th><th>peer</th><th>from</th><th>to</th></tr>
+{{if .R.BreakerEvents}}<h3>Breaker transitions</h3><table><tr><th>t (s)</th><th>peer</th><th>from</th><th>to</th></tr>
 {{range .R.BreakerEvents}}<tr><td>{{printf "%.2f" .T}}</td><td>{{.Addr}}</td><td>{{.From}}</td><td>{{.To}}</td></tr>
 {{end}}</table>{{end}}
-</body></html>
+</section>
+{{end}}</body></html>
 `))
 
 func (r *Report) latencySVG() (string, error) {
