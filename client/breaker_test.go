@@ -220,3 +220,25 @@ func TestAllOpenStillPicksLeastBad(t *testing.T) {
 		t.Fatal("fallback pick failed")
 	}
 }
+
+func TestDrainedPeerNeverHoldsAnOpenSlot(t *testing.T) {
+	b, s, clk := newTestCore(t, 3, nil)
+	gone := s.snapshot()[2]
+	var tickets []ticket
+	for range 6 {
+		tk, _ := b.claim(gone, clk.now())
+		tickets = append(tickets, tk)
+	}
+	s.update(addrs(2), 1024, clk.now())
+	for _, tk := range tickets {
+		b.record(tk, TransportError)
+	}
+	if n := s.guard.open.Load(); n != 0 || gone.br.state() != Closed {
+		t.Fatalf("drained peer took an open slot (%d open, state %v)", n, gone.br.state())
+	}
+	// The remaining peers can still trip one breaker (1 of 2).
+	fail(t, b, clk, s.snapshot()[0], 5, RemoteError)
+	if s.snapshot()[0].br.state() != Open {
+		t.Fatal("open slot leaked")
+	}
+}

@@ -63,8 +63,9 @@ type peer struct {
 
 	attempts, successes, errors, timeouts atomic.Uint64
 
-	mu sync.Mutex
-	br breaker
+	mu      sync.Mutex
+	br      breaker
+	removed bool // under mu: the peer left its service; its breaker no longer counts
 }
 
 // metricParams are the metric settings resolved once from Config.
@@ -241,6 +242,9 @@ func (p *peer) finish(t ticket, m *metricParams, bp *breakerParams, now int64, o
 	p.addRate(&p.toRate, m, now, o == Timeout)
 	p.lastRecord.Store(now)
 
+	if p.removed {
+		return transition{} // a drained peer's late outcome must not take an open slot
+	}
 	if t.probe {
 		tr := p.br.recordProbe(bp, now, t.gen, failed, fast, rnd)
 		if tr.ok && tr.to == Closed {

@@ -64,6 +64,7 @@ func (s *service) update(addrs []string, maxPeers int, now int64) (added, remove
 		}
 		delete(s.byAddr, a)
 		p.mu.Lock()
+		p.removed = true
 		p.br.dropped()
 		p.mu.Unlock()
 		s.retired = append(s.retired, p)
