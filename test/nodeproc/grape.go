@@ -18,7 +18,7 @@ const GrapeScript = "node_modules/grenache-grape/bin/grape.js"
 // GrapeReadyTimeout bounds StartGrape's wait for the HTTP API. A probe
 // lookup on a grape whose bootstrap nodes are not up yet waits out one KRPC
 // timeout (2 s) before answering [], so this must stay well above that.
-var GrapeReadyTimeout = 15 * time.Second
+var GrapeReadyTimeout = 30 * time.Second
 
 // Defaults StartGrape passes unless extraArgs override them: without them
 // the 1.0.0 CLI never expires announcements and has no body limit
