@@ -50,7 +50,7 @@ func (adaptive) choose(b *balancer, s *service, peers []*peer, tried []*peer, no
 	}
 	lx, ly := b.pairLatencies(x, y, now)
 	// Freshness: an idle peer nobody picked for ProbeInterval gets one
-	// request if it is not far off its partner, so a peer starved by a
+	// request if it is within nearFactor of its partner, so a peer starved by a
 	// transient is re-measured. Far-off peers are not probed (each probe
 	// would cost a caller the slowness); their stale evidence fades toward
 	// the partner's instead (see pairLatencies), and their breaker probes
@@ -72,7 +72,7 @@ func (adaptive) choose(b *balancer, s *service, peers []*peer, tried []*peer, no
 
 func (b *balancer) fresh(p *peer, lp, lother float64, now int64) bool {
 	last := p.lastPick.Load()
-	return now-last >= b.probeInt && p.inflight.Load() == 0 && lp <= 2*lother+b.slack &&
+	return now-last >= b.probeInt && p.inflight.Load() == 0 && lp <= nearFactor*lother+b.slack &&
 		!p.timedOutRecently(&b.m, now) && p.lastPick.CompareAndSwap(last, now)
 }
 
@@ -123,3 +123,9 @@ func neutral(l, other float64, inflight int64) float64 {
 	}
 	return max(other, 0)
 }
+
+// nearFactor: a peer within this factor of its partner's latency is "near"
+// and gets freshness probes (a healthy peer whose baseline a hiccup pushed
+// out of the balance band is re-measured within a second or two); a peer
+// further off (a worker 50 ms slower than 1-3 ms peers) is not probed.
+const nearFactor = 4
