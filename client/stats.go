@@ -64,6 +64,11 @@ const scoreLatencyFloor = 5e6
 func (b *balancer) stats(active, retired []*peer, now int64) []PeerStats {
 	best := -1.0
 	for _, p := range active {
+		// The reference is the best peer that takes traffic: an open
+		// breaker's latency is old news from a lighter load.
+		if p.br.state() != Closed {
+			continue
+		}
 		if l := p.latency(&b.m, now); l > 0 && (best < 0 || l < best) {
 			best = l
 		}
