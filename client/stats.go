@@ -41,8 +41,8 @@ func (c *Client) Services() []string {
 //
 // The score is 1 − (wl·latency + we·errors + wt·timeouts + wf·staleness)
 // with each term normalised to 0..1: latency as x/(x+max(best, 5 ms)) where
-// x is the excess over the latency of the best peer taking traffic (breaker closed), errors and timeouts as their decayed rates,
-// staleness as 1 − e^(−age/StaleAfter) of the last outcome.
+// x is the excess over the latency of the best peer taking traffic
+// (breaker closed), errors and timeouts as their decayed rates, staleness as 1 − e^(−age/StaleAfter) of the last outcome.
 func (c *Client) Stats(service string) []PeerStats {
 	c.mu.RLock()
 	s := c.services[service]
