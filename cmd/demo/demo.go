@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/grenache-go/grenache/client"
+	"github.com/grenache-go/grenache/client/report"
 	"github.com/grenache-go/grenache/pkg/link"
 	"github.com/grenache-go/grenache/test/scenarios/lab"
 )
@@ -95,13 +97,11 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		runners = append(runners, r)
 	}
 
-	notes := map[string]string{}
+	// Workers are named w0..wN in every table; the faults are told apart
+	// by phase, so a healthy-phase row does not carry a later fault's name.
 	label := func(addr string) string {
 		for i, a := range ws.Addrs() {
 			if a == addr {
-				if n := notes[addr]; n != "" {
-					return fmt.Sprintf("w%d (%s)", i, n)
-				}
 				return fmt.Sprintf("w%d", i)
 			}
 		}
@@ -116,12 +116,10 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		Steps: []lab.Step{
 			{Phase: "healthy"},
 			{At: slowAt, Phase: "w1 slow", Do: func() error {
-				notes[ws.Addr(1)] = fmt.Sprintf("+%v", slowBy)
 				fmt.Fprintf(out, "  >>> w1 is now %v slower\n", slowBy)
 				return ws.SetFaults(1, lab.Slower(lab.BaseService, slowBy))
 			}},
 			{At: failAt, Phase: "w1 slow + w2 failing", Do: func() error {
-				notes[ws.Addr(2)] = fmt.Sprintf("fails %.0f%%", 100*failShare)
 				fmt.Fprintf(out, "  >>> w2 now fails %.0f%% of its requests\n", 100*failShare)
 				return ws.SetFaults(2, lab.Failing(lab.BaseService, failShare))
 			}},
@@ -172,11 +170,28 @@ func summary(out io.Writer, res *lab.Result, label func(string) string) error {
 		return err
 	}
 	a, rr := res.Run(client.StrategyAdaptive), res.Run(client.StrategyRoundRobin)
-	last := len(res.Phases) - 1
-	fa, fr := a.Phases("", 1, last+1), rr.Phases("", 1, last+1)
-	fmt.Fprintf(out, "\nonce faults begin: adaptive p99 %.1f ms vs round-robin %.1f ms (%.1fx lower); failed requests %d vs %d; attempts/request %.3f vs %.3f\n",
-		ms(fa.P99), ms(fr.P99), float64(fr.P99)/float64(max(fa.P99, 1)), fa.Failed, fr.Failed, fa.AttemptsPerRequest(), fr.AttemptsPerRequest())
+	fa, fr := a.Phases("", 1, len(res.Phases)), rr.Phases("", 1, len(res.Phases))
+	w1 := addrOf(res, label, "w1")
+	fmt.Fprintf(out, "\nonce the faults begin (%v on):\n", res.Phases[1].From)
+	fmt.Fprintf(out, "  p99 latency        adaptive %7.1f ms   round-robin %7.1f ms\n", ms(fa.P99), ms(fr.P99))
+	fmt.Fprintf(out, "  p99.9 latency      adaptive %7.1f ms   round-robin %7.1f ms\n", ms(fa.P999), ms(fr.P999))
+	fmt.Fprintf(out, "  slow w1's share    adaptive %7.1f %%    round-robin %7.1f %%\n", 100*fa.Share(w1), 100*fr.Share(w1))
+	fmt.Fprintf(out, "  failed requests    adaptive %7d      round-robin %7d\n", fa.Failed, fr.Failed)
+	fmt.Fprintf(out, "  attempts/request   adaptive %7.3f      round-robin %7.3f\n", fa.AttemptsPerRequest(), fr.AttemptsPerRequest())
+	fmt.Fprintln(out, "(both clients share breakers and retries; only peer selection differs. w2's breaker trips under both.)")
 	return nil
+}
+
+// addrOf finds the address a label names.
+func addrOf(res *lab.Result, label func(string) string, name string) string {
+	for _, r := range res.Runs {
+		for addr := range r.Total().PeerAttempts {
+			if label(addr) == name {
+				return addr
+			}
+		}
+	}
+	return ""
 }
 
 func shareLine(w lab.Window, label func(string) string) string {
@@ -188,39 +203,42 @@ func shareLine(w lab.Window, label func(string) string) string {
 	return strings.Join(parts, "  ")
 }
 
-// writeHTML writes one self-contained page: the comparison, then each
-// strategy's report rendered by the client's report writer, embedded whole.
+// writeHTML writes one self-contained page with the client's report writer
+// (a section per strategy: summary, latency and share charts, breaker
+// transitions), with the phase-by-phase comparison added at the top.
 func writeHTML(path string, res *lab.Result, label func(string) string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	var reps []*report.Report
+	for _, r := range res.Runs {
+		reps = append(reps, res.Report(r, label))
+	}
+	var page bytes.Buffer
+	if err := report.WriteHTML(&page, reps...); err != nil {
 		return err
 	}
 	var cmp strings.Builder
 	if err := summary(&cmp, res, label); err != nil {
 		return err
 	}
-	var b strings.Builder
-	b.WriteString(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>Grenache adaptive client demo</title>
-<style>body{font-family:sans-serif;margin:2em}pre{background:#f4f4f4;padding:1em;overflow-x:auto}
-iframe{width:100%;height:1500px;border:1px solid #ccc}</style></head><body>
-<h1>Adaptive client vs round-robin, same workers, same faults</h1>
-`)
-	fmt.Fprintf(&b, "<p>%g req/s through each client for %v. Phases: ", res.Rate, res.Duration)
+	var head strings.Builder
+	head.WriteString("\n<h2>Adaptive vs round-robin: same workers, same faults, same moment</h2>\n<p>")
+	fmt.Fprintf(&head, "%g req/s through each client for %v. Phases: ", res.Rate, res.Duration)
 	for i, p := range res.Phases {
 		if i > 0 {
-			b.WriteString("; ")
+			head.WriteString("; ")
 		}
-		fmt.Fprintf(&b, "%s from %v", html.EscapeString(p.Name), p.From)
+		fmt.Fprintf(&head, "%s from %v", html.EscapeString(p.Name), p.From)
 	}
-	b.WriteString(".</p>\n<pre>" + html.EscapeString(cmp.String()) + "</pre>\n")
-	for _, r := range res.Runs {
-		var page strings.Builder
-		if err := res.Report(r, label).WriteHTML(&page); err != nil {
-			return err
-		}
-		fmt.Fprintf(&b, "<h2>%s</h2>\n<iframe title=\"%s\" srcdoc=\"%s\"></iframe>\n", r.Strategy, r.Strategy, html.EscapeString(page.String()))
+	head.WriteString(".</p>\n<pre>" + html.EscapeString(cmp.String()) + "</pre>\n")
+	out := page.String()
+	at := strings.Index(out, "</h1>")
+	if at < 0 {
+		return errors.New("demo: unexpected report page layout")
 	}
-	b.WriteString("</body></html>\n")
-	return os.WriteFile(path, []byte(b.String()), 0o644)
+	at += len("</h1>")
+	return os.WriteFile(path, []byte(out[:at]+head.String()+out[at:]), 0o644)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }

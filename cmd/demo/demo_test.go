@@ -37,7 +37,7 @@ func TestDemoShort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"<iframe", "adaptive", "round-robin", "&lt;svg"} {
+	for _, want := range []string{"Adaptive vs round-robin", "w1 slow + w2 failing", "(adaptive)", "(round-robin)", "<svg"} {
 		if !bytes.Contains(page, []byte(want)) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -26,7 +26,12 @@ type agg struct {
 	requests, ok, failed     int64
 	attempts                 int64
 	peerAttempts, peerFailed map[string]int64
+	peerTimeouts             map[string]int64
 	opens                    map[string]int64 // CLOSED -> OPEN transitions
+	lag                      *hdr.Histogram   // how late requests were sent, µs
+	// attLat holds attempt latencies per peer (phases only, not seconds):
+	// the latency at healthy peers is the run's noise floor.
+	attLat map[string]*hdr.Histogram
 }
 
 func newAgg(sigDigits int) *agg {
@@ -34,7 +39,9 @@ func newAgg(sigDigits int) *agg {
 		hist:         hdr.New(1, histMaxMicros, sigDigits),
 		peerAttempts: map[string]int64{},
 		peerFailed:   map[string]int64{},
+		peerTimeouts: map[string]int64{},
 		opens:        map[string]int64{},
+		lag:          hdr.New(1, histMaxMicros, 2),
 	}
 }
 
@@ -77,6 +84,7 @@ func (r *recorder) begin(start time.Time, bounds []time.Duration) {
 	r.phases = make([]*agg, len(bounds))
 	for i := range r.phases {
 		r.phases[i] = newAgg(3)
+		r.phases[i].attLat = map[string]*hdr.Histogram{}
 	}
 }
 
@@ -109,6 +117,19 @@ func (r *recorder) onAttempt(e client.AttemptEvent) {
 		if failed {
 			bump(a.peerFailed, e.Addr, 1)
 		}
+		if e.Outcome == client.Timeout {
+			bump(a.peerTimeouts, e.Addr, 1)
+		}
+		if a.attLat != nil && e.Outcome == client.Success {
+			h := a.attLat[e.Addr]
+			if h == nil && len(a.attLat) < maxPeers {
+				h = hdr.New(1, histMaxMicros, 2)
+				a.attLat[e.Addr] = h
+			}
+			if h != nil {
+				_ = h.RecordValue(min(max(e.Latency.Microseconds(), 1), histMaxMicros))
+			}
+		}
 	}
 }
 
@@ -135,6 +156,17 @@ func (r *recorder) pair(t time.Time) []*agg {
 		return nil
 	}
 	return []*agg{p, s}
+}
+
+// sent records how late the generator sent a request: on a starved
+// machine this grows, which tells a disturbed run from a client's fault.
+func (r *recorder) sent(intended time.Time, lag time.Duration) {
+	us := min(max(lag.Microseconds(), 1), histMaxMicros)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, a := range r.pair(intended) {
+		_ = a.lag.RecordValue(us)
+	}
 }
 
 // done records one request intended to start at intended.

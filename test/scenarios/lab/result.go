@@ -85,10 +85,28 @@ type Window struct {
 	Requests, OK, Failed, Attempts int64
 	// Latency percentiles of requests, from their intended send time.
 	P50, P90, P99, P999, Max time.Duration
-	// PeerAttempts and PeerFailed count attempts per peer address.
-	PeerAttempts, PeerFailed map[string]int64
+	// PeerAttempts, PeerFailed and PeerTimeouts count attempts per peer address.
+	PeerAttempts, PeerFailed, PeerTimeouts map[string]int64
+	// LagP99 and LagMax: how late the generator sent requests (scheduling
+	// delay of this process; large on a starved machine).
+	LagP99, LagMax time.Duration
 	// Opens counts CLOSED -> OPEN breaker transitions per peer.
 	Opens map[string]int64
+	// attLat: successful attempts' latency per peer (phase windows only).
+	attLat map[string]*hdr.Histogram
+}
+
+// AttemptLatency is the q-th percentile (0..100) of successful attempts'
+// latency over the peers keep accepts (0 when none); measured at healthy
+// peers it is the noise floor of the machine during the window.
+func (w Window) AttemptLatency(q float64, keep func(addr string) bool) time.Duration {
+	h := hdr.New(1, histMaxMicros, 2)
+	for a, x := range w.attLat {
+		if keep(a) {
+			h.Merge(x)
+		}
+	}
+	return time.Duration(h.ValueAtQuantile(q)) * time.Microsecond
 }
 
 // Phases returns the window over phases [from, to) (clamped).
@@ -113,14 +131,26 @@ func (r *RunResult) Seconds(label string, from, to int) Window {
 func (r *RunResult) NumSeconds() int { return len(r.secs) }
 
 func sum(label string, as []*agg, sig int) Window {
-	w := Window{Label: label, PeerAttempts: map[string]int64{}, PeerFailed: map[string]int64{}, Opens: map[string]int64{}}
+	w := Window{Label: label, PeerAttempts: map[string]int64{}, PeerFailed: map[string]int64{},
+		PeerTimeouts: map[string]int64{}, Opens: map[string]int64{}, attLat: map[string]*hdr.Histogram{}}
 	h := hdr.New(1, histMaxMicros, sig)
+	lag := hdr.New(1, histMaxMicros, 2)
 	for _, a := range as {
 		w.Requests += a.requests
 		w.OK += a.ok
 		w.Failed += a.failed
 		w.Attempts += a.attempts
 		h.Merge(a.hist)
+		lag.Merge(a.lag)
+		for k, x := range a.attLat {
+			if w.attLat[k] == nil {
+				w.attLat[k] = hdr.New(1, histMaxMicros, 2)
+			}
+			w.attLat[k].Merge(x)
+		}
+		for k, v := range a.peerTimeouts {
+			w.PeerTimeouts[k] += v
+		}
 		for k, v := range a.peerAttempts {
 			w.PeerAttempts[k] += v
 		}
@@ -134,6 +164,8 @@ func sum(label string, as []*agg, sig int) Window {
 	q := func(p float64) time.Duration { return time.Duration(h.ValueAtQuantile(p)) * time.Microsecond }
 	w.P50, w.P90, w.P99, w.P999 = q(50), q(90), q(99), q(99.9)
 	w.Max = time.Duration(h.Max()) * time.Microsecond
+	w.LagP99 = time.Duration(lag.ValueAtQuantile(99)) * time.Microsecond
+	w.LagMax = time.Duration(lag.Max()) * time.Microsecond
 	return w
 }
 

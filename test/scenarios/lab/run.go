@@ -86,9 +86,15 @@ func (e *StepError) Unwrap() error { return e.Err }
 
 // Run drives every runner with the plan's open-loop load at the same time
 // (their send instants interleaved), applies the steps on schedule, waits
-// for the requests in flight and returns what each runner saw. Latency is
-// measured from each request's intended send time, so a stalled generator
-// shows up as latency rather than as missing requests.
+// for the requests in flight and returns what each runner saw.
+//
+// Every request has its own goroutine, so nothing queues inside the
+// generator; request latency is measured from the call to Request (all the
+// client's work, retries and backoff included) and the generator's own
+// delay — how late the call came after its scheduled instant, which only a
+// starved machine makes large — is recorded apart (Window.LagP99), so a
+// loaded test machine is told apart from a slow client. Requests are
+// counted in the phase of their scheduled instant.
 func Run(ctx context.Context, plan Plan, runners ...*Runner) (*Result, error) {
 	if plan.Rate <= 0 || plan.Duration <= 0 || len(runners) == 0 {
 		return nil, errors.New("lab: plan needs a positive rate, a duration and at least one runner")
@@ -204,8 +210,10 @@ func drive(loadCtx, reqCtx context.Context, plan Plan, r *Runner, first time.Tim
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			sent := time.Now()
+			r.rec.sent(at, sent.Sub(at))
 			_, err := r.Client.Request(reqCtx, plan.Service, plan.Payload)
-			r.rec.done(at, time.Since(at), err)
+			r.rec.done(at, time.Since(sent), err)
 		}()
 	}
 }
