@@ -39,9 +39,13 @@ func runGrapeMatrix(t *testing.T, a, b side) {
 					// second announce reuses the tokens cached by the first
 					// (Node skips get_peers then), so it checks that a
 					// token issued by the other implementation is accepted.
+					// A Go walk may skip a grape that answers far slower than
+					// the others (a busy machine), so a short count gets two
+					// more tries; a refused token fails every time.
 					for _, round := range []string{"announce", "re-announce with cached tokens"} {
-						if n := m.api.announce(t, name, port); n != len(all)-1 {
-							t.Errorf("%s %s %q acked by %d grapes, want %d (every other grape)", m.api.label, round, short(name), n, len(all)-1)
+						acked := announceAcked(t, m, name, port, len(all)-1)
+						if acked != len(all)-1 {
+							t.Errorf("%s %s %q acked by %d grapes in 3 tries, want %d (every other grape)", m.api.label, round, short(name), acked, len(all)-1)
 						}
 					}
 					want := []string{"127.0.0.1:" + strconv.Itoa(port)}
@@ -89,4 +93,20 @@ func TestNodeOnlyClusterMatrix(t *testing.T) {
 	n2 := startNode(t, "node2", 0, []string{n1.dht})
 	waitConnected(t, n1, n2)
 	runGrapeMatrix(t, side{"node1", []member{n1}}, side{"node2", []member{n2}})
+}
+
+// announceAcked announces up to 3 times until want grapes ack, and returns
+// the best count seen (shortfalls are logged).
+func announceAcked(t *testing.T, m member, name string, port, want int) int {
+	t.Helper()
+	best := 0
+	for try := 1; try <= 3; try++ {
+		n := m.api.announce(t, name, port)
+		best = max(best, n)
+		if n == want {
+			return n
+		}
+		t.Logf("%s announce %q try %d acked by %d of %d", m.api.label, short(name), try, n, want)
+	}
+	return best
 }
