@@ -80,6 +80,14 @@ var page = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 `))
 
 func (r *Report) latencySVG() (string, error) {
+	p, err := r.latencyPlot()
+	if err != nil {
+		return "", err
+	}
+	return render(p)
+}
+
+func (r *Report) latencyPlot() (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "request latency per second"
 	p.X.Label.Text = "time (s)"
@@ -100,14 +108,22 @@ func (r *Report) latencySVG() (string, error) {
 			ymax = max(ymax, xy[j].Y)
 		}
 		if err := addLine(p, s.name, xy, i); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
 	r.addBreakerLines(p, ymax)
-	return render(p)
+	return p, nil
 }
 
 func (r *Report) shareSVG() (string, error) {
+	p, err := r.sharePlot()
+	if err != nil {
+		return "", err
+	}
+	return render(p)
+}
+
+func (r *Report) sharePlot() (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "share of attempts per peer"
 	p.X.Label.Text = "time (s)"
@@ -132,11 +148,11 @@ func (r *Report) shareSVG() (string, error) {
 			xy[j] = plotter.XY{X: float64(sec.T), Y: y}
 		}
 		if err := addLine(p, a, xy, i); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
 	r.addBreakerLines(p, 1)
-	return render(p)
+	return p, nil
 }
 
 func addLine(p *plot.Plot, name string, xy plotter.XYs, i int) error {
