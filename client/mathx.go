@@ -8,7 +8,10 @@ import (
 // atomicFloat is a float64 stored as bits so readers never take a lock.
 type atomicFloat struct{ bits atomic.Uint64 }
 
-func (f *atomicFloat) Load() float64   { return math.Float64frombits(f.bits.Load()) }
+// Load reads the value atomically.
+func (f *atomicFloat) Load() float64 { return math.Float64frombits(f.bits.Load()) }
+
+// Store writes the value atomically.
 func (f *atomicFloat) Store(v float64) { f.bits.Store(math.Float64bits(v)) }
 
 // decay is exp(-dt/tau) for dt >= 0: the weight left to evidence of age dt.

@@ -19,6 +19,7 @@ type RequestError struct {
 	Err      error
 }
 
+// Error implements error.
 func (e *RequestError) Error() string {
 	return fmt.Sprintf("client: %s failed after %d attempt(s): %v", e.Service, e.Attempts, e.Err)
 }
