@@ -309,3 +309,41 @@ func TestBackgroundRefreshDrainsAndAdmits(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestCallerCancelIsNotThePeersFault(t *testing.T) {
+	addrs, faults := startServers(t, 2)
+	for _, f := range faults {
+		f.delay.Store(int64(time.Second))
+	}
+	c := newTestClient(t, addrs, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := c.Request(ctx, "svc", 1)
+	if err == nil || time.Since(start) > 500*time.Millisecond {
+		t.Fatalf("canceled request: %v after %v", err, time.Since(start))
+	}
+	for _, st := range c.Stats("svc") {
+		if st.Errors+st.Timeouts != 0 || st.ErrorRate != 0 || st.InFlight != 0 {
+			t.Fatalf("caller's cancel counted against %s: %+v", st.Addr, st)
+		}
+	}
+}
+
+func TestNoBudgetNoRetry(t *testing.T) {
+	addrs, faults := startServers(t, 3)
+	for _, f := range faults {
+		f.failEvery.Store(1)
+	}
+	c := newTestClient(t, addrs, func(cfg *Config) {
+		cfg.RetryBudgetRatio, cfg.RetryBudgetMinPerSec = 0, 0
+	})
+	// The bucket starts with MinPerSec tokens (0 here): no request may retry.
+	for range 5 {
+		_, err := c.Request(context.Background(), "svc", 1)
+		var re *RequestError
+		if !errors.As(err, &re) || re.Attempts != 1 {
+			t.Fatalf("retry without budget: %v", err)
+		}
+	}
+}
