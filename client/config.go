@@ -47,6 +47,11 @@ type Config struct {
 	// fault scenarios need it (a worker that fails half its jobs); turn it off
 	// for handlers that are not idempotent (CLIENT_RETRY_REMOTE_ERRORS).
 	RetryRemoteErrors bool
+	// HedgeAfter, when > 0, sends a second copy of a request to another
+	// peer if the first has not answered after this long (The Tail at
+	// Scale); the first success wins, the other is canceled. Hedges spend the
+	// retry budget. 0 = off (CLIENT_HEDGE_AFTER, ms).
+	HedgeAfter time.Duration
 	// Compress asks peers to gzip replies (CLIENT_COMPRESS).
 	Compress bool
 
@@ -183,6 +188,7 @@ type envConfig struct {
 	RetryBudgetMinPerSec       *float64 `env:"CLIENT_RETRY_BUDGET_MIN_PER_SEC"`
 	RetryRemoteErrors          *bool    `env:"CLIENT_RETRY_REMOTE_ERRORS"`
 	Compress                   *bool    `env:"CLIENT_COMPRESS"`
+	HedgeAfter                 *int64   `env:"CLIENT_HEDGE_AFTER"`
 	RefreshInterval            *int64   `env:"CLIENT_REFRESH_INTERVAL"`
 	SlowStart                  *int64   `env:"CLIENT_SLOW_START"`
 	ProbeInterval              *int64   `env:"CLIENT_PROBE_INTERVAL"`
@@ -239,6 +245,7 @@ func FromEnvMap(vars map[string]string) (Config, error) {
 	setF(&c.RetryBudgetMinPerSec, e.RetryBudgetMinPerSec)
 	setB(&c.RetryRemoteErrors, e.RetryRemoteErrors)
 	setB(&c.Compress, e.Compress)
+	setMS(&c.HedgeAfter, e.HedgeAfter)
 	setMS(&c.RefreshInterval, e.RefreshInterval)
 	setMS(&c.SlowStart, e.SlowStart)
 	setMS(&c.ProbeInterval, e.ProbeInterval)
@@ -330,6 +337,7 @@ func (c Config) Validate() error {
 		{"RequestTimeout", "CLIENT_REQUEST_TIMEOUT", c.RequestTimeout, time.Millisecond, time.Hour},
 		{"AttemptTimeout", "CLIENT_ATTEMPT_TIMEOUT", c.AttemptTimeout, 0, time.Hour},
 		{"RetryDelay", "CLIENT_RETRY_DELAY", c.RetryDelay, 0, time.Minute},
+		{"HedgeAfter", "CLIENT_HEDGE_AFTER", c.HedgeAfter, 0, time.Hour},
 		{"RefreshInterval", "CLIENT_REFRESH_INTERVAL", c.RefreshInterval, 10 * time.Millisecond, time.Hour},
 		{"SlowStart", "CLIENT_SLOW_START", c.SlowStart, 0, 10 * time.Minute},
 		{"ProbeInterval", "CLIENT_PROBE_INTERVAL", c.ProbeInterval, 0, time.Hour},

@@ -65,16 +65,14 @@ func (c *Client) Request(ctx context.Context, service string, payload any) (json
 			break
 		}
 		tried = append(tried, t.p)
-		to := attemptTO
-		if t.probe {
-			to = min(to, c.cfg.BreakerProbeTimeout)
+		var res json.RawMessage
+		var err error
+		if c.cfg.HedgeAfter > 0 && !t.probe && len(tried) < maxAttempts {
+			res, tried, err = c.hedged(ctx, s, service, body, t, tried, attemptTO)
+		} else {
+			res, err = c.attempt(ctx, service, body, t, attemptTO)
 		}
-		actx, acancel := context.WithTimeout(ctx, to)
-		res, err := c.rpc.Call(actx, t.p.addr, service, body, transport.CallOptions{Compress: c.cfg.Compress})
-		acancel()
-		o := classify(ctx, err)
-		c.bal.record(t, o)
-		if o == Success {
+		if err == nil {
 			return res, nil
 		}
 		lastErr = err
@@ -86,6 +84,18 @@ func (c *Client) Request(ctx context.Context, service string, payload any) (json
 		lastErr = ctx.Err()
 	}
 	return nil, &RequestError{Service: service, Attempts: len(tried), Err: lastErr}
+}
+
+// attempt calls the picked peer once and records the outcome.
+func (c *Client) attempt(ctx context.Context, service string, body json.RawMessage, t ticket, to time.Duration) (json.RawMessage, error) {
+	if t.probe {
+		to = min(to, c.cfg.BreakerProbeTimeout)
+	}
+	actx, acancel := context.WithTimeout(ctx, to)
+	res, err := c.rpc.Call(actx, t.p.addr, service, body, transport.CallOptions{Compress: c.cfg.Compress})
+	acancel()
+	c.bal.record(t, classify(ctx, err))
+	return res, err
 }
 
 func (c *Client) retryable(err error) bool {

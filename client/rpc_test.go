@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"sort"
 	"sync"
@@ -345,5 +346,40 @@ func TestNoBudgetNoRetry(t *testing.T) {
 		if !errors.As(err, &re) || re.Attempts != 1 {
 			t.Fatalf("retry without budget: %v", err)
 		}
+	}
+}
+
+func TestHedgeCutsTheSlowPeersTail(t *testing.T) {
+	addrs, faults := startServers(t, 2)
+	faults[0].delay.Store(int64(300 * time.Millisecond))
+	var canceled, slowFailures atomic.Int64
+	c := newTestClient(t, addrs, func(cfg *Config) {
+		cfg.Strategy = StrategyRoundRobin // every other request starts on the slow peer
+		cfg.HedgeAfter = 20 * time.Millisecond
+		cfg.RetryBudgetRatio = 1
+		cfg.Hooks.OnAttempt = func(e AttemptEvent) {
+			if e.Addr == addrs[0] {
+				switch e.Outcome {
+				case Canceled:
+					canceled.Add(1)
+				case Success:
+				default:
+					slowFailures.Add(1)
+				}
+			}
+		}
+	})
+	for i := range 10 {
+		start := time.Now()
+		res, err := c.Request(context.Background(), "svc", i)
+		if err != nil || string(res) != fmt.Sprint(i) {
+			t.Fatalf("request %d: %s %v", i, res, err)
+		}
+		if d := time.Since(start); d > 200*time.Millisecond {
+			t.Fatalf("request %d took %v despite the hedge", i, d)
+		}
+	}
+	if canceled.Load() == 0 || slowFailures.Load() != 0 {
+		t.Fatalf("slow peer: %d canceled, %d counted as failures", canceled.Load(), slowFailures.Load())
 	}
 }
