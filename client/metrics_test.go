@@ -40,12 +40,12 @@ func TestPeakEWMAJumpsUpAndFadesBack(t *testing.T) {
 	}
 	rec(20*time.Millisecond, Success)
 	base := p.latBase.Load()
-	if l := p.latency(&b.m, clk.now()); l < 3.5*base || l > 4*base+1 {
-		t.Fatalf("peak not taken at once (capped at 4x the baseline %v): %v", time.Duration(base), time.Duration(l))
+	if l := p.latency(&b.m, clk.now()); l < 0.95*peakCap*base || l > peakCap*base+1 {
+		t.Fatalf("peak not taken at once (capped at %dx the baseline %v): %v", peakCap, time.Duration(base), time.Duration(l))
 	}
 	clk.advance(b.m.peakDuration())
 	mid := p.latency(&b.m, clk.now())
-	if want := base + 3*base*math.Exp(-1); math.Abs(mid-want) > 0.05*want {
+	if want := base + (peakCap-1)*base*math.Exp(-1); math.Abs(mid-want) > 0.05*want {
 		t.Fatalf("after one decay constant: %v, want %v", time.Duration(mid), time.Duration(want))
 	}
 	clk.advance(10 * b.m.peakDuration())

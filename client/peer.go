@@ -121,7 +121,7 @@ func (p *peer) latency(m *metricParams, now int64) float64 {
 	if peak <= base {
 		return base
 	}
-	// A peak counts at most peakCap × the baseline: one scheduling hiccup on
+	// A peak counts at most peakCap (2) × the baseline: one scheduling hiccup on
 	// a 1 ms peer must not make it look worse than a peer that is always
 	// 50 ms slow. A real slowdown moves the baseline within a few samples,
 	// and a stuck peer is caught by the age of its requests in flight.
@@ -130,7 +130,7 @@ func (p *peer) latency(m *metricParams, now int64) float64 {
 }
 
 // peakCap bounds the peak relative to the baseline.
-const peakCap = 4
+const peakCap = 2
 
 // inflightAge is the mean age of the attempts in flight (0 when none).
 func (p *peer) inflightAge(now int64) float64 {
