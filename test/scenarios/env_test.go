@@ -183,6 +183,7 @@ func play(t *testing.T, sc scenario) {
 				s.body.WriteString("**Disturbed run** (judged anyway): " + why + "\n\n")
 			}
 			s.table(e, res, phaseWindows(res)...)
+			s.machine(e, res, sc.blackHoles)
 			sc.judge(e, res, s)
 			s.done()
 			why = ""
@@ -289,6 +290,27 @@ func topErrors(errs map[string]int64, n int) []string {
 	return out
 }
 
+// machine notes how quiet the machine was: the generator's send delay and
+// the latency of attempts at workers without a hold fault, per phase.
+func (s *section) machine(e *env, res *lab.Result, blackHoles []int) {
+	var lag time.Duration
+	for _, r := range res.Runs {
+		lag = max(lag, r.Total().LagP99)
+	}
+	var parts []string
+	for i := 0; i < len(res.Phases); {
+		j := i + 1
+		for j < len(res.Phases) && res.Phases[j].Name == res.Phases[i].Name {
+			j++
+		}
+		floor := res.Pooled(i, j).AttemptLatency(99, e.except(blackHoles...))
+		parts = append(parts, fmt.Sprintf("%s %.2f ms", res.Phases[i].Name, ms(floor)))
+		i = j
+	}
+	fmt.Fprintf(&s.body, "Machine: generator send delay p99 %.2f ms; p99 of successful attempts at non-holding workers, all clients: %s.\n\n",
+		ms(lag), strings.Join(parts, ", "))
+}
+
 // check records a bound; a failed one fails the test.
 func (s *section) check(ok bool, format string, args ...any) {
 	s.t.Helper()
@@ -333,10 +355,14 @@ func (s *section) done() {
 		name = "scenarios.md"
 	}
 	fmt.Fprintf(&b, "## Fault scenarios — %s\n\n", mode)
-	fmt.Fprintf(&b, "%d Go workers (base service time %v + up to %v jitter) found through a 3-grape Go cluster; "+
-		"adaptive, round-robin and random clients at %g req/s each, sent at the same time against the same workers "+
-		"and fault timeline; client defaults. Latency is measured from the intended send time (open loop). "+
-		"Generated %s.\n\n", numWorkers, lab.BaseService.Latency, lab.BaseService.Jitter, rate(), time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "%d in-process Go workers on loopback (base service time %v + up to %v jitter), announced to a 3-grape Go cluster "+
+		"and looked up through another grape of it; three clients — adaptive, round-robin, random — each sending %g req/s open-loop, "+
+		"interleaved, at the same time, against the same workers and the same fault timeline. All three are the same client "+
+		"with client.DefaultConfig() and only the strategy switched, so breakers and retries are the same and the difference is "+
+		"peer selection. Latency is measured from the Request call (retries and backoff included); the generator's own send "+
+		"delay is recorded apart and a run the machine disturbed is replayed (see test/scenarios). Labels name each worker's "+
+		"fault in the scenario; rows are phases. Generated %s.\n\n",
+		numWorkers, lab.BaseService.Latency, lab.BaseService.Jitter, rate(), time.Now().UTC().Format(time.RFC3339))
 	for _, k := range keys {
 		b.WriteString(sections[k] + "\n")
 	}

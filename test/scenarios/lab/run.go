@@ -81,7 +81,10 @@ type StepError struct {
 	Err   error
 }
 
+// Error names the step's phase and its error.
 func (e *StepError) Error() string { return fmt.Sprintf("lab: step %q: %v", e.Phase, e.Err) }
+
+// Unwrap returns the step's error.
 func (e *StepError) Unwrap() error { return e.Err }
 
 // Run drives every runner with the plan's open-loop load at the same time
