@@ -31,6 +31,7 @@ type balancer struct {
 	randN    func(n int) int
 	epoch    time.Time
 	hooks    Hooks
+	hints    HintSource
 }
 
 func newBalancer(c Config) *balancer {
@@ -45,6 +46,7 @@ func newBalancer(c Config) *balancer {
 		randN:    rand.IntN,
 		epoch:    time.Now(),
 		hooks:    c.Hooks,
+		hints:    c.Hints,
 	}
 	if b.now == nil {
 		epoch := b.epoch

@@ -129,6 +129,9 @@ type Config struct {
 
 	// Hooks observe attempts and breaker transitions (the load generator uses them).
 	Hooks Hooks
+	// Hints, when set, gives outside advice about peers (gossip) to the
+	// adaptive strategy; see HintSource. Nil means none.
+	Hints HintSource
 	// Logger receives debug logs; the zero value logs nothing.
 	Logger zerolog.Logger
 

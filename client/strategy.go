@@ -55,15 +55,18 @@ func (adaptive) choose(b *balancer, s *service, peers []*peer, tried []*peer, no
 	// would cost a caller the slowness); their stale evidence fades toward
 	// the partner's instead (see pairLatencies), and their breaker probes
 	// them if it is open.
+	// Outside advice (gossip): a cost factor, and whether the freshness
+	// probe may wait because other clients' fresh reports agree with ours.
+	adv := [2]HintAdvice{b.advise(x), b.advise(y)}
 	if b.probeInt > 0 {
-		if b.fresh(x, lx, ly, now) {
+		if !adv[0].DeferProbe && b.fresh(x, lx, ly, now) {
 			return x
 		}
-		if b.fresh(y, ly, lx, now) {
+		if !adv[1].DeferProbe && b.fresh(y, ly, lx, now) {
 			return y
 		}
 	}
-	win, lose := b.compare(x, y, lx, ly, now)
+	win, lose := b.compareScaled(x, y, lx, ly, adv[0].Factor, adv[1].Factor, now)
 	if share := win.slowStartShare(&b.m, now); share < 1 && b.randF() >= share {
 		return lose
 	}
@@ -97,17 +100,32 @@ func (b *balancer) pairLatencies(x, y *peer, now int64) (lx, ly float64) {
 
 // compare orders two peers by cost, treating near-equal costs as equal.
 func (b *balancer) compare(x, y *peer, lx, ly float64, now int64) (win, lose *peer) {
+	return b.compareScaled(x, y, lx, ly, 1, 1, now)
+}
+
+// compareScaled is compare with outside factors (gossip): among peers our
+// own metrics call equal, a clearly higher factor loses the tie (at loopback
+// latencies the slack makes most peers "equal", so a plain multiplier would
+// change nothing); otherwise each cost is multiplied by its factor.
+func (b *balancer) compareScaled(x, y *peer, lx, ly, fx, fy float64, now int64) (win, lose *peer) {
 	cx := lx * float64(x.inflight.Load()+1) * x.health(&b.m, now)
 	cy := ly * float64(y.inflight.Load()+1) * y.health(&b.m, now)
 	// Infinite costs (an unknown peer already probing) are never "near" a
 	// finite one: Inf-finite <= tol*Inf would otherwise call them equal.
 	finite := !math.IsInf(cx, 1) && !math.IsInf(cy, 1)
 	if (finite && math.Abs(cx-cy) <= b.tol*max(cx, cy)+b.slack) || (!finite && cx == cy) {
+		switch {
+		case fx > fy*(1+b.tol):
+			return y, x
+		case fy > fx*(1+b.tol):
+			return x, y
+		}
 		if x.lastPick.Load() <= y.lastPick.Load() {
 			return x, y
 		}
 		return y, x
 	}
+	cx, cy = cx*fx, cy*fy
 	if cx < cy {
 		return x, y
 	}
