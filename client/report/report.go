@@ -27,6 +27,15 @@ type Report struct {
 	Timeline           []Second         `json:"timeline"`
 	BreakerEvents      []BreakerEvent   `json:"breaker_events"`
 	Errors             map[string]int64 `json:"errors,omitempty"` // final error messages by count (bounded)
+	Gossip             *Gossip          `json:"gossip,omitempty"` // set by `client run --gossip`
+}
+
+// Gossip counts the health-hint messages of a run with gossip on.
+type Gossip struct {
+	Published uint64 `json:"published"`
+	Received  uint64 `json:"received"`
+	Applied   uint64 `json:"applied"`
+	Rejected  uint64 `json:"rejected"`
 }
 
 // Percentiles of request latency in milliseconds.

@@ -22,6 +22,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if g := r.Gossip; g != nil {
+		fmt.Fprintf(w, "gossip  published %d  received %d  applied %d  rejected %d\n", g.Published, g.Received, g.Applied, g.Rejected)
+	}
 	for msg, n := range r.Errors {
 		fmt.Fprintf(w, "error x%d: %s\n", n, msg)
 	}

@@ -31,12 +31,19 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	rec := loadgen.NewRecorder()
 	cfg.Hooks = rec.Hooks()
+	gr := setupGossip(s, &cfg) // nil without --gossip
 	c, l, code := newClient("client run", s, cfg, stderr)
 	if code >= 0 {
 		return code
 	}
 	defer l.Close()
 	defer c.Close()
+	if gr != nil {
+		if code := gr.start(l, getenv, cfg.Logger, stderr); code >= 0 {
+			return code
+		}
+		defer gr.close()
+	}
 	// Look the service up first so a typo fails at once, not after the duration.
 	if err := c.Refresh(ctx, s.Service); err != nil {
 		fmt.Fprintf(stderr, "client run: %v\n", err)
@@ -59,6 +66,7 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		fmt.Fprintf(stderr, "client run: %v (partial report follows)\n", err)
 	}
+	rep.Gossip = gr.report()
 	_ = rep.WriteText(stdout)
 	if s.JSONOut != "" {
 		if werr := writeFile(s.JSONOut, rep.WriteJSON); werr != nil {

@@ -52,6 +52,7 @@ type settings struct {
 	BrProbeTimeout   time.Duration `env:"CIRCUIT_BREAKER_PROBE_TIMEOUT_MS" envDefault:"1000" flag:"breaker-probe-timeout" allowed:"1..3600000" usage:"deadline of a half-open probe"`
 	BrMaxOpen        float64       `env:"CIRCUIT_BREAKER_MAX_OPEN_FRACTION" envDefault:"0.5" allowed:"0..1" usage:"share of peers whose breakers may be open at once"`
 	BrJitter         float64       `env:"CIRCUIT_BREAKER_JITTER" envDefault:"0.1" allowed:"0..0.5" usage:"cooldown randomisation (+-fraction)"`
+	Gossip           bool          `env:"CLIENT_GOSSIP" envDefault:"false" flag:"gossip" usage:"run: share peer health hints with other clients (GOSSIP_* variables tune it)"`
 	LogLevel         string        `env:"CLIENT_LOG_LEVEL" envDefault:"warn" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level (stderr)"`
 
 	// call only
