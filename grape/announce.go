@@ -43,6 +43,9 @@ func (g *Grape) announce(ctx context.Context, data any) reply {
 		g.node.StoreLocal(key, netip.AddrPortFrom(g.selfIP, uint16(p)))
 	}
 	n, err := g.node.Announce(ctx, key, p)
+	// The announcement is now stored on the closest nodes: this grape's
+	// next lookup of the name must see it, not a cached walk.
+	g.lcache.invalidate(string(key))
 	if err != nil {
 		return dhtErrorReply(err)
 	}

@@ -45,6 +45,11 @@ type Config struct {
 	// MaxPayloadSize is the HTTP body limit in bytes; larger bodies get
 	// 413 ERR_GRAPE_PAYLOAD_SIZE.
 	MaxPayloadSize int64
+	// LookupCacheTTL is how long a completed DHT walk for a name answers
+	// later lookups of that name from the seen-peers memory without a new
+	// walk (see lookupCache for the freshness rule); <= 0 walks on every
+	// lookup, as Node does.
+	LookupCacheTTL time.Duration
 	// ShutdownTimeout bounds how long Run waits for in-flight HTTP requests
 	// after its context is done.
 	ShutdownTimeout time.Duration
@@ -70,6 +75,7 @@ func DefaultConfig() Config {
 		MaxValues:       5000,
 		Concurrency:     16,
 		MaxPayloadSize:  8192,
+		LookupCacheTTL:  250 * time.Millisecond,
 		ShutdownTimeout: 5 * time.Second,
 		Logger:          zerolog.Nop(),
 	}
@@ -136,4 +142,12 @@ func (c *Config) dhtConfig() dht.Config {
 	}
 	d.Logger = c.Logger.With().Str("component", "dht").Logger()
 	return d
+}
+
+// now is the configured clock's Now, or the wall clock.
+func (c *Config) now() func() time.Time {
+	if c.Clock != nil {
+		return c.Clock.Now
+	}
+	return time.Now
 }

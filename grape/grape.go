@@ -30,6 +30,7 @@ type Grape struct {
 	ln      net.Listener
 	srv     *http.Server
 	seen    *seenPeers
+	lcache  *lookupCache
 	lookups singleflight.Group
 	metrics *metrics
 	selfIP  netip.Addr // valid when Bind is an IPv4 address: self-store
@@ -55,11 +56,14 @@ func New(cfg Config) (*Grape, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	node, err := dht.New(cfg.dhtConfig())
+	lc := newLookupCache(cfg.LookupCacheTTL, lookupCacheMax, cfg.now())
+	dcfg := cfg.dhtConfig()
+	dcfg.OnNewPeer = lc.invalidate
+	node, err := dht.New(dcfg)
 	if err != nil {
 		return nil, fmt.Errorf("grape: dht: %w", err)
 	}
-	g, err := newGrape(cfg, node)
+	g, err := newGrapeWith(cfg, node, lc)
 	if err != nil {
 		_ = node.Close()
 		return nil, err
@@ -67,8 +71,16 @@ func New(cfg Config) (*Grape, error) {
 	return g, nil
 }
 
+// lookupCacheMax bounds the names per lookup-cache generation.
+const lookupCacheMax = 10000
+
 // newGrape builds a grape around any DHT node; tests pass a fake.
 func newGrape(cfg Config, node dhtNode) (*Grape, error) {
+	return newGrapeWith(cfg, node, newLookupCache(cfg.LookupCacheTTL, lookupCacheMax, cfg.now()))
+}
+
+// newGrapeWith takes the lookup cache the DHT node's OnNewPeer hook feeds.
+func newGrapeWith(cfg Config, node dhtNode, lc *lookupCache) (*Grape, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -80,11 +92,9 @@ func newGrape(cfg Config, node dhtNode) (*Grape, error) {
 	if err != nil {
 		return nil, fmt.Errorf("grape: api listen: %w", err)
 	}
-	now := time.Now
-	if cfg.Clock != nil {
-		now = cfg.Clock.Now
-	}
+	now := cfg.now()
 	g := &Grape{
+		lcache:  lc,
 		cfg:     cfg,
 		log:     cfg.Logger.With().Str("component", "grape").Logger(),
 		node:    node,

@@ -10,40 +10,41 @@ import (
 // maxLookupReply is how many peers a lookup answers at most, like Node.
 const maxLookupReply = 100
 
-// lookup handles /lookup: data is a non-empty name. It walks the DHT, adds
-// everything found to the seen-peers memory and answers up to 100 random
-// entries of that memory. Concurrent lookups of one name share one walk.
+// lookup handles /lookup: data is a non-empty name.
 func (g *Grape) lookup(ctx context.Context, data any) reply {
 	name, ok := data.(string)
-	if !ok || name == "" {
+	if !ok {
 		return appError("ERR_GRAPE_LOOKUP")
 	}
-	v, err, _ := g.lookups.Do(name, func() (any, error) {
-		peers, err := g.node.Lookup(ctx, []byte(name))
-		for _, p := range peers {
-			g.seen.Add(name, netipString(p))
-		}
-		// A Node grape never fails a lookup for lack of nodes: it answers
-		// from what it remembers.
-		if err != nil && !errors.Is(err, dht.ErrNoNodes) && !errors.Is(err, dht.ErrAllFailed) {
-			return nil, err
-		}
-		return encodeStrings(g.seen.Get(name, maxLookupReply)), nil
-	})
-	if err != nil {
-		return dhtErrorReply(err)
-	}
-	return okJSON(v.([]byte))
+	return g.lookupName(ctx, name)
 }
 
-// encodeStrings is JSON.stringify of an array of strings.
-func encodeStrings(list []string) []byte {
-	b := []byte{'['}
-	for i, s := range list {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, jsonString(s)...)
+// lookupName walks the DHT (unless a walk for the name is fresh enough, see
+// lookupCache), adds everything found to the seen-peers memory and answers
+// up to 100 random entries of that memory. Concurrent lookups of one name
+// share one walk.
+func (g *Grape) lookupName(ctx context.Context, name string) reply {
+	if name == "" {
+		return appError("ERR_GRAPE_LOOKUP")
 	}
-	return append(b, ']')
+	if !g.lcache.fresh(name) {
+		_, err, _ := g.lookups.Do(name, func() (any, error) {
+			start := g.now()
+			peers, err := g.node.Lookup(ctx, []byte(name))
+			for _, p := range peers {
+				g.seen.Add(name, netipString(p))
+			}
+			// A Node grape never fails a lookup for lack of nodes: it
+			// answers from what it remembers.
+			if err != nil && !errors.Is(err, dht.ErrNoNodes) && !errors.Is(err, dht.ErrAllFailed) {
+				return nil, err
+			}
+			g.lcache.done(name, start)
+			return nil, nil
+		})
+		if err != nil {
+			return dhtErrorReply(err)
+		}
+	}
+	return okJSON(g.seen.AppendJSON(make([]byte, 0, 64), name, maxLookupReply))
 }

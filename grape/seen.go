@@ -20,6 +20,7 @@ type seenPeers struct {
 	gced    bool      // a size-triggered rotation happened since the last tick
 	fresh   *recordStore
 	stale   *recordStore
+	scratch []string // reused by sample under mu
 }
 
 type recordStore struct {
@@ -122,13 +123,40 @@ func (s *seenPeers) Add(key, peer string) {
 func (s *seenPeers) Get(key string, n int) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return append([]string(nil), s.sample(key, n)...)
+}
+
+// AppendJSON appends Get(key, n) as a JSON array of strings to dst. It is
+// the /lookup reply, built without allocating per peer: records are
+// "ip:port" strings, which JSON never needs to escape.
+func (s *seenPeers) AppendJSON(dst []byte, key string, n int) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dst = append(dst, '[')
+	for i, p := range s.sample(key, n) {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '"')
+		dst = append(dst, p...)
+		dst = append(dst, '"')
+	}
+	return append(dst, ']')
+}
+
+// sample draws the random subset into s.scratch, which stays valid until
+// the caller releases mu.
+func (s *seenPeers) sample(key string, n int) []string {
 	s.expire()
-	var all []string
+	all := s.scratch[:0]
 	if set := s.fresh.sets[key]; set != nil {
 		all = append(all, set.list...)
 	}
 	if set := s.stale.sets[key]; set != nil {
 		all = append(all, set.list...)
+	}
+	if cap(all) <= 4*maxLookupReply {
+		s.scratch = all // keep a modest buffer for the next call
 	}
 	if n <= 0 || n > len(all) {
 		n = len(all)

@@ -100,6 +100,12 @@ type Config struct {
 	QueryTimeout time.Duration
 	// Clock defaults to the wall clock.
 	Clock Clock
+	// OnNewPeer, when set, is called with the key after an announcement
+	// that was not stored before lands in our own peer store (a received
+	// announce_peer or StoreLocal; refreshes of a stored peer do not call
+	// it). The grape uses it to drop a cached lookup answer at once. It runs
+	// on the packet path without locks held, so it must be quick.
+	OnNewPeer func(key string)
 	// Logger defaults to a disabled logger.
 	Logger zerolog.Logger
 }

@@ -62,8 +62,11 @@ func (n *Node) StoreLocal(key []byte, peer netip.AddrPort) {
 	}
 	now := n.cfg.Clock.Now()
 	n.mu.Lock()
-	n.peers.add(key, peer, now)
+	isNew := n.peers.add(key, peer, now)
 	n.mu.Unlock()
+	if isNew && n.cfg.OnNewPeer != nil {
+		n.cfg.OnNewPeer(string(key))
+	}
 }
 
 // Lookup returns up to 100 peers from our own store for key plus every

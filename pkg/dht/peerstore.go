@@ -112,23 +112,26 @@ func (s *peerStore) gc(now time.Time) {
 	s.lastGC = s.lastGC.Add(n * s.interval)
 }
 
-// add stores peer under key.
-func (s *peerStore) add(key []byte, peer netip.AddrPort, now time.Time) {
+// add stores peer under key; it reports whether the peer is new (not a
+// refresh of an entry either generation held).
+func (s *peerStore) add(key []byte, peer netip.AddrPort, now time.Time) bool {
 	s.gc(now)
 	r := peerRef{key: string(key), peer: peer}
 	if s.cur.has(r) {
-		return
+		return false
 	}
-	if s.old.has(r) {
+	isNew := !s.old.has(r)
+	if !isNew {
 		s.old.delete(r)
 	} else {
 		if s.max <= 0 {
-			return
+			return false
 		}
 		for s.full(len(r.key)) && (s.old.evictOldest() || s.cur.evictOldest()) {
 		}
 	}
 	s.cur.insert(r)
+	return isNew
 }
 
 // maxKeyBytes bounds the memory held by keys: a key can be as long as a

@@ -167,8 +167,11 @@ func (n *Node) onAnnounce(t string, a *args, from netip.AddrPort) *msg {
 	}
 	now := n.cfg.Clock.Now()
 	n.mu.Lock()
-	n.peers.add([]byte(*a.InfoHash), peer, now)
+	isNew := n.peers.add([]byte(*a.InfoHash), peer, now)
 	n.mu.Unlock()
+	if isNew && n.cfg.OnNewPeer != nil {
+		n.cfg.OnNewPeer(*a.InfoHash)
+	}
 	return n.ok(t, &reply{})
 }
 
