@@ -69,14 +69,14 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, ws.Close()) }()
+	lc := link.DefaultConfig()
+	lc.Grapes = []string{urls[len(urls)-1], urls[0]}
 	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	err = ws.WaitVisible(wctx)
+	err = ws.WaitVisible(wctx, lc.Grapes[0])
 	cancel()
 	if err != nil {
 		return err
 	}
-	lc := link.DefaultConfig()
-	lc.Grapes = []string{urls[len(urls)-1], urls[0]}
 	lk, err := link.New(lc)
 	if err != nil {
 		return err

@@ -76,13 +76,13 @@ func newEnv(t *testing.T, service string) *env {
 			t.Errorf("closing workers: %v", err)
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := ws.WaitVisible(ctx); err != nil {
-		t.Fatal(err)
-	}
 	lcfg := link.DefaultConfig()
 	lcfg.Grapes = []string{urls[len(urls)-1], urls[0]}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := ws.WaitVisible(ctx, lcfg.Grapes[0]); err != nil {
+		t.Fatal(err)
+	}
 	lk, err := link.New(lcfg)
 	if err != nil {
 		t.Fatal(err)

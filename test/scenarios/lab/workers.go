@@ -165,11 +165,15 @@ func (p *Workers) Close() error {
 	return errors.Join(errs...)
 }
 
-// WaitVisible polls a lookup of the service through the grapes until every
-// running worker is listed, so load starts against the whole pool.
-func (p *Workers) WaitVisible(ctx context.Context) error {
+// WaitVisible polls a lookup of the service until every running worker is
+// listed, so load starts against the whole pool. It looks up through via
+// (the grapes the clients will use), or the workers' own grapes if none.
+func (p *Workers) WaitVisible(ctx context.Context, via ...string) error {
 	cfg := link.DefaultConfig()
 	cfg.Grapes = p.grapes
+	if len(via) > 0 {
+		cfg.Grapes = via
+	}
 	cfg.LookupCacheTTL = 0
 	l, err := link.New(cfg)
 	if err != nil {
