@@ -2,7 +2,6 @@ package grape
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -15,21 +14,24 @@ import (
 func (g *Grape) serveGrenache(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ep := resolveEndpoint(r.RequestURI)
-	rp := g.handle(r, ep)
+	bp := bodyPool.Get().(*[]byte)
+	rp := g.handle(r, ep, bp)
 	rp.write(w)
-	label := ep
-	if label == "" {
-		label = "unknown"
+	if cap(*bp) <= maxPooledBody {
+		bodyPool.Put(bp) // the reply no longer refers to the body
 	}
-	g.metrics.observe(label, rp.outcome, time.Since(start))
-	g.log.Debug().Str("method", r.Method).Str("target", r.RequestURI).
-		Int("status", rp.status).Str("outcome", rp.outcome).Dur("took", time.Since(start)).Msg("request")
+	took := time.Since(start)
+	g.metrics.observe(ep, rp.outcome, took)
+	if e := g.log.Debug(); e != nil {
+		e.Str("method", r.Method).Str("target", r.RequestURI).
+			Int("status", rp.status).Str("outcome", rp.outcome).Dur("took", took).Msg("request")
+	}
 }
 
-// handle turns one request into Node's reply. A panic in endpoint code
-// becomes a 500 like an uncaught throw in Node's promise chain, never a
-// dropped connection.
-func (g *Grape) handle(r *http.Request, ep string) (rp reply) {
+// handle turns one request into Node's reply; *bp is a reusable body
+// buffer. A panic in endpoint code becomes a 500 like an uncaught throw in
+// Node's promise chain, never a dropped connection.
+func (g *Grape) handle(r *http.Request, ep string, bp *[]byte) (rp reply) {
 	defer func() {
 		if p := recover(); p != nil {
 			g.log.Error().Interface("panic", p).Str("target", r.RequestURI).Msg("handler panic")
@@ -39,22 +41,31 @@ func (g *Grape) handle(r *http.Request, ep string) (rp reply) {
 	// Read one byte past the limit to detect an oversized body. Unlike
 	// http.MaxBytesReader this does not force "Connection: close": net/http
 	// then discards the unread rest and keeps the connection, as Node does.
-	body, err := io.ReadAll(io.LimitReader(r.Body, g.cfg.MaxPayloadSize+1))
+	body, err := readBody(r.Body, g.cfg.MaxPayloadSize, *bp)
+	*bp = body
 	if err != nil {
 		return rawError("request aborted")
 	}
 	if int64(len(body)) > g.cfg.MaxPayloadSize {
 		return replyTooLarge
 	}
-	msg, ok := parseBody(body)
-	if !ok {
-		return replyInvalid
-	}
-	if msg == nil {
-		return rawError(jsTypeError(nil, "data"))
-	}
-	data := prop(msg, "data")
 	ctx := g.opCtx
+	var data any
+	if name, ok := parseFast(body); ok {
+		if ep == epLookup {
+			return g.lookupName(ctx, name) // the hot path: no interface{} tree
+		}
+		data = name
+	} else {
+		msg, ok := parseBody(body)
+		if !ok {
+			return replyInvalid
+		}
+		if msg == nil {
+			return rawError(jsTypeError(nil, "data"))
+		}
+		data = prop(msg, "data")
+	}
 	switch ep {
 	case epAnnounce:
 		return g.announce(ctx, data)

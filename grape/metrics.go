@@ -1,6 +1,7 @@
 package grape
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +14,10 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// Curried series, keyed by a fixed set of labels (endpoint names
+	// resolved by resolveEndpoint and outcome constants), so bounded.
+	counters  sync.Map // [2]string{endpoint, outcome} -> prometheus.Counter
+	durations sync.Map // endpoint -> prometheus.Observer
 }
 
 func newMetrics(node dhtNode, seen *seenPeers) *metrics {
@@ -33,10 +38,24 @@ func newMetrics(node dhtNode, seen *seenPeers) *metrics {
 	return m
 }
 
+// observe counts one request. Series are looked up once and kept (label
+// hashing per request showed in profiles); endpoint "" is "unknown".
 func (m *metrics) observe(endpoint, outcome string, took time.Duration) {
-	m.requests.WithLabelValues(endpoint, outcome).Inc()
+	if endpoint == "" {
+		endpoint = "unknown"
+	}
+	key := [2]string{endpoint, outcome}
+	c, ok := m.counters.Load(key)
+	if !ok {
+		c, _ = m.counters.LoadOrStore(key, m.requests.WithLabelValues(endpoint, outcome))
+	}
+	c.(prometheus.Counter).Inc()
 	if took > 0 {
-		m.duration.WithLabelValues(endpoint).Observe(took.Seconds())
+		h, ok := m.durations.Load(endpoint)
+		if !ok {
+			h, _ = m.durations.LoadOrStore(endpoint, m.duration.WithLabelValues(endpoint))
+		}
+		h.(prometheus.Observer).Observe(took.Seconds())
 	}
 }
 

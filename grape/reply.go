@@ -46,12 +46,33 @@ var (
 // write sends the reply with exactly Node's headers: no Content-Type (Go
 // would sniff one), a Content-Length, and keep-alive advertised like Node's
 // http server does (net/http replaces it with "close" when it must close).
+// The header values are shared read-only slices: net/http copies the map
+// before it edits it, and never writes into a value slice.
 func (rp reply) write(w http.ResponseWriter) {
 	h := w.Header()
 	h["Content-Type"] = nil
-	h.Set("Content-Length", strconv.Itoa(len(rp.body)))
-	h.Set("Connection", "keep-alive")
-	h.Set("Keep-Alive", "timeout=5")
+	h["Content-Length"] = contentLength(len(rp.body))
+	h["Connection"] = hdrKeepAlive
+	h["Keep-Alive"] = hdrKeepAliveTimeout
 	w.WriteHeader(rp.status)
 	_, _ = w.Write(rp.body)
+}
+
+var (
+	hdrKeepAlive        = []string{"keep-alive"}
+	hdrKeepAliveTimeout = []string{"timeout=5"}
+	smallLengths        = func() (t [1024][]string) {
+		for i := range t {
+			t[i] = []string{strconv.Itoa(i)}
+		}
+		return t
+	}()
+)
+
+// contentLength is the header value for n, shared for small bodies.
+func contentLength(n int) []string {
+	if n < len(smallLengths) {
+		return smallLengths[n]
+	}
+	return []string{strconv.Itoa(n)}
 }
