@@ -20,11 +20,22 @@ type Book struct {
 	mu       sync.Mutex
 	origins  map[string]*originState // by origin id, at most cfg.MaxOrigins
 	sources  map[string]string       // publisher address -> the one origin it speaks for
+	buckets  map[string]*bucket      // publisher address -> frame rate limiter, at most 4*MaxOrigins
 	counts   [numVerdicts]uint64
 	received uint64
 
 	view atomic.Pointer[view]
 }
+
+// bucket is a token bucket limiting one publisher's frames.
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// rateBurst is how many frames a publisher may send back to back; honest
+// publishers send one per interval, so this only absorbs reconnect bursts.
+const rateBurst = 8
 
 // originState is what the book keeps of one origin: its latest message only.
 type originState struct {
@@ -77,6 +88,7 @@ func NewBook(cfg Config, now func() time.Time) *Book {
 		now:     now,
 		origins: make(map[string]*originState),
 		sources: make(map[string]string),
+		buckets: make(map[string]*bucket),
 	}
 	b.view.Store(&view{at: now(), peers: map[string]pressure{}})
 	return b
@@ -97,8 +109,42 @@ func (b *Book) Ingest(source string, frame []byte) Verdict {
 	return v
 }
 
+// allow spends one of source's tokens; false means the publisher is
+// flooding. Frames of unknown source ("") are not limited here.
+func (b *Book) allow(source string, now time.Time) bool {
+	if source == "" {
+		return true
+	}
+	spacing := min(max(b.cfg.PublishInterval/4, 10*time.Millisecond), time.Second)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	bk := b.buckets[source]
+	if bk == nil {
+		if len(b.buckets) >= 4*b.cfg.MaxOrigins {
+			for s := range b.buckets { // forget an arbitrary one: a limiter may forget
+				delete(b.buckets, s)
+				break
+			}
+		}
+		bk = &bucket{tokens: rateBurst, at: now}
+		b.buckets[source] = bk
+	}
+	if d := now.Sub(bk.at); d > 0 {
+		bk.tokens = min(rateBurst, bk.tokens+float64(d)/float64(spacing))
+		bk.at = now
+	}
+	if bk.tokens < 1 {
+		return false
+	}
+	bk.tokens--
+	return true
+}
+
 // ingest decides on one frame; the caller counts the verdict.
 func (b *Book) ingest(source string, frame []byte) Verdict {
+	if !b.allow(source, b.now()) {
+		return RejectedRate
+	}
 	m, err := Decode(frame, b.cfg.MaxFrameBytes(), b.cfg.MaxPeers)
 	if err != nil {
 		return RejectedMalformed

@@ -557,3 +557,30 @@ func TestDeferProbeNeedsOwnFailingRecord(t *testing.T) {
 		})
 	}
 }
+
+// A publisher flooding the channel is cut off before its frames are parsed:
+// a burst of 8, then one per PublishInterval/4 (1 s with defaults).
+func TestFloodFromOnePublisherIsRateLimited(t *testing.T) {
+	b, clk := newBook(t)
+	seq := uint64(0)
+	send := func() Verdict {
+		seq++
+		return ingest(t, b, "flood", msg(clk, "flooder", seq, deg(peerX, 1)))
+	}
+	for i := range 20 {
+		want := Applied
+		if i >= rateBurst {
+			want = RejectedRate
+		}
+		wantVerdict(t, send(), want)
+	}
+	clk.Advance(2 * time.Second)
+	wantVerdict(t, send(), Applied)
+	wantVerdict(t, send(), Applied)
+	wantVerdict(t, send(), RejectedRate)
+	// Other publishers are not affected.
+	wantVerdict(t, ingest(t, b, "calm", msg(clk, "calm", 1, ok(peerX, 1))), Applied)
+	if st := b.Stats(); st.ByVerdict["rate_limit"] != 13 {
+		t.Fatalf("stats %+v", st)
+	}
+}

@@ -31,13 +31,17 @@ const (
 	RejectedConflict
 	// RejectedLimit: a new origin while MaxOrigins live origins are tracked.
 	RejectedLimit
+	// RejectedRate: the publisher sent frames faster than any honest one
+	// does (a burst of 8, then one per PublishInterval/4, at most one per
+	// second); dropped before parsing so a flood costs little CPU.
+	RejectedRate
 
 	numVerdicts
 )
 
 var verdictNames = [numVerdicts]string{
 	"applied", "own", "duplicate", "stale", "malformed", "bad_signature",
-	"untrusted", "expired", "conflict", "origin_limit",
+	"untrusted", "expired", "conflict", "origin_limit", "rate_limit",
 }
 
 // String returns the verdict's metric label, e.g. "duplicate".
