@@ -6,13 +6,16 @@
 #                                 -> cmd/worker (echo job)
 #   Node client -> Node server    PeerRPCClient.request -> PeerRPCServer (grenache-nodejs-http)
 #   ceiling: bare pair            bench/rpc/driver -mode bare (net/http client) -> bench/rpc/bareserver
-#   wrk -> Go worker / bare       the server alone, driven by wrk with the same body
+#   wrk -> Go worker / bare       the server alone, driven by wrk with the same body (plus
+#                                 pkg/transport's server with a bare echo handler, for attribution)
 #
 # Same echo payload everywhere. Load generators run on CPU $CLIENT_CPU, servers (and the one
 # Go grape used for lookups) on CPU $SERVER_CPU (taskset); Go processes get GOMAXPROCS=1.
 # Closed loop at 1, 16 and 64 requests in flight (wrk: 16 and 64 connections), $BENCH_DURATION s
 # per point after a $BENCH_WARMUP s warm-up, $BENCH_REPS repetitions; the median repetition (by
 # req/s) is quoted with the min-max spread. Defaults: 5 s, 1 s, 3 reps: about 5 minutes.
+# CPU time per request (server and client) is reported too: unlike req/s it barely moves when
+# other processes share the machine.
 # RSS is the server's resident set after its last point (VmRSS), the client's is its peak.
 #
 # Output: markdown on stdout and in reports/bench-rpc.md; raw JSON lines in reports/bench-rpc.jsonl.
@@ -66,8 +69,9 @@ go build -o "$TMP/bin/" ./cmd/worker ./cmd/grape ./bench/rpc/driver ./bench/rpc/
 
 # TCP ports probed free; the two DHT (UDP) ports reuse free TCP numbers, which is good enough
 # on a quiet machine.
-mapfile -t PORTS < <("$TMP/bin/driver" -freeports 7)
+mapfile -t PORTS < <("$TMP/bin/driver" -freeports 8)
 P_WORKER=${PORTS[0]} P_BARE=${PORTS[1]} P_NODE=${PORTS[2]} P_API=${PORTS[3]} P_API2=${PORTS[4]} P_DHT=${PORTS[5]} P_DHT2=${PORTS[6]}
+P_TRANSPORT=${PORTS[7]}
 GRAPE=http://127.0.0.1:$P_API
 
 wait_port() { # wait_port <port>
@@ -98,10 +102,14 @@ PIDS+=($PID_WORKER)
 GOMAXPROCS=1 taskset -c "$SERVER_CPU" "$TMP/bin/bareserver" --addr "127.0.0.1:$P_BARE" >/dev/null 2>"$TMP/bare.log" &
 PID_BARE=$!
 PIDS+=($PID_BARE)
+# pkg/transport's HTTPServer with a bare echo handler: separates the transport's cost from the worker's.
+GOMAXPROCS=1 taskset -c "$SERVER_CPU" "$TMP/bin/bareserver" -transport --addr "127.0.0.1:$P_TRANSPORT" >/dev/null 2>"$TMP/transport.log" &
+PID_TRANSPORT=$!
+PIDS+=($PID_TRANSPORT)
 (cd test/interop/node && exec taskset -c "$SERVER_CPU" node rpc/bench_server.js "$GRAPE" bench_node "$P_NODE") >/dev/null 2>"$TMP/node.log" &
 PID_NODE=$!
 PIDS+=($PID_NODE)
-for p in "$P_WORKER" "$P_BARE" "$P_NODE"; do wait_port "$p"; done
+for p in "$P_WORKER" "$P_BARE" "$P_NODE" "$P_TRANSPORT"; do wait_port "$p"; done
 "$TMP/bin/driver" -mode lookup -grape "$GRAPE" -service bench_go
 "$TMP/bin/driver" -mode lookup -grape "$GRAPE" -service bench_node
 
@@ -168,6 +176,7 @@ if [ "$HAVE_WRK" = 1 ]; then
 	for c in $WRK_CONCS; do
 		run_point wrk_worker "$c" "$PID_WORKER" wrk_drv "$c" "http://127.0.0.1:$P_WORKER/" "$PID_WORKER"
 		run_point wrk_bare "$c" "$PID_BARE" wrk_drv "$c" "http://127.0.0.1:$P_BARE/" "$PID_BARE"
+		run_point wrk_transport "$c" "$PID_TRANSPORT" wrk_drv "$c" "http://127.0.0.1:$P_TRANSPORT/" "$PID_TRANSPORT"
 	done
 fi
 
@@ -240,6 +249,14 @@ rss_of() { jq -s -r --arg l "$1" --arg f "$2" '[.[] | select(.label == $l) | .[$
 		echo "|---|---|---|---|---|---|---|---|---|---|---|"
 		for c in $WRK_CONCS; do
 			echo "| $c | $(cell wrk_worker "$c") | $(cpu wrk_worker "$c" server_cpu_us_per_req) | $(cell wrk_bare "$c") | $(cpu wrk_bare "$c" server_cpu_us_per_req) | $(ratio wrk_worker wrk_bare "$c") | $(cpu_ratio wrk_worker wrk_bare "$c" server_cpu_us_per_req) |"
+		done
+		echo
+		echo "For attribution, \`pkg/transport\`'s HTTPServer with a bare echo handler (no worker) under the same wrk load:"
+		echo
+		echo "| connections | transport echo: req/s | p50 | p99 | CPU/req | transport/bare req/s | transport efficiency (CPU) |"
+		echo "|---|---|---|---|---|---|---|"
+		for c in $WRK_CONCS; do
+			echo "| $c | $(cell wrk_transport "$c") | $(cpu wrk_transport "$c" server_cpu_us_per_req) | $(ratio wrk_transport wrk_bare "$c") | $(cpu_ratio wrk_transport wrk_bare "$c" server_cpu_us_per_req) |"
 		done
 	else
 		echo "wrk was not available: the servers-alone rows were skipped."

@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -18,6 +19,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/grenache-go/grenache/pkg/transport"
 )
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -38,6 +41,7 @@ func echo(w http.ResponseWriter, r *http.Request) {
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	grenache := flag.Bool("transport", false, "serve pkg/transport's HTTPServer with an echo handler instead (isolates the transport's cost from the worker's)")
 	flag.Parse()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -45,7 +49,11 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Println(ln.Addr().String()) // the script reads the address from the first line
-	srv := &http.Server{Handler: http.HandlerFunc(echo), ReadHeaderTimeout: 10 * time.Second}
+	var h http.Handler = http.HandlerFunc(echo)
+	if *grenache {
+		h = transport.NewHTTPServer(func(_ context.Context, _ string, p json.RawMessage) (any, error) { return p, nil })
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
