@@ -128,14 +128,17 @@ func (g *Gossiper) SetBroken(peer string, broken bool, at time.Time) {
 // Nudge returns peer's cost multiplier in [1, MaxNudge], with this
 // client's own view taken from what was recorded through Record (see
 // [Book.NudgeLocal]).
-func (g *Gossiper) Nudge(peer string) float64 {
-	return g.book.NudgeLocal(peer, g.recorder.Local(peer, g.now()))
-}
+func (g *Gossiper) Nudge(peer string) float64 { return g.Advise(peer).Factor }
 
 // Advise returns the full advice (factor and probe deferral) for peer,
 // with this client's own view taken from the recorder.
-func (g *Gossiper) Advise(peer string) Advice {
-	return g.book.Advise(peer, g.recorder.Local(peer, g.now()))
+func (g *Gossiper) Advise(peer string) Advice { return g.AdviseAt(peer, g.now()) }
+
+// AdviseAt is Advise at a time the caller already read (a clock read costs
+// more than the rest of the advice on some machines; the client passes the
+// time of its pick).
+func (g *Gossiper) AdviseAt(peer string, now time.Time) Advice {
+	return g.book.AdviseAt(peer, g.recorder.Local(peer, now), now)
 }
 
 // AdviseLocal is Advise with the caller's own view of the peer.
