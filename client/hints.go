@@ -1,5 +1,7 @@
 package client
 
+import "time"
+
 // HintAdvice is what an outside source of peer health (gossip hints shared
 // by other clients) says about one peer.
 type HintAdvice struct {
@@ -18,18 +20,20 @@ type HintAdvice struct {
 // be fast and must not call back into the client. Other strategies ignore
 // it; breakers never see it.
 type HintSource interface {
-	Advise(service, addr string) HintAdvice
+	// Advise is called with the time of the pick, so the source needs no
+	// clock read of its own.
+	Advise(service, addr string, now time.Time) HintAdvice
 }
 
 // noAdvice is the neutral advice used without a HintSource.
 var noAdvice = HintAdvice{Factor: 1}
 
-// advise asks the hint source about p.
-func (b *balancer) advise(p *peer) HintAdvice {
+// advise asks the hint source about p at the pick's time now.
+func (b *balancer) advise(p *peer, now int64) HintAdvice {
 	if b.hints == nil {
 		return noAdvice
 	}
-	a := b.hints.Advise(p.svc, p.addr)
+	a := b.hints.Advise(p.svc, p.addr, b.wall(now))
 	if !(a.Factor >= 1) {
 		a.Factor = 1
 	}

@@ -30,15 +30,17 @@ type simGossipClient struct {
 	next  time.Time
 }
 
-// bookHints adapts a gossip book and recorder to HintSource.
+// bookHints adapts a gossip book and recorder to HintSource; the time comes
+// from the book's own (virtual) clock, as the balancer's wall time is real.
 type bookHints struct {
 	rec  *gossip.Recorder
 	book *gossip.Book
 	now  func() time.Time
 }
 
-func (h bookHints) Advise(_, addr string) HintAdvice {
-	a := h.book.Advise(addr, h.rec.Local(addr, h.now()))
+func (h bookHints) Advise(_, addr string, _ time.Time) HintAdvice {
+	now := h.now()
+	a := h.book.AdviseAt(addr, h.rec.Local(addr, now), now)
 	return HintAdvice{Factor: a.Factor, DeferProbe: a.DeferProbe}
 }
 

@@ -14,7 +14,7 @@ type fakeHints struct {
 	asked int
 }
 
-func (f *fakeHints) Advise(service, addr string) HintAdvice {
+func (f *fakeHints) Advise(service, addr string, _ time.Time) HintAdvice {
 	f.mu.Lock()
 	f.asked++
 	f.mu.Unlock()

@@ -57,7 +57,7 @@ func (adaptive) choose(b *balancer, s *service, peers []*peer, tried []*peer, no
 	// them if it is open.
 	// Outside advice (gossip): a cost factor, and whether the freshness
 	// probe may wait because other clients' fresh reports agree with ours.
-	adv := [2]HintAdvice{b.advise(x), b.advise(y)}
+	adv := [2]HintAdvice{b.advise(x, now), b.advise(y, now)}
 	if b.probeInt > 0 {
 		if !adv[0].DeferProbe && b.fresh(x, lx, ly, now) {
 			return x

@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/joho/godotenv"
 	"github.com/rs/zerolog"
@@ -56,12 +57,12 @@ func setupGossip(s *settings, cfg *client.Config) *gossipRun {
 }
 
 // Advise implements client.HintSource.
-func (gr *gossipRun) Advise(service, addr string) client.HintAdvice {
+func (gr *gossipRun) Advise(service, addr string, now time.Time) client.HintAdvice {
 	g := gr.g.Load()
 	if g == nil || service != gr.service {
 		return client.HintAdvice{Factor: 1}
 	}
-	a := g.Advise(addr)
+	a := g.AdviseAt(addr, now)
 	return client.HintAdvice{Factor: a.Factor, DeferProbe: a.DeferProbe}
 }
 
