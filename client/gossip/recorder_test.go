@@ -2,6 +2,7 @@ package gossip
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -100,4 +101,43 @@ func BenchmarkRecord(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		r.Record(peers[i%4], i%7 == 0, now.Add(time.Duration(i)*time.Microsecond))
 	}
+}
+
+// Record, SetBroken, Local and Observations run concurrently (request path,
+// breaker hook, publisher) with peers appearing, being evicted and expiring.
+func TestRecorderConcurrentUse(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MaxPeers = 4
+	r := NewRecorder(cfg)
+	base := time.Now()
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				at := base.Add(time.Duration(i) * time.Millisecond)
+				p := fmt.Sprintf("127.0.0.1:%d", 100+(i+w)%6)
+				r.Record(p, i%3 == 0, at)
+				if i%50 == 0 {
+					r.SetBroken(p, i%100 == 0, at)
+				}
+				if l := r.Local(p, at); l.FailureRate > 1 {
+					t.Errorf("Local %+v", l)
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range 200 {
+			if obs := r.Observations(base.Add(time.Duration(i) * 10 * time.Millisecond)); len(obs) > cfg.MaxPeers {
+				t.Errorf("%d observations, cap %d", len(obs), cfg.MaxPeers)
+				return
+			}
+		}
+	}()
+	wg.Wait()
 }
