@@ -6,14 +6,17 @@
 // learned about the peers it talked to (DEGRADED or HEALTHY, a confidence and
 // the age of the evidence) and subscribes to every other publisher of the same
 // channel. Received hints land in a [Book], which keeps them with a TTL and
-// exponential decay and answers one question for the picker: by how much
-// should the cost of a peer be multiplied ([Book.Nudge])?
+// exponential decay and advises the picker about each peer ([Book.Advise]):
+// by how much to multiply its cost, and whether its freshness probe may
+// wait. This client's own outcomes, kept by a [Recorder], are both what it
+// publishes and the most trusted voice in that advice.
 //
 // The design bounds what remote input can do, because anyone who can announce
 // on the channel can publish:
 //
 //   - A hint only matters when local evidence about the peer is missing or
-//     stale; fresh local evidence switches it off completely.
+//     stale; fresh local evidence switches it off completely, and stale
+//     local evidence still votes on the side it last saw.
 //   - The multiplier is never below 1 and never above MaxNudge (default 2):
 //     gossip can make a peer look somewhat worse, never better than local
 //     metrics say, and it never opens a breaker.
@@ -22,8 +25,11 @@
 //     peers degraded are discounted (they are likely the ones in trouble);
 //     HEALTHY hints from other origins cancel DEGRADED ones.
 //   - Every table keyed by remote input is capped (origins, peers per origin,
-//     frame size), and one publisher connection speaks for one origin at a
-//     time.
+//     frame size), one publisher connection speaks for one origin at a time,
+//     and each publisher is rate limited before its frames are parsed.
+//   - The freshness probe is deferred only when this client's own record
+//     already calls the peer degraded, so a hint alone never stops a client
+//     from trying a peer.
 //   - Optionally messages are signed with ed25519; with trusted keys set,
 //     only messages signed by those keys count, and independence is counted
 //     per key, not per claimed origin name.
