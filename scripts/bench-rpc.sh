@@ -116,18 +116,16 @@ for p in "$P_WORKER" "$P_BARE" "$P_NODE" "$P_TRANSPORT"; do wait_port "$p"; done
 : >"$RAW"
 mkdir -p reports
 
-# run_point <label> <conc> <server pid> <command...>: REPS runs, each printing one JSON line;
-# appends them (tagged) to $RAW.
+# run_point <label> <conc> <server pid> <command...>: one repetition ($REP) printing one JSON
+# line; appends it (tagged) to $RAW. Repetitions are interleaved across the compared servers
+# (rep 1 of each, then rep 2 of each, ...) so a burst of outside load hits them alike.
 run_point() {
-	local label=$1 conc=$2 spid=$3
+	local label=$1 conc=$2 spid=$3 line
 	shift 3
-	for rep in $(seq 1 "$REPS"); do
-		local line
-		line=$("$@") || { log "$label c=$conc rep $rep failed"; line='{"rps":0,"errors":-1}'; }
-		echo "$line" | jq -c --arg l "$label" --argjson c "$conc" --argjson r "$rep" --argjson s "$(rss_kb "$spid")" \
-			'. + {label: $l, conc: $c, rep: $r, server_rss_kb: $s}' >>"$RAW"
-		log "$label c=$conc rep $rep: $(echo "$line" | jq -r '"\(.rps|floor) req/s p50 \(.p50_us)µs p99 \(.p99_us)µs, CPU/req server \(.server_cpu_us_per_req // 0 | . * 10 | round / 10)µs client \(.client_cpu_us_per_req // 0 | . * 10 | round / 10)µs, errors \(.errors)"')"
-	done
+	line=$("$@") || { log "$label c=$conc rep $REP failed"; line='{"rps":0,"errors":-1}'; }
+	echo "$line" | jq -c --arg l "$label" --argjson c "$conc" --argjson r "$REP" --argjson s "$(rss_kb "$spid")" \
+		'. + {label: $l, conc: $c, rep: $r, server_rss_kb: $s}' >>"$RAW"
+	log "$label c=$conc rep $REP: $(echo "$line" | jq -r '"\(.rps|floor) req/s p50 \(.p50_us)µs p99 \(.p99_us)µs, CPU/req server \(.server_cpu_us_per_req // 0 | . * 10 | round / 10)µs client \(.client_cpu_us_per_req // 0 | . * 10 | round / 10)µs, errors \(.errors)"')"
 }
 
 go_drv() { # go_drv <mode> <conc> <server pid> [args...]
@@ -168,15 +166,19 @@ wrk_drv() {
 }
 
 for c in $CONCS; do
-	run_point go_go "$c" "$PID_WORKER" go_drv grenache "$c" "$PID_WORKER" -grape "$GRAPE" -service bench_go
-	run_point bare_pair "$c" "$PID_BARE" go_drv bare "$c" "$PID_BARE" -url "http://127.0.0.1:$P_BARE/" -service bench_go
-	run_point node_node "$c" "$PID_NODE" node_drv "$c" "$PID_NODE"
+	for REP in $(seq 1 "$REPS"); do
+		run_point go_go "$c" "$PID_WORKER" go_drv grenache "$c" "$PID_WORKER" -grape "$GRAPE" -service bench_go
+		run_point bare_pair "$c" "$PID_BARE" go_drv bare "$c" "$PID_BARE" -url "http://127.0.0.1:$P_BARE/" -service bench_go
+		run_point node_node "$c" "$PID_NODE" node_drv "$c" "$PID_NODE"
+	done
 done
 if [ "$HAVE_WRK" = 1 ]; then
 	for c in $WRK_CONCS; do
-		run_point wrk_worker "$c" "$PID_WORKER" wrk_drv "$c" "http://127.0.0.1:$P_WORKER/" "$PID_WORKER"
-		run_point wrk_bare "$c" "$PID_BARE" wrk_drv "$c" "http://127.0.0.1:$P_BARE/" "$PID_BARE"
-		run_point wrk_transport "$c" "$PID_TRANSPORT" wrk_drv "$c" "http://127.0.0.1:$P_TRANSPORT/" "$PID_TRANSPORT"
+		for REP in $(seq 1 "$REPS"); do
+			run_point wrk_worker "$c" "$PID_WORKER" wrk_drv "$c" "http://127.0.0.1:$P_WORKER/" "$PID_WORKER"
+			run_point wrk_bare "$c" "$PID_BARE" wrk_drv "$c" "http://127.0.0.1:$P_BARE/" "$PID_BARE"
+			run_point wrk_transport "$c" "$PID_TRANSPORT" wrk_drv "$c" "http://127.0.0.1:$P_TRANSPORT/" "$PID_TRANSPORT"
+		done
 	done
 fi
 
