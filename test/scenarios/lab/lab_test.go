@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -101,6 +102,18 @@ func TestRunTimeline(t *testing.T) {
 		if tot.P50 < BaseService.Latency {
 			t.Errorf("%s: p50 %v below the workers' base service time", r.Strategy, tot.P50)
 		}
+		rep := res.Report(r, nil)
+		if rep.Requests != tot.Requests || len(rep.Timeline) != 3 || len(rep.Peers) != 2 || rep.Strategy != r.Strategy {
+			t.Errorf("%s: report %d requests, %d seconds, %d peers", r.Strategy, rep.Requests, len(rep.Timeline), len(rep.Peers))
+		}
+	}
+	var table strings.Builder
+	rows := []Row{{Strategy: "adaptive", Window: res.Runs[0].Total()}, {Strategy: "round-robin", Window: res.Runs[1].Total()}}
+	if err := WriteTable(&table, rows, func(a string) string { return "peer" + a[len(a)-1:] }); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(table.String()), "\n"); len(lines) != 4 || !strings.Contains(lines[2], "| adaptive | all | 250 |") {
+		t.Errorf("table:\n%s", table.String())
 	}
 }
 
