@@ -68,8 +68,11 @@ func (p *Picker) Pick(service string, peers []string, tried []string) (string, f
 	if !s.sameMembers(peers, p.c.cfg.MaxPeers) {
 		s.update(peers, p.c.cfg.MaxPeers, p.c.bal.now())
 	}
-	var triedArr [maxAttempts]*peer
-	t, ok := p.c.bal.pick(s, s.resolve(tried, triedArr[:0]))
+	var triedPeers []*peer // nil on first attempts: no allocation
+	if len(tried) > 0 {
+		triedPeers = s.resolve(tried, make([]*peer, 0, len(tried)))
+	}
+	t, ok := p.c.bal.pick(s, triedPeers)
 	if !ok {
 		return "", nil, transport.ErrNoPeers
 	}
@@ -99,11 +102,11 @@ func (d *pickDone) done(r transport.CallResult) {
 // a handler error means the peer is alive, a caller's cancellation says
 // nothing about the peer.
 func outcomeOf(err error) Outcome {
-	var re *transport.RemoteError
+	if err == nil {
+		return Success // the common case: no error inspection, no allocation
+	}
 	switch {
-	case err == nil:
-		return Success
-	case errors.As(err, &re):
+	case isRemote(err):
 		return RemoteError
 	case errors.Is(err, transport.ErrTimeout):
 		return Timeout
@@ -112,6 +115,11 @@ func outcomeOf(err error) Outcome {
 	default:
 		return TransportError
 	}
+}
+
+func isRemote(err error) bool {
+	_, ok := errors.AsType[*transport.RemoteError](err)
+	return ok
 }
 
 // sameMembers reports whether addrs, as update would keep them (the first
