@@ -45,10 +45,10 @@ type Config struct {
 	// MaxPayloadSize is the HTTP body limit in bytes; larger bodies get
 	// 413 ERR_GRAPE_PAYLOAD_SIZE.
 	MaxPayloadSize int64
-	// LookupCacheTTL is how long a completed DHT walk for a name answers
-	// later lookups of that name from the seen-peers memory without a new
-	// walk (see lookupCache for the freshness rule); <= 0 walks on every
-	// lookup, as Node does.
+	// LookupCacheTTL is how long a completed DHT walk for a name may answer
+	// later lookups of that name from the seen-peers memory (refreshed in
+	// the background from 3/4 of it on; see lookupCache for the freshness
+	// rule); <= 0 walks on every lookup, as Node does.
 	LookupCacheTTL time.Duration
 	// ShutdownTimeout bounds how long Run waits for in-flight HTTP requests
 	// after its context is done.
@@ -75,7 +75,7 @@ func DefaultConfig() Config {
 		MaxValues:       5000,
 		Concurrency:     16,
 		MaxPayloadSize:  8192,
-		LookupCacheTTL:  250 * time.Millisecond,
+		LookupCacheTTL:  500 * time.Millisecond,
 		ShutdownTimeout: 5 * time.Second,
 		Logger:          zerolog.Nop(),
 	}

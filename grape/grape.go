@@ -32,6 +32,12 @@ type Grape struct {
 	seen    *seenPeers
 	lcache  *lookupCache
 	lookups singleflight.Group
+
+	// Background lookup refreshes (see refresh).
+	bgMu      sync.Mutex
+	bg        sync.WaitGroup
+	bgRunning int
+	bgStopped bool
 	metrics *metrics
 	selfIP  netip.Addr // valid when Bind is an IPv4 address: self-store
 	started time.Time
@@ -186,6 +192,7 @@ func (g *Grape) Run(ctx context.Context) error {
 		err = serr
 	}
 	g.opCancel()
+	g.stopRefreshes()
 	dhtCancel()
 	if derr := <-dhtErr; derr != nil && !errors.Is(derr, context.Canceled) && err == nil {
 		err = derr
@@ -221,6 +228,7 @@ func (g *Grape) Close() error {
 		return nil
 	}
 	g.opCancel()
+	g.stopRefreshes()
 	err := errors.Join(g.ln.Close(), g.node.Close())
 	g.mu.Lock()
 	g.closeErr = err

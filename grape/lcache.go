@@ -6,51 +6,79 @@ import (
 )
 
 // lookupCache remembers when a DHT walk for a name last started, so a
-// lookup repeated within ttl answers from the seen-peers memory (which that
+// lookup repeated soon after answers from the seen-peers memory (which that
 // walk filled) instead of walking again. Node walks on every lookup; on one
 // core the walk (a UDP round trip to every close node, and their work to
 // answer) costs more than the HTTP request itself, so a busy name would cap
 // a grape far below what its HTTP layer serves.
 //
+// ttl is the most an answer can lag: no lookup answers from a walk that
+// started ttl or more ago. A name's state, by the age of its last
+// completed walk:
+//   - fresh (< 3/4 ttl): answer from memory;
+//   - refresh (3/4 ttl .. ttl): answer from memory and walk again in the
+//     background (one refresh per name at a time), so a busy name never
+//     makes a request wait on a walk;
+//   - miss (older, never walked, or a new announcement stored since the
+//     walk started): walk first, then answer.
+//
 // Freshness rule: a new announcement is visible on this grape's next lookup
 // when it was made through this grape or stored by this grape (invalidate is
-// called for both), and at most ttl plus one walk later when it is stored
-// only on other grapes. With the default ttl (250 ms) that keeps well inside
-// the "visible everywhere within 1 s" target.
+// called for both; with up to 20 grapes every grape stores every
+// announcement), and otherwise on every lookup made ttl plus one walk after
+// it. The default ttl (500 ms) keeps that at half of the "visible
+// everywhere within 1 s" target.
 //
 // Bounded for remote input: two generations of at most max names each,
 // rotated every ttl (lazily, on access) or early when the current one is
 // full; losing an entry only costs a walk. The clock is injected.
 type lookupCache struct {
-	mu      sync.Mutex
-	now     func() time.Time
-	ttl     time.Duration // <= 0: disabled, every lookup walks
-	max     int
-	rotated time.Time // start of the current generation
-	cur     map[string]lcEntry
-	prev    map[string]lcEntry
+	mu         sync.Mutex
+	now        func() time.Time
+	ttl        time.Duration // <= 0: disabled, every lookup walks
+	max        int
+	rotated    time.Time // start of the current generation
+	lostBefore time.Time // entries written before this may have been dropped
+	cur        map[string]lcEntry
+	prev       map[string]lcEntry
 }
 
 // lcEntry: walked is when the last completed walk started; invalid is when
-// a new announcement for the name was last stored. The walk's answer is
-// good only if the walk started after that.
+// a new announcement for the name was last stored (the walk's answer is
+// good only if the walk started after that); refreshing is set while a
+// background refresh runs.
 type lcEntry struct {
-	walked  time.Time
-	invalid time.Time
+	walked     time.Time
+	invalid    time.Time
+	refreshing bool
 }
 
+// lcState is what a lookup should do.
+type lcState int
+
+const (
+	lcMiss    lcState = iota // walk, then answer
+	lcFresh                  // answer from memory
+	lcRefresh                // answer from memory; the caller must start a refresh
+)
+
 func newLookupCache(ttl time.Duration, max int, now func() time.Time) *lookupCache {
-	return &lookupCache{now: now, ttl: ttl, max: max, rotated: now(),
+	t := now()
+	return &lookupCache{now: now, ttl: ttl, max: max, rotated: t, lostBefore: t,
 		cur: make(map[string]lcEntry), prev: make(map[string]lcEntry)}
 }
 
-// rotate drops generations older than ttl; the caller holds mu.
+// rotate ages the generations; the caller holds mu.
 func (c *lookupCache) rotate(now time.Time) {
 	switch age := now.Sub(c.rotated); {
 	case age >= 2*c.ttl:
 		c.prev, c.cur = make(map[string]lcEntry), make(map[string]lcEntry)
+		c.lostBefore = now
 	case age >= c.ttl || len(c.cur) >= c.max:
+		// The dropped generation held entries written before the
+		// previous rotation.
 		c.prev, c.cur = c.cur, make(map[string]lcEntry)
+		c.lostBefore = c.rotated
 	default:
 		return
 	}
@@ -66,18 +94,31 @@ func (c *lookupCache) entry(name string) (lcEntry, bool) {
 	return e, ok
 }
 
-// fresh reports whether a walk for name started less than ttl ago and no
-// new announcement for it was stored since that walk started.
-func (c *lookupCache) fresh(name string) bool {
+// state classifies name (see lookupCache). lcRefresh is returned to one
+// caller only, which must call done or abandon when its walk ends.
+func (c *lookupCache) state(name string) lcState {
 	if c.ttl <= 0 {
-		return false
+		return lcMiss
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
 	c.rotate(now)
 	e, ok := c.entry(name)
-	return ok && now.Sub(e.walked) < c.ttl && e.walked.After(e.invalid)
+	if !ok || !e.walked.After(e.invalid) {
+		return lcMiss
+	}
+	switch age := now.Sub(e.walked); {
+	case age < c.ttl-c.ttl/4:
+		return lcFresh
+	case age >= c.ttl:
+		return lcMiss
+	case e.refreshing:
+		return lcFresh // someone is already refreshing it
+	}
+	e.refreshing = true
+	c.cur[name] = e
+	return lcRefresh
 }
 
 // done records that a walk for name that started at start has completed
@@ -89,16 +130,27 @@ func (c *lookupCache) done(name string, start time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.rotate(c.now())
+	e, _ := c.entry(name)
+	e.refreshing = false
 	// A generation dropped after the walk started may have held an
 	// invalidation this walk did not see: do not trust the walk then.
-	if start.Before(c.rotated) {
-		return
-	}
-	e, _ := c.entry(name)
-	if start.After(e.walked) {
+	if !start.Before(c.lostBefore) && start.After(e.walked) {
 		e.walked = start
 	}
 	c.cur[name] = e
+}
+
+// abandon ends a refresh whose walk failed; the entry ages on.
+func (c *lookupCache) abandon(name string) {
+	if c.ttl <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entry(name); ok {
+		e.refreshing = false
+		c.cur[name] = e
+	}
 }
 
 // invalidate is called when a new announcement for name was stored here or
@@ -113,5 +165,7 @@ func (c *lookupCache) invalidate(name string) {
 	c.rotate(now)
 	// Recorded even when nothing is cached: a walk in flight that started
 	// before now must not be taken as fresh when it completes.
-	c.cur[name] = lcEntry{invalid: now}
+	e, _ := c.entry(name)
+	e.invalid = now
+	c.cur[name] = e
 }

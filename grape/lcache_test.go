@@ -29,54 +29,85 @@ func newTestCache(ttl time.Duration, max int) (*lookupCache, *testClock) {
 	return newLookupCache(ttl, max, clk.Now), clk
 }
 
-func TestLookupCacheFreshForTTL(t *testing.T) {
-	c, clk := newTestCache(250*time.Millisecond, 100)
-	if c.fresh("a") {
+func TestLookupCacheStates(t *testing.T) {
+	c, clk := newTestCache(400*time.Millisecond, 100)
+	if c.state("a") != lcMiss {
 		t.Fatal("nothing walked yet")
 	}
 	start := clk.Now()
 	clk.Advance(10 * time.Millisecond) // the walk took 10 ms
 	c.done("a", start)
-	if !c.fresh("a") || c.fresh("b") {
+	if c.state("a") != lcFresh || c.state("b") != lcMiss {
 		t.Fatal("a fresh right after its walk, b never walked")
 	}
-	clk.Advance(239 * time.Millisecond)
-	if !c.fresh("a") {
-		t.Fatal("fresh 249 ms after the walk started")
+	clk.Advance(289 * time.Millisecond)
+	if c.state("a") != lcFresh {
+		t.Fatal("fresh 299 ms after the walk started")
 	}
 	clk.Advance(time.Millisecond)
-	if c.fresh("a") {
-		t.Fatal("stale ttl after the walk started")
+	if c.state("a") != lcRefresh {
+		t.Fatal("at 3/4 ttl the first caller refreshes")
+	}
+	if c.state("a") != lcFresh {
+		t.Fatal("one refresh at a time: later callers just answer")
+	}
+	c.abandon("a") // the refresh walk failed
+	if c.state("a") != lcRefresh {
+		t.Fatal("after a failed refresh the next caller refreshes again")
+	}
+	c.done("a", clk.Now())
+	if c.state("a") != lcFresh {
+		t.Fatal("fresh after the refresh")
+	}
+	clk.Advance(399 * time.Millisecond)
+	if c.state("a") != lcRefresh {
+		t.Fatal("still answered (with a refresh) just before ttl")
+	}
+	c.abandon("a")
+	clk.Advance(time.Millisecond)
+	if c.state("a") != lcMiss {
+		t.Fatal("a miss at ttl: too old to answer without a walk")
 	}
 }
 
 func TestLookupCacheInvalidate(t *testing.T) {
-	c, clk := newTestCache(250*time.Millisecond, 100)
+	c, clk := newTestCache(400*time.Millisecond, 100)
 	c.done("a", clk.Now())
 	clk.Advance(time.Millisecond)
 	c.invalidate("a")
-	if c.fresh("a") {
+	if c.state("a") != lcMiss {
 		t.Fatal("an announcement stored after the walk must force a walk")
 	}
 	// A walk that started before the invalidation and ends after it does
-	// not count as fresh either.
+	// not count, neither does a refresh in flight at the time.
 	start := clk.Now()
 	clk.Advance(time.Millisecond)
 	c.invalidate("b")
 	clk.Advance(time.Millisecond)
 	c.done("b", start)
-	if c.fresh("b") {
+	if c.state("b") != lcMiss {
 		t.Fatal("walk in flight during the invalidation taken as fresh")
 	}
 	clk.Advance(time.Millisecond)
 	c.done("b", clk.Now())
-	if !c.fresh("b") {
+	if c.state("b") != lcFresh {
 		t.Fatal("a walk started after the invalidation is fresh")
+	}
+	clk.Advance(300 * time.Millisecond)
+	if c.state("b") != lcRefresh {
+		t.Fatal("stale")
+	}
+	start = clk.Now()
+	clk.Advance(time.Millisecond)
+	c.invalidate("b")
+	c.done("b", start)
+	if c.state("b") != lcMiss {
+		t.Fatal("refresh in flight during the invalidation taken as fresh")
 	}
 }
 
 func TestLookupCacheBoundedAndRotationSafe(t *testing.T) {
-	c, clk := newTestCache(250*time.Millisecond, 4)
+	c, clk := newTestCache(400*time.Millisecond, 4)
 	for i := 0; i < 100; i++ {
 		c.done(string(rune('a'+i)), clk.Now())
 		if len(c.cur) > 4 || len(c.prev) > 4 {
@@ -84,7 +115,7 @@ func TestLookupCacheBoundedAndRotationSafe(t *testing.T) {
 		}
 	}
 	// An early rotation may drop an invalidation: a walk that started
-	// before the rotation is then not trusted.
+	// before the dropped generation's entries were written is not trusted.
 	start := clk.Now()
 	clk.Advance(time.Millisecond)
 	c.invalidate("x")
@@ -92,13 +123,19 @@ func TestLookupCacheBoundedAndRotationSafe(t *testing.T) {
 		c.invalidate(string(rune('A' + i))) // fills generations, drops "x"
 	}
 	c.done("x", start)
-	if c.fresh("x") {
+	if c.state("x") != lcMiss {
 		t.Fatal("walk across a rotation that lost its invalidation taken as fresh")
 	}
-	// Time rotation: after 2 ttl everything is gone.
-	c.done("y", clk.Now())
-	clk.Advance(500 * time.Millisecond)
-	if c.fresh("y") || len(c.cur)+len(c.prev) != 0 {
+	// Time rotation keeps an entry at least 2 ttl: the stale window works.
+	c2, clk2 := newTestCache(400*time.Millisecond, 100)
+	clk2.Advance(399 * time.Millisecond)
+	c2.done("y", clk2.Now()) // written just before the first rotation
+	clk2.Advance(399 * time.Millisecond)
+	if c2.state("y") != lcRefresh {
+		t.Fatal("entry lost inside its refresh window")
+	}
+	clk2.Advance(time.Second)
+	if c2.state("y") != lcMiss || len(c2.cur)+len(c2.prev) != 0 {
 		t.Fatal("entries survive 2 ttl")
 	}
 }
@@ -106,18 +143,19 @@ func TestLookupCacheBoundedAndRotationSafe(t *testing.T) {
 func TestLookupCacheDisabled(t *testing.T) {
 	c, clk := newTestCache(0, 4)
 	c.done("a", clk.Now())
-	if c.fresh("a") {
+	if c.state("a") != lcMiss {
 		t.Fatal("ttl 0 never caches")
 	}
 }
 
 // Through the HTTP API: repeated lookups within the TTL do not walk, a
-// lookup after it does, and an announce through this grape forces a walk.
+// stale one answers at once and refreshes in the background, an old one
+// walks first, and an announce through this grape forces a walk.
 func TestLookupWalksOncePerTTL(t *testing.T) {
 	clk := &testClock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	g, node := startFake(t, func(c *Config) {
 		c.Clock = clk
-		c.LookupCacheTTL = 250 * time.Millisecond
+		c.LookupCacheTTL = 400 * time.Millisecond
 		c.Bind = "" // no self-store: the announce goes through the fake DHT only
 	})
 	walks := func() int {
@@ -131,6 +169,14 @@ func TestLookupWalksOncePerTTL(t *testing.T) {
 			t.Fatalf("lookup: %q %v, want %s", body, err, want)
 		}
 	}
+	waitWalks := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); walks() != n; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d walks, want %d", walks(), n)
+			}
+		}
+	}
 	lookup("[]")
 	clk.Advance(100 * time.Millisecond)
 	lookup("[]")
@@ -140,15 +186,38 @@ func TestLookupWalksOncePerTTL(t *testing.T) {
 	if body, err := callAPI(g, "announce", `["svc",5555]`); err != nil || body != "1" {
 		t.Fatalf("announce: %q %v", body, err)
 	}
+	clk.Advance(time.Millisecond) // a walk starting at the invalidation instant is not trusted
+	lookup(`["127.0.0.1:5555"]`)
+	waitWalks(2) // the announce forced a walk before the answer
+	clk.Advance(299 * time.Millisecond)
 	lookup(`["127.0.0.1:5555"]`)
 	if n := walks(); n != 2 {
-		t.Fatalf("%d walks, want 2: the announce must force a walk", n)
+		t.Fatalf("%d walks, want 2 within 3/4 TTL", n)
 	}
-	clk.Advance(249 * time.Millisecond)
-	lookup(`["127.0.0.1:5555"]`)
+	// From 3/4 TTL: answered from memory, refreshed in the background
+	// (the refresh is held at the gate; the second lookup does not start
+	// another one).
+	node.mu.Lock()
+	node.lookupGate = make(chan struct{})
+	gate := node.lookupGate
+	node.mu.Unlock()
 	clk.Advance(time.Millisecond)
 	lookup(`["127.0.0.1:5555"]`)
-	if n := walks(); n != 3 {
-		t.Fatalf("%d walks, want 3: one more after the TTL", n)
+	lookup(`["127.0.0.1:5555"]`)
+	waitWalks(3)
+	close(gate)
+	node.mu.Lock()
+	node.lookupGate = nil
+	node.mu.Unlock()
+	// Old (TTL after the refresh started): walk first.
+	for deadline := time.Now().Add(5 * time.Second); g.lcache.state("svc") != lcFresh; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("refresh did not complete")
+		}
+	}
+	clk.Advance(400 * time.Millisecond)
+	lookup(`["127.0.0.1:5555"]`)
+	if n := walks(); n != 4 {
+		t.Fatalf("%d walks, want 4: an old entry walks before answering", n)
 	}
 }

@@ -10,6 +10,11 @@ import (
 // maxLookupReply is how many peers a lookup answers at most, like Node.
 const maxLookupReply = 100
 
+// maxRefreshes bounds background refresh walks in flight (one per name at
+// most); past it a stale name is answered without a refresh until a slot
+// frees or it ages into a miss.
+const maxRefreshes = 64
+
 // lookup handles /lookup: data is a non-empty name.
 func (g *Grape) lookup(ctx context.Context, data any) reply {
 	name, ok := data.(string)
@@ -19,32 +24,74 @@ func (g *Grape) lookup(ctx context.Context, data any) reply {
 	return g.lookupName(ctx, name)
 }
 
-// lookupName walks the DHT (unless a walk for the name is fresh enough, see
-// lookupCache), adds everything found to the seen-peers memory and answers
-// up to 100 random entries of that memory. Concurrent lookups of one name
-// share one walk.
+// lookupName walks the DHT unless a recent walk for the name is still good
+// (see lookupCache), adds everything found to the seen-peers memory and
+// answers up to 100 random entries of that memory. Concurrent lookups of
+// one name share one walk.
 func (g *Grape) lookupName(ctx context.Context, name string) reply {
 	if name == "" {
 		return appError("ERR_GRAPE_LOOKUP")
 	}
-	if !g.lcache.fresh(name) {
-		_, err, _ := g.lookups.Do(name, func() (any, error) {
-			start := g.now()
-			peers, err := g.node.Lookup(ctx, []byte(name))
-			for _, p := range peers {
-				g.seen.Add(name, netipString(p))
-			}
-			// A Node grape never fails a lookup for lack of nodes: it
-			// answers from what it remembers.
-			if err != nil && !errors.Is(err, dht.ErrNoNodes) && !errors.Is(err, dht.ErrAllFailed) {
-				return nil, err
-			}
-			g.lcache.done(name, start)
-			return nil, nil
-		})
-		if err != nil {
+	switch g.lcache.state(name) {
+	case lcFresh:
+	case lcRefresh:
+		g.refresh(name)
+	default:
+		if _, err, _ := g.lookups.Do(name, func() (any, error) { return nil, g.walk(ctx, name) }); err != nil {
 			return dhtErrorReply(err)
 		}
 	}
 	return okJSON(g.seen.AppendJSON(make([]byte, 0, 64), name, maxLookupReply))
+}
+
+// walk runs one DHT lookup for name, records what it found in the
+// seen-peers memory and marks the name walked.
+func (g *Grape) walk(ctx context.Context, name string) error {
+	start := g.now()
+	peers, err := g.node.Lookup(ctx, []byte(name))
+	for _, p := range peers {
+		g.seen.Add(name, netipString(p))
+	}
+	// A Node grape never fails a lookup for lack of nodes: it answers from
+	// what it remembers.
+	if err != nil && !errors.Is(err, dht.ErrNoNodes) && !errors.Is(err, dht.ErrAllFailed) {
+		return err
+	}
+	g.lcache.done(name, start)
+	return nil
+}
+
+// refresh walks name in the background, owned by the grape: Run waits for
+// it after cancelling opCtx. At most maxRefreshes run at once.
+func (g *Grape) refresh(name string) {
+	g.bgMu.Lock()
+	if g.bgStopped || g.bgRunning >= maxRefreshes {
+		g.bgMu.Unlock()
+		g.lcache.abandon(name)
+		return
+	}
+	g.bgRunning++
+	g.bg.Add(1)
+	g.bgMu.Unlock()
+	go func() {
+		defer func() {
+			g.bgMu.Lock()
+			g.bgRunning--
+			g.bgMu.Unlock()
+			g.bg.Done()
+		}()
+		_, err, _ := g.lookups.Do(name, func() (any, error) { return nil, g.walk(g.opCtx, name) })
+		if err != nil {
+			g.lcache.abandon(name)
+		}
+	}()
+}
+
+// stopRefreshes refuses new background refreshes and waits for running
+// ones (they end soon: opCtx is cancelled first).
+func (g *Grape) stopRefreshes() {
+	g.bgMu.Lock()
+	g.bgStopped = true
+	g.bgMu.Unlock()
+	g.bg.Wait()
 }
