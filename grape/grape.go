@@ -38,10 +38,10 @@ type Grape struct {
 	bg        sync.WaitGroup
 	bgRunning int
 	bgStopped bool
-	metrics *metrics
-	selfIP  netip.Addr // valid when Bind is an IPv4 address: self-store
-	started time.Time
-	now     func() time.Time
+	metrics   *metrics
+	selfIP    netip.Addr // valid when Bind is an IPv4 address: self-store
+	started   time.Time
+	now       func() time.Time
 
 	// opCtx bounds DHT work started by requests; it outlives a client's
 	// disconnect (as in Node) and ends when the grape stops.
