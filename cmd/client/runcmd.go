@@ -32,6 +32,7 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	rec := loadgen.NewRecorder()
 	cfg.Hooks = rec.Hooks()
 	gr := setupGossip(s, &cfg) // nil without --gossip
+	m := setupMetrics(s, &cfg) // nil without --metrics-addr
 	c, l, code := newClient("client run", s, cfg, stderr)
 	if code >= 0 {
 		return code
@@ -44,6 +45,10 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 		defer gr.close()
 	}
+	if code := m.start(s.MetricsAddr, c, gr, stderr); code >= 0 {
+		return code
+	}
+	defer m.close()
 	// Look the service up first so a typo fails at once, not after the duration.
 	if err := c.Refresh(ctx, s.Service); err != nil {
 		fmt.Fprintf(stderr, "client run: %v\n", err)
@@ -53,6 +58,7 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 		Service: s.Service, Duration: s.Duration, Rate: s.Rate, Concurrency: s.Concurrency,
 		Payload: json.RawMessage(s.Payload),
 		Progress: func(p loadgen.Progress) {
+			m.progress(p)
 			fmt.Fprintf(stderr, "\r%5.1fs  requests %d  failed %d  last second %d req, p99 %.2f ms   ",
 				p.Elapsed.Seconds(), p.Requests, p.Failed, p.LastSecond, p.LastP99MS)
 		},
@@ -66,7 +72,11 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		fmt.Fprintf(stderr, "client run: %v (partial report follows)\n", err)
 	}
+	// Stop gossiping before counting, so the report and /metrics (which
+	// serves until the end) show the same final gossip counts.
+	gr.close()
 	rep.Gossip = gr.report()
+	m.final(rep)
 	_ = rep.WriteText(stdout)
 	if s.JSONOut != "" {
 		if werr := writeFile(s.JSONOut, rep.WriteJSON); werr != nil {

@@ -53,6 +53,7 @@ type settings struct {
 	BrMaxOpen        float64       `env:"CIRCUIT_BREAKER_MAX_OPEN_FRACTION" envDefault:"0.5" allowed:"0..1" usage:"share of peers whose breakers may be open at once"`
 	BrJitter         float64       `env:"CIRCUIT_BREAKER_JITTER" envDefault:"0.1" allowed:"0..0.5" usage:"cooldown randomisation (+-fraction)"`
 	Gossip           bool          `env:"CLIENT_GOSSIP" envDefault:"false" flag:"gossip" usage:"run: share peer health hints with other clients (GOSSIP_* variables tune it)"`
+	MetricsAddr      string        `env:"CLIENT_METRICS_ADDR" flag:"metrics-addr" usage:"run: serve Prometheus /metrics on this host:port while running (empty = off)"`
 	LogLevel         string        `env:"CLIENT_LOG_LEVEL" envDefault:"warn" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level (stderr)"`
 
 	// call only
