@@ -36,6 +36,7 @@ const usageText = `Usage:
   client call [flags] SERVICE PAYLOAD_JSON
   client run  [flags] --service NAME [--duration 30s] [--rate N | --concurrency N]
               [--strategy adaptive|round-robin|random] [--payload JSON] [--json FILE] [--html FILE]
+              [--gossip] [--metrics-addr HOST:PORT]
 Run "client call -h" for every flag and variable.
 `
 
