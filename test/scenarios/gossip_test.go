@@ -48,7 +48,7 @@ func gossipWorld(ctx context.Context, t *testing.T, service string) (a, b string
 }
 
 // clientRow is one client's line in a scenario table.
-func clientRow(gc *gClient, rate float64, target string) string {
+func clientRow(gc *gClient, rate float64, target string, warmed bool) string {
 	att, counted := gc.totals()
 	pc := gc.count(target)
 	gc.mu.Lock()
@@ -62,8 +62,12 @@ func clientRow(gc *gClient, rate float64, target string) string {
 	if gc.g != nil {
 		g = "yes"
 	}
-	return fmt.Sprintf("| %s | %s | %g | %d | %.2f%% | %d | %d of %d | %d of %d | %d | %s |\n",
-		gc.name, g, rate, req+over, succ, att, pc.attempts, att, pc.counted, counted, gc.opensTotal(), gossipCounts(gc))
+	after := "–"
+	if warmed {
+		after = fmt.Sprintf("%d of %d", pc.counted, counted)
+	}
+	return fmt.Sprintf("| %s | %s | %g | %d | %.2f%% | %d | %d of %d | %s | %d | %s |\n",
+		gc.name, g, rate, req+over, succ, att, pc.attempts, att, after, gc.opensTotal(), gossipCounts(gc))
 }
 
 const clientTableHead = "| client | gossip | req/s | requests | success | attempts | to %s: whole run | after warm-up | breaker opens | gossip pub / recv / applied / rejected |\n" +
@@ -113,7 +117,7 @@ func TestScenarioS7GossipQuietClient(t *testing.T) {
 		gc   *gClient
 		rate float64
 	}{{busy, 200}, {quietG, 2}, {quietP, 2}} {
-		s.WriteString(clientRow(r.gc, r.rate, bad))
+		s.WriteString(clientRow(r.gc, r.rate, bad, true))
 	}
 	ok := 3*withG.counted <= without.counted
 	fmt.Fprintf(&s, "\nBounds:\n\n- %s: quiet client with gossip sent w0 %d attempts after the warm-up, without gossip %d (≤ 1/3 required; whole run %d vs %d)\n",
@@ -172,8 +176,8 @@ func TestScenarioS8GossipLiar(t *testing.T) {
 		"own pub/sub publisher (%d messages); two honest clients with gossip, 2 and 50 req/s, for %v, starting "+
 		"once both have the lie in their hint books. Counts are over the whole run.\n\n", gossipPublishInterval, lr.published(), dur)
 	fmt.Fprintf(&s, clientTableHead, "w1 (slandered)")
-	s.WriteString(clientRow(quiet, 2, victim))
-	s.WriteString(clientRow(busy, 50, victim))
+	s.WriteString(clientRow(quiet, 2, victim, false))
+	s.WriteString(clientRow(busy, 50, victim, false))
 	s.WriteString("\nBounds:\n\n")
 	for _, gc := range []*gClient{quiet, busy} {
 		att, _ := gc.totals()
