@@ -44,8 +44,8 @@ func gossipTestConfig(origin string) gossip.Config {
 	return c
 }
 
-// newLink returns a link over grapes, closed at the end of the test.
-func newLink(t *testing.T, grapes ...string) *link.Link {
+// gNewLink returns a link over grapes, closed at the end of the test.
+func gNewLink(t *testing.T, grapes ...string) *link.Link {
 	t.Helper()
 	cfg := link.DefaultConfig()
 	cfg.Grapes = grapes
@@ -57,8 +57,8 @@ func newLink(t *testing.T, grapes ...string) *link.Link {
 	return l
 }
 
-// peerCount is what one client sent one peer.
-type peerCount struct {
+// gPeerCount is what one client sent one peer.
+type gPeerCount struct {
 	attempts, failed int64 // whole run
 	counted          int64 // attempts after the warm-up
 }
@@ -75,18 +75,18 @@ type gClient struct {
 
 	mu         sync.Mutex
 	countFrom  time.Time // attempts from here on are "counted"
-	peers      map[string]*peerCount
+	peers      map[string]*gPeerCount
 	opens      map[string]int64
 	requests   int64
 	reqFailed  int64
 	overloaded int64
 }
 
-// hintAdapter makes a Gossiper a client.HintSource.
-type hintAdapter struct{ g *gossip.Gossiper }
+// gHints makes a Gossiper a client.HintSource.
+type gHints struct{ g *gossip.Gossiper }
 
 // Advise implements client.HintSource.
-func (h hintAdapter) Advise(_, addr string, now time.Time) client.HintAdvice {
+func (h gHints) Advise(_, addr string, now time.Time) client.HintAdvice {
 	a := h.g.AdviseAt(addr, now)
 	return client.HintAdvice{Factor: a.Factor, DeferProbe: a.DeferProbe}
 }
@@ -95,8 +95,8 @@ func (h hintAdapter) Advise(_, addr string, now time.Time) client.HintAdvice {
 // when withGossip; both are stopped at the end of the test.
 func newGClient(t *testing.T, name, service string, withGossip bool, grapes ...string) *gClient {
 	t.Helper()
-	lk := newLink(t, grapes...)
-	gc := &gClient{name: name, service: service, peers: map[string]*peerCount{}, opens: map[string]int64{}}
+	lk := gNewLink(t, grapes...)
+	gc := &gClient{name: name, service: service, peers: map[string]*gPeerCount{}, opens: map[string]int64{}}
 	cfg := client.DefaultConfig()
 	if withGossip {
 		g, err := gossip.New(gossipTestConfig(strings.ReplaceAll(name, " ", "-")), service, lk, lk)
@@ -104,7 +104,7 @@ func newGClient(t *testing.T, name, service string, withGossip bool, grapes ...s
 			t.Fatal(err)
 		}
 		gc.g = g
-		cfg.Hints = hintAdapter{g}
+		cfg.Hints = gHints{g}
 		done := make(chan struct{})
 		go func() { defer close(done); _ = g.Run(context.Background()) }()
 		t.Cleanup(func() { _ = g.Close(); <-done })
@@ -134,7 +134,7 @@ func (gc *gClient) onAttempt(e client.AttemptEvent) {
 		if len(gc.peers) >= 64 { // addresses come from lookups: bound them
 			return
 		}
-		pc = &peerCount{}
+		pc = &gPeerCount{}
 		gc.peers[e.Addr] = pc
 	}
 	pc.attempts++
@@ -160,13 +160,13 @@ func (gc *gClient) onBreaker(e client.BreakerEvent) {
 }
 
 // count returns what the client sent addr.
-func (gc *gClient) count(addr string) peerCount {
+func (gc *gClient) count(addr string) gPeerCount {
 	gc.mu.Lock()
 	defer gc.mu.Unlock()
 	if pc := gc.peers[addr]; pc != nil {
 		return *pc
 	}
-	return peerCount{}
+	return gPeerCount{}
 }
 
 // totals returns all attempts and the counted ones, over every peer.
@@ -191,17 +191,17 @@ func (gc *gClient) opensTotal() int64 {
 	return n
 }
 
-// load is one client's share of a run: rate requests per second.
-type load struct {
+// gLoad is one client's share of a run: rate requests per second.
+type gLoad struct {
 	gc   *gClient
 	rate float64
 }
 
-// driveAll sends every load's open-loop traffic at once for d (request i of
+// gDriveAll sends every load's open-loop traffic at once for d (request i of
 // a load is due at start + i/rate, each in its own goroutine, at most 512
 // outstanding per client, beyond that counted as overloaded), counting
 // attempts from start+warm on, and waits for the requests in flight.
-func driveAll(ctx context.Context, service string, d, warm time.Duration, loads ...load) error {
+func gDriveAll(ctx context.Context, service string, d, warm time.Duration, loads ...gLoad) error {
 	for _, l := range loads {
 		if err := l.gc.c.Refresh(ctx, service); err != nil {
 			return fmt.Errorf("%s: %w", l.gc.name, err)
@@ -233,7 +233,7 @@ func (gc *gClient) drive(ctx context.Context, service string, rate float64, star
 	defer wg.Wait()
 	payload := []byte(`{"job":"echo"}`)
 	for i := range n {
-		if !sleepUntil(ctx, start.Add(time.Duration(i)*interval)) {
+		if !gSleepUntil(ctx, start.Add(time.Duration(i)*interval)) {
 			return
 		}
 		select {
@@ -259,8 +259,8 @@ func (gc *gClient) drive(ctx context.Context, service string, rate float64, star
 	}
 }
 
-// sleepUntil waits for t or ctx; it reports whether t was reached.
-func sleepUntil(ctx context.Context, t time.Time) bool {
+// gSleepUntil waits for t or ctx; it reports whether t was reached.
+func gSleepUntil(ctx context.Context, t time.Time) bool {
 	tm := time.NewTimer(time.Until(t))
 	defer tm.Stop()
 	select {
@@ -271,8 +271,8 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	}
 }
 
-// waitFor polls cond every 50 ms until it holds or timeout passes.
-func waitFor(timeout time.Duration, cond func() bool) bool {
+// gWaitFor polls cond every 50 ms until it holds or timeout passes.
+func gWaitFor(timeout time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
@@ -283,17 +283,17 @@ func waitFor(timeout time.Duration, cond func() bool) bool {
 	return true
 }
 
-// liar publishes, every gossipPublishInterval, a well-formed gossip message
+// gLiar publishes, every gossipPublishInterval, a well-formed gossip message
 // (client/gossip's Composer and encoder) saying victim is DEGRADED with full
 // confidence, from a real pub/sub Publisher announced on the service's hint
 // channel — what a misbehaving or compromised client could do.
-type liar struct {
+type gLiar struct {
 	frames int64
 	mu     sync.Mutex
 }
 
-// startLiar starts the liar on lk; it stops at the end of the test.
-func startLiar(t *testing.T, lk *link.Link, service, victim string) *liar {
+// gStartLiar starts the liar on lk; it stops at the end of the test.
+func gStartLiar(t *testing.T, lk *link.Link, service, victim string) *gLiar {
 	t.Helper()
 	cfg := gossipTestConfig("liar")
 	if err := cfg.Validate(); err != nil {
@@ -311,7 +311,7 @@ func startLiar(t *testing.T, lk *link.Link, service, victim string) *liar {
 	go func() { defer close(served); _ = pub.Serve(ln) }()
 	channel := cfg.ChannelFor(service)
 	lk.StartAnnouncing(channel, port, time.Second)
-	l := &liar{}
+	l := &gLiar{}
 	ctx, cancel := context.WithCancel(context.Background())
 	ticked := make(chan struct{})
 	go func() {
@@ -350,7 +350,7 @@ func startLiar(t *testing.T, lk *link.Link, service, victim string) *liar {
 }
 
 // published returns how many frames the liar sent.
-func (l *liar) published() int64 {
+func (l *gLiar) published() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.frames

@@ -47,8 +47,8 @@ func gossipWorld(ctx context.Context, t *testing.T, service string) (a, b string
 	return a, b, ws
 }
 
-// clientRow is one client's line in a scenario table.
-func clientRow(gc *gClient, rate float64, target string, warmed bool) string {
+// gClientRow is one client's line in a scenario table.
+func gClientRow(gc *gClient, rate float64, target string, warmed bool) string {
 	att, counted := gc.totals()
 	pc := gc.count(target)
 	gc.mu.Lock()
@@ -70,7 +70,7 @@ func clientRow(gc *gClient, rate float64, target string, warmed bool) string {
 		gc.name, g, rate, req+over, succ, att, pc.attempts, att, after, gc.opensTotal(), gossipCounts(gc))
 }
 
-const clientTableHead = "| client | gossip | req/s | requests | success | attempts | to %s: whole run | after warm-up | breaker opens | gossip pub / recv / applied / rejected |\n" +
+const gTableHead = "| client | gossip | req/s | requests | success | attempts | to %s: whole run | after warm-up | breaker opens | gossip pub / recv / applied / rejected |\n" +
 	"|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n"
 
 // S7: a busy client (200 req/s) and two quiet clients (2 req/s) share 4
@@ -97,12 +97,12 @@ func TestScenarioS7GossipQuietClient(t *testing.T) {
 	quietP := newGClient(t, "quiet without gossip", service, false, b)
 	// The hint channel works before the load starts: each gossiper has
 	// applied a message of the other.
-	if !waitFor(20*time.Second, func() bool {
+	if !gWaitFor(20*time.Second, func() bool {
 		return quietG.g.Counters().Applied > 0 && busy.g.Counters().Applied > 0
 	}) {
 		t.Fatalf("gossipers never heard each other: busy %+v, quiet %+v", busy.g.Counters(), quietG.g.Counters())
 	}
-	if err := driveAll(ctx, service, dur, warm, load{busy, 200}, load{quietG, 2}, load{quietP, 2}); err != nil {
+	if err := gDriveAll(ctx, service, dur, warm, gLoad{busy, 200}, gLoad{quietG, 2}, gLoad{quietP, 2}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -112,20 +112,20 @@ func TestScenarioS7GossipQuietClient(t *testing.T) {
 		"4 workers, w0 fails 50%% of requests from the start; a busy client (200 req/s, gossip) and two quiet "+
 		"clients (2 req/s, one with gossip, one without), all at once for %v; attempts to w0 counted after a "+
 		"%v warm-up.\n\n", dur, warm)
-	fmt.Fprintf(&s, clientTableHead, "w0 (failing 50%)")
+	fmt.Fprintf(&s, gTableHead, "w0 (failing 50%)")
 	for _, r := range []struct {
 		gc   *gClient
 		rate float64
 	}{{busy, 200}, {quietG, 2}, {quietP, 2}} {
-		s.WriteString(clientRow(r.gc, r.rate, bad, true))
+		s.WriteString(gClientRow(r.gc, r.rate, bad, true))
 	}
 	ok := 3*withG.counted <= without.counted
 	fmt.Fprintf(&s, "\nBounds:\n\n- %s: quiet client with gossip sent w0 %d attempts after the warm-up, without gossip %d (≤ 1/3 required; whole run %d vs %d)\n",
-		mark(ok), withG.counted, without.counted, withG.attempts, without.attempts)
+		gMark(ok), withG.counted, without.counted, withG.attempts, without.attempts)
 	// Without gossip the quiet client must reach the bad worker at all, or
 	// the comparison says nothing.
 	power := without.counted >= 3
-	fmt.Fprintf(&s, "- %s: without gossip the quiet client still reached w0 (%d ≥ 3 attempts after the warm-up)\n", mark(power), without.counted)
+	fmt.Fprintf(&s, "- %s: without gossip the quiet client still reached w0 (%d ≥ 3 attempts after the warm-up)\n", gMark(power), without.counted)
 	heard := quietG.g.Counters().Applied > 0
 	writeGossipReport(t, "S7", s.String())
 	if !ok {
@@ -152,7 +152,7 @@ func TestScenarioS8GossipLiar(t *testing.T) {
 	a, b, ws := gossipWorld(ctx, t, service)
 	victim := ws.Addr(1)
 
-	lr := startLiar(t, newLink(t, a), service, victim)
+	lr := gStartLiar(t, gNewLink(t, a), service, victim)
 	quiet := newGClient(t, "honest quiet", service, true, b)
 	busy := newGClient(t, "honest busy", service, true, b)
 	lied := func() bool {
@@ -160,11 +160,11 @@ func TestScenarioS8GossipLiar(t *testing.T) {
 		db, _ := busy.g.Book().Pressure(victim)
 		return dq > 0 && db > 0
 	}
-	if !waitFor(20*time.Second, lied) {
+	if !gWaitFor(20*time.Second, lied) {
 		t.Fatalf("the lie never reached the honest clients: liar sent %d, quiet %+v, busy %+v",
 			lr.published(), quiet.g.Counters(), busy.g.Counters())
 	}
-	if err := driveAll(ctx, service, dur, 0, load{quiet, 2}, load{busy, 50}); err != nil {
+	if err := gDriveAll(ctx, service, dur, 0, gLoad{quiet, 2}, gLoad{busy, 50}); err != nil {
 		t.Fatal(err)
 	}
 	// The liar kept talking to the end: the lie is still in both books.
@@ -175,34 +175,34 @@ func TestScenarioS8GossipLiar(t *testing.T) {
 		"4 healthy workers; a liar publishes \"w1 DEGRADED, confidence 1\" every %v on the hint channel from its "+
 		"own pub/sub publisher (%d messages); two honest clients with gossip, 2 and 50 req/s, for %v, starting "+
 		"once both have the lie in their hint books. Counts are over the whole run.\n\n", gossipPublishInterval, lr.published(), dur)
-	fmt.Fprintf(&s, clientTableHead, "w1 (slandered)")
-	s.WriteString(clientRow(quiet, 2, victim, false))
-	s.WriteString(clientRow(busy, 50, victim, false))
+	fmt.Fprintf(&s, gTableHead, "w1 (slandered)")
+	s.WriteString(gClientRow(quiet, 2, victim, false))
+	s.WriteString(gClientRow(busy, 50, victim, false))
 	s.WriteString("\nBounds:\n\n")
 	for _, gc := range []*gClient{quiet, busy} {
 		att, _ := gc.totals()
 		got, fair := gc.count(victim).attempts, float64(att)/4
 		ok := float64(got) >= fair/2
 		fmt.Fprintf(&s, "- %s: %s gave w1 %d attempts, fair share %.0f (≥ half required: %.1f%% of fair)\n",
-			mark(ok), gc.name, got, fair, 100*float64(got)/max(fair, 1))
+			gMark(ok), gc.name, got, fair, 100*float64(got)/max(fair, 1))
 		if !ok {
 			t.Errorf("S8: %s gave the slandered worker %d attempts, fair share %.0f", gc.name, got, fair)
 		}
 		opens := gc.opensTotal()
-		fmt.Fprintf(&s, "- %s: %s breaker opens %d (0 required)\n", mark(opens == 0), gc.name, opens)
+		fmt.Fprintf(&s, "- %s: %s breaker opens %d (0 required)\n", gMark(opens == 0), gc.name, opens)
 		if opens != 0 {
 			t.Errorf("S8: %s opened %d breakers", gc.name, opens)
 		}
 	}
-	fmt.Fprintf(&s, "- %s: the lie was still in both hint books at the end\n", mark(stillLying))
+	fmt.Fprintf(&s, "- %s: the lie was still in both hint books at the end\n", gMark(stillLying))
 	if !stillLying {
 		t.Error("S8: the lie was gone from the honest clients' books before the end of the run")
 	}
 	writeGossipReport(t, "S8", s.String())
 }
 
-// mark is a bound's verdict word in the report.
-func mark(ok bool) string {
+// gMark is a bound's verdict word in the report.
+func gMark(ok bool) string {
 	if ok {
 		return "holds"
 	}
