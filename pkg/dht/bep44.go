@@ -91,6 +91,8 @@ func (n *Node) Get(ctx context.Context, target Target, salt []byte) (GetResult, 
 			found = true
 			return it.K == nil
 		},
+		// Until an item is found, the walk waits for slow nodes.
+		found: func() bool { return found },
 	})
 	if len(rs) > 0 {
 		n.cacheTable(target[:], rs)

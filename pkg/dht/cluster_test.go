@@ -82,15 +82,11 @@ func TestCluster50(t *testing.T) {
 					mu.Lock()
 					slowest = max(slowest, d)
 					mu.Unlock()
+					// No retry: under load live nodes answer late (or
+					// miss a QueryTimeout), and a walk that has found
+					// nothing must wait for them rather than report "none".
 					if err != nil || !slices.Contains(got, s.peer) {
-						// On a loaded 2-core host under -race, live nodes can
-						// miss a QueryTimeout and be evicted; a client retries
-						// (as links do), so one retry is allowed, and logged.
-						t.Logf("lookup %q on %s missed (%v %v); retrying once", s.key, nd.Addr(), got, err)
-						got, err = nd.Lookup(ctx, []byte(s.key))
-						if err != nil || !slices.Contains(got, s.peer) {
-							t.Errorf("lookup %q on %s: %v %v", s.key, nd.Addr(), got, err)
-						}
+						t.Errorf("lookup %q on %s: %v %v", s.key, nd.Addr(), got, err)
 					}
 				}
 			}()

@@ -36,7 +36,7 @@ type Node struct {
 	nextTID  uint16
 	sent     map[string]uint64
 	recv     map[string]uint64
-	suspects map[netip.AddrPort]time.Time
+	suspects map[netip.AddrPort]suspicion
 
 	stats struct {
 		timeouts, errorsSent, badPackets atomic.Uint64
@@ -85,7 +85,7 @@ func newNode(cfg Config) (*Node, error) {
 		pending:  make(map[uint16]*pending),
 		sent:     make(map[string]uint64),
 		recv:     make(map[string]uint64),
-		suspects: make(map[netip.AddrPort]time.Time),
+		suspects: make(map[netip.AddrPort]suspicion),
 		slots:    make(chan struct{}, maxOutstanding),
 		ready:    make(chan struct{}),
 	}
@@ -185,6 +185,7 @@ func (n *Node) learn(c contact) {
 	now := n.cfg.Clock.Now()
 	n.mu.Lock()
 	_, toPing := n.rt.observe(c, now)
+	delete(n.suspects, c.Addr) // it just spoke to us: alive
 	n.mu.Unlock()
 	if len(toPing) > 0 && n.conn != nil {
 		n.replaceOldest(toPing, c)

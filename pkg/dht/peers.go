@@ -99,6 +99,9 @@ func (n *Node) Lookup(ctx context.Context, key []byte) ([]netip.AddrPort, error)
 			}
 			return false
 		},
+		// Any peer (ours or seen) is a result: until one is found, the
+		// walk waits for slow nodes, which may be the ones holding it.
+		found: func() bool { return len(out) > 0 },
 	})
 	n.cacheTable(key, rs)
 	if err != nil && !errors.Is(err, ErrNoNodes) {

@@ -90,7 +90,7 @@ func (n *Node) query(ctx context.Context, c contact, q string, a *args) (result,
 	case <-t.C:
 		n.stats.timeouts.Add(1)
 		n.evict(c)
-		n.markSuspect(c.Addr)
+		n.markSuspect(c.Addr, true)
 		n.cfg.Logger.Debug().Str("q", q).Stringer("node", c.Addr).Msg("query timed out: node evicted")
 		return res, errTimeout
 	case <-n.closing:
@@ -126,7 +126,8 @@ func (n *Node) acceptReply(res result, m *msg) (result, error) {
 
 // dispatchReply hands a y=r/e packet to the query waiting for it. Replies
 // with an unknown t, or from another IP than we queried, are ignored (the
-// port is not checked: Node does not either).
+// port is not checked: Node does not either), except that a late reply
+// clears its sender's suspicion.
 func (n *Node) dispatchReply(m *msg, from netip.AddrPort) bool {
 	tid, ok := parseTID(m.T)
 	if !ok {
@@ -134,9 +135,15 @@ func (n *Node) dispatchReply(m *msg, from netip.AddrPort) bool {
 	}
 	n.mu.Lock()
 	p, ok := n.pending[tid]
-	if ok && p.to.Addr.Addr().Unmap() == from.Addr().Unmap() {
+	switch {
+	case ok && p.to.Addr.Addr().Unmap() == from.Addr().Unmap():
 		delete(n.pending, tid)
-	} else {
+	case !ok:
+		// Most likely the reply to a query that already timed out: the
+		// node is alive, only late (a loaded host), so it is no longer a
+		// suspect and walks that still lack their result wait for it again.
+		delete(n.suspects, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()))
+	default:
 		ok = false
 	}
 	n.mu.Unlock()

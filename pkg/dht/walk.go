@@ -10,10 +10,11 @@ import (
 
 // Walk tuning. A pending query becomes a "straggler" once it has waited
 // stragglerFactor times the median reply of this walk (but at least
-// min(maxGraceFloor, QueryTimeout/minGraceDiv)): it stops counting against
-// Concurrency and against the K closest, so a dead node no longer holds the
-// walk for a whole QueryTimeout. Its query still runs to the hard timeout in
-// the background, where the node is evicted.
+// min(maxGraceFloor, QueryTimeout/minGraceDiv)), or at once if its node is a
+// suspect (suspects.go): it stops counting against Concurrency and against
+// the K closest, so the walk moves on to the next candidates instead of
+// idling. Whether the walk still waits for a straggler depends on what it
+// has (see waitsFor): skipping a straggler must never cost the result.
 const (
 	stragglerFactor = 4
 	minGraceDiv     = 10
@@ -42,9 +43,9 @@ type cand struct {
 	sent  time.Time
 	token []byte
 	// suspect: did not answer within the grace (here or in another walk);
-	// it is still asked, but the walk does not wait for it.
-	// the walk does not wait for it.
-	suspect bool
+	// it is still asked, but it no longer holds Concurrency or a place
+	// among the K closest. dead: it timed out in some walk (suspects.go).
+	suspect, dead bool
 }
 
 // walkSpec describes one iterative walk.
@@ -57,6 +58,10 @@ type walkSpec struct {
 	args      func() *args // fresh arguments for each query
 	// onReply sees every reply (in the walk's goroutine); true ends the walk.
 	onReply func(from contact, r *reply) bool
+	// found reports whether the walk already has what it looks for (a
+	// value for get_peers/get); nil means any answer is enough (find_node,
+	// and the token walks of announce and put). Read in the walk's goroutine.
+	found func() bool
 }
 
 type walkEvent struct {
@@ -75,14 +80,16 @@ type walker struct {
 	events chan walkEvent
 	done   chan struct{} // closed when the walk ends: late results are dropped
 	rtts   rttSample
+	heard  bool // some node answered this walk
 }
 
 // walk runs an iterative Kademlia lookup: it starts from the K closest known
 // nodes (plus the bootstrap list when we know fewer nodes than it lists),
 // keeps Concurrency queries in flight to the closest unqueried candidates,
 // merges returned nodes, and ends when the K closest live candidates have
-// answered. It returns the answering nodes closest first (at most K) with
-// the tokens they issued.
+// answered and no straggler is still worth waiting for (waitsFor). It
+// returns the answering nodes closest first (at most K) with the tokens
+// they issued.
 func (n *Node) walk(ctx context.Context, spec walkSpec) ([]responder, error) {
 	w := &walker{n: n, spec: spec, byID: make(map[NodeID]*cand), events: make(chan walkEvent), done: make(chan struct{})}
 	defer close(w.done)
@@ -143,10 +150,10 @@ func (w *walker) step(now time.Time) (wake time.Duration, busy bool) {
 				return false
 			}
 			if !c.suspect && now.Sub(c.sent) >= grace {
-				// Later walks need not wait for it either, until it
-				// answers (clearSuspect) or times out (evicted).
+				// Walks that already have their result need not wait for
+				// it either, until it answers (clearSuspect).
 				c.suspect = true
-				w.n.markSuspect(c.Addr)
+				w.n.markSuspect(c.Addr, false)
 			}
 			return c.suspect
 		}
@@ -189,7 +196,11 @@ func (w *walker) step(now time.Time) (wake time.Duration, busy bool) {
 		if launched {
 			continue // a suspect launched just now already straggles: recount
 		}
-		// Look again when the oldest live query turns straggler.
+		if !busy {
+			busy = slices.ContainsFunc(all, func(c *cand) bool { return w.waitsFor(c, straggling(c)) })
+		}
+		// Look again when the oldest live query turns straggler. Stragglers
+		// still waited for end by their reply or QueryTimeout (an event).
 		wake = time.Hour
 		for _, c := range all {
 			if c.state == inFlight && !straggling(c) {
@@ -200,10 +211,39 @@ func (w *walker) step(now time.Time) (wake time.Duration, busy bool) {
 	}
 }
 
+// waitsFor reports whether the walk keeps waiting for a straggler (up to
+// its QueryTimeout). The rule: skipping a straggler must never cost the
+// result, so
+//   - a walk that has its result (found, or any answer when found is nil)
+//     waits for no straggler: this is what keeps lookups fast after a node
+//     dies (tens of ms for the first, ~1 ms once it is a suspect);
+//   - a walk without its result waits for every straggler whose node has
+//     not timed out recently: a live node that is only slow (a loaded host,
+//     a GC pause) may be the one that holds the value, and giving up on it
+//     turned "stored on the closest nodes" into "not found";
+//   - it waits even for a node that timed out recently while nobody at all
+//     has answered: otherwise a node whose only contact timed out once
+//     (a false timeout under load) would give up on it at once forever.
+//
+// So a dead node costs a walk nothing once it timed out, and the grace (or
+// nothing) while the walk already has its result; only a walk that has
+// found nothing yet waits for a fresh dead node, at most one QueryTimeout.
+func (w *walker) waitsFor(c *cand, straggler bool) bool {
+	if !straggler || w.satisfied() {
+		return false
+	}
+	return !c.dead || !w.heard
+}
+
+// satisfied reports whether the walk has what it looks for.
+func (w *walker) satisfied() bool {
+	return w.heard && (w.spec.found == nil || w.spec.found())
+}
+
 // launch sends the walk's query to c in a node-owned goroutine.
 func (w *walker) launch(c *cand, now time.Time) {
 	c.state, c.sent = inFlight, now
-	c.suspect = w.n.isSuspect(c.Addr)
+	c.suspect, c.dead = w.n.suspectLevel(c.Addr)
 	a := w.spec.args()
 	if !w.n.spawn(func() {
 		res, err := w.n.query(w.n.life, c.contact, w.spec.q, a)
@@ -223,6 +263,7 @@ func (w *walker) handle(ev walkEvent) bool {
 		return false
 	}
 	w.rtts.add(ev.res.rtt)
+	w.heard = true
 	c := ev.c
 	if !c.known {
 		c.state = answered // the bootstrap entry itself; now we know its id
