@@ -64,7 +64,8 @@ func (r *report) markdown(c *config) string {
 	w("  servers pinned to CPU %s (`taskset -c %s`, GOMAXPROCS=1 for Go), the load generator (`bench/grape/loadgen`, Go, GOMAXPROCS=1) to CPU %s;\n", c.serverCPU, c.serverCPU, c.loadCPU)
 	w("  closed loop, one keep-alive connection per concurrent request, `POST /lookup {\"data\":name}` to grape 1;\n")
 	w("  %v warm-up + %v measured per point, %d repetitions interleaved across Node, Go and the ceiling (the house method is 10 s x 3; this run trades time per point for a script of a few minutes).\n", c.warmup, c.dur, c.reps)
-	w("  \"1 name\" repeats one announced name; \"%d names\" rotates through %d announced names. Ceiling = bare `net/http` handler returning a 19-byte JSON array, same load.\n\n", c.names, c.names)
+	w("  \"1 name\" repeats one announced name; \"%d names\" rotates through %d announced names. Ceiling = bare `net/http` handler returning a 19-byte JSON array, same load.\n", c.names, c.names)
+	w("  A Node grape walks the DHT on every lookup (merging concurrent ones); a Go grape answers a name walked less than 3/4 of LookupCacheTTL (500 ms) ago from memory, refreshes it in the background up to the TTL, and walks first after that or after a new announcement for the name was stored on or sent through it.\n\n")
 
 	w("## /lookup throughput and latency\n\n")
 	w("req/s: median of %d interleaved repetitions, with the range in brackets; latencies: medians of the per-run p50 and p99.\n\n", c.reps)
@@ -115,7 +116,7 @@ func (r *report) markdown(c *config) string {
 		len(gf.Times), ms(median(nf.Times)), ms(maxD(nf.Times)), ms(median(gf.Times)), ms(maxD(gf.Times)))
 
 	w("\n## One grape of five killed (SIGKILL), lookups on the four survivors\n\n")
-	w("Five grapes, each bootstrapped at the other four; after the kill each survivor does 4 sequential lookups of an announced name (survivors in parallel).\n\n")
+	w("Five grapes, each bootstrapped at the other four; after the kill and a 1 s pause (longer than the Go grape's 500 ms lookup cache, so every lookup walks the DHT) each survivor does 4 sequential lookups, each of a different announced name it last looked up before the kill (survivors in parallel).\n\n")
 	w("| | Node | Go |\n|---|---|---|\n")
 	nk, gk := r.kill["node"], r.kill["go"]
 	w("| first lookup after the kill, median / max | %s / %s | %s / %s |\n", ms(median(nk.First)), ms(maxD(nk.First)), ms(median(gk.First)), ms(maxD(gk.First)))
