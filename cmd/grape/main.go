@@ -16,8 +16,6 @@ import (
 
 	"github.com/grenache-go/grenache/grape"
 	"github.com/grenache-go/grenache/pkg/config"
-	"github.com/mattn/go-isatty"
-	"github.com/rs/zerolog"
 )
 
 func main() {
@@ -46,7 +44,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "grape: %v\n", err)
 		return exitSettings
 	}
-	log := newLogger(s.LogFormat, s.LogLevel, stderr)
+	log := config.NewLogger(s.LogFormat, s.LogLevel, stderr)
 	cfg.Logger = log
 
 	g, err := grape.New(cfg)
@@ -61,25 +59,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitFailure
 	}
 	return exitOK
-}
-
-// newLogger builds the zerolog logger: console output on a terminal (or
-// when asked), JSON lines otherwise.
-func newLogger(format, level string, w io.Writer) zerolog.Logger {
-	if format == "auto" {
-		format = "json"
-		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
-			format = "console"
-		}
-	}
-	if format == "console" {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
-	}
-	lvl, err := zerolog.ParseLevel(level)
-	if err != nil {
-		lvl = zerolog.InfoLevel
-	}
-	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
 }
 
 // load reads the settings and maps them onto a grape.Config.

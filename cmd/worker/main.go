@@ -14,10 +14,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
-
-	"github.com/mattn/go-isatty"
-	"github.com/rs/zerolog"
 
 	"github.com/grenache-go/grenache/pkg/config"
 	"github.com/grenache-go/grenache/worker"
@@ -51,7 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return exitSettings
 	}
-	cfg.Logger = newLogger(s.LogFormat, s.LogLevel, stderr)
+	cfg.Logger = config.NewLogger(s.LogFormat, s.LogLevel, stderr)
 	w, err := worker.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
@@ -62,23 +58,4 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitFailure
 	}
 	return exitOK
-}
-
-// newLogger builds the zerolog logger: console output on a terminal (or when asked), JSON
-// lines otherwise.
-func newLogger(format, level string, w io.Writer) zerolog.Logger {
-	if format == "auto" {
-		format = "json"
-		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
-			format = "console"
-		}
-	}
-	if format == "console" {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
-	}
-	lvl, err := zerolog.ParseLevel(level)
-	if err != nil {
-		lvl = zerolog.InfoLevel
-	}
-	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
 }
