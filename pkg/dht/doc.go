@@ -27,8 +27,26 @@
 //
 // A walk keeps Concurrency queries in flight towards the K closest live
 // candidates and ends when they have all answered. A query slower than a
-// few times the walk's median reply time becomes a straggler: the walk stops
-// waiting for it, and it runs on to its QueryTimeout in the background,
-// where a dead node is evicted. So a dead node costs a walk tens of
-// milliseconds, not the 2 s a Node grape waits.
+// few times the walk's median reply time (at least min(50 ms,
+// QueryTimeout/10)) becomes a straggler: it stops holding a Concurrency slot
+// and a place among the K closest, so the walk moves on, and the query runs
+// on to its QueryTimeout in the background, where a dead node is evicted.
+//
+// Skipping a straggler must never cost the result, so whether the walk
+// still waits for one depends on what the walk has (walk.go, waitsFor):
+//
+//   - a walk that has its result (a value for Lookup and Get; any answer
+//     for the join walk and the token walks of Announce and Put) waits for
+//     no straggler, and for no suspect at all: a dead node costs such a
+//     walk the grace once, then nothing, not the 2 s a Node grape waits;
+//   - a walk that has found nothing yet waits for every straggler up to its
+//     QueryTimeout, because on a loaded host a live node may answer after
+//     the grace and it may be the one holding the value; only nodes that
+//     timed out recently (dead suspects) are not waited for, unless nobody
+//     has answered the walk at all.
+//
+// Suspects (suspects.go) are slow (missed a grace) or dead (timed out);
+// any reply, a late reply to a timed-out query, or a query from the node
+// clears the mark, so a live node wrongly taken for dead under load is
+// trusted again as soon as it speaks.
 package dht
