@@ -40,7 +40,7 @@ func (n *Node) Put(ctx context.Context, item Item) (Target, error) {
 		return a
 	}
 	for attempt := 0; ; attempt++ {
-		nodes, cached, err := n.tableFor(ctx, target[:], "get", getArgs, nil)
+		nodes, cached, err := n.tableFor(ctx, target[:], "get", getArgs, "put", putArgs)
 		if err != nil && len(nodes) == 0 {
 			if errors.Is(err, ErrNoNodes) || ctx.Err() != nil {
 				return target, err

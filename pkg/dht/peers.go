@@ -35,7 +35,7 @@ func (n *Node) Announce(ctx context.Context, key []byte, port int) (int, error) 
 		return &args{InfoHash: strPtr(k), Port: i64Ptr(int64(port)), ImpliedPort: i64Ptr(0), Token: strPtr(string(tok))}
 	}
 	for attempt := 0; ; attempt++ {
-		nodes, cached, err := n.tableFor(ctx, key, "get_peers", getArgs, nil)
+		nodes, cached, err := n.tableFor(ctx, key, "get_peers", getArgs, "announce_peer", annArgs)
 		if err != nil && len(nodes) == 0 {
 			if errors.Is(err, ErrNoNodes) || ctx.Err() != nil {
 				return 0, err

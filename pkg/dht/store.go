@@ -31,7 +31,11 @@ func (n *Node) bootstrap(ctx context.Context) {
 
 // tableFor returns the cached closest token-bearing responders for key, or
 // walks with q to find them and caches the result.
-func (n *Node) tableFor(ctx context.Context, key []byte, q string, mkArgs func() *args, onReply func(contact, *reply) bool) (nodes []responder, cached bool, err error) {
+// store is the token-bearing query (announce_peer or put) with its
+// arguments; a straggler of the walk that answers after the walk ended, and
+// is close enough, gets it too (and joins the cached table), so skipping
+// slow nodes never leaves a store on farther nodes only.
+func (n *Node) tableFor(ctx context.Context, key []byte, q string, mkArgs func() *args, store string, mkStore func(token []byte) *args) (nodes []responder, cached bool, err error) {
 	now := n.cfg.Clock.Now()
 	n.mu.Lock()
 	nodes, cached = n.tables.get(key, now)
@@ -39,7 +43,14 @@ func (n *Node) tableFor(ctx context.Context, key []byte, q string, mkArgs func()
 	if cached {
 		return nodes, true, nil
 	}
-	rs, err := n.walk(ctx, walkSpec{q: q, key: key, args: mkArgs, onReply: onReply})
+	late := func(c contact, token []byte) {
+		if _, err := n.query(n.life, c, store, mkStore(token)); err == nil {
+			n.mu.Lock()
+			n.tables.add(key, responder{contact: c, token: token}, n.cfg.Clock.Now())
+			n.mu.Unlock()
+		}
+	}
+	rs, err := n.walk(ctx, walkSpec{q: q, key: key, args: mkArgs, late: late})
 	if err != nil && len(rs) == 0 {
 		return nil, false, err
 	}

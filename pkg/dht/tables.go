@@ -77,3 +77,23 @@ func (l *lookupTables) drop(key []byte) {
 		delete(l.m, string(key))
 	}
 }
+
+// add appends a late responder to key's fresh table, if there is one,
+// keeping its age (a straggler that answered after the walk ended).
+func (l *lookupTables) add(key []byte, r responder, now time.Time) {
+	e, ok := l.m[string(key)]
+	if !ok {
+		return
+	}
+	t := e.Value.(*lookupTable)
+	if now.Sub(t.set) >= tableMaxAge || len(t.nodes) >= 2*K {
+		return
+	}
+	for _, o := range t.nodes {
+		if o.ID == r.ID {
+			return
+		}
+	}
+	// Copy: callers hold the old slice outside the lock.
+	t.nodes = append(t.nodes[:len(t.nodes):len(t.nodes)], r)
+}

@@ -2,6 +2,7 @@ package dht
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"slices"
@@ -46,6 +47,8 @@ type cand struct {
 	// it is still asked, but it no longer holds Concurrency or a place
 	// among the K closest. dead: it timed out in some walk (suspects.go).
 	suspect, dead bool
+	// retried: asked again after a first timeout (handle); waited for.
+	retried bool
 }
 
 // walkSpec describes one iterative walk.
@@ -58,6 +61,11 @@ type walkSpec struct {
 	args      func() *args // fresh arguments for each query
 	// onReply sees every reply (in the walk's goroutine); true ends the walk.
 	onReply func(from contact, r *reply) bool
+	// late, if set, is called (in the query's goroutine) for a token-bearing
+	// reply that arrived after the walk ended from a node that would have
+	// been among the K closest answered ones: a straggler the walk did not
+	// wait for. Announce and Put send it their store too.
+	late func(from contact, token []byte)
 	// found reports whether the walk already has what it looks for (a
 	// value for get_peers/get); nil means any answer is enough (find_node,
 	// and the token walks of announce and put). Read in the walk's goroutine.
@@ -80,7 +88,8 @@ type walker struct {
 	events chan walkEvent
 	done   chan struct{} // closed when the walk ends: late results are dropped
 	rtts   rttSample
-	heard  bool // some node answered this walk
+	heard  bool        // some node answered this walk
+	final  []responder // the result, set before done is closed
 }
 
 // walk runs an iterative Kademlia lookup: it starts from the K closest known
@@ -90,9 +99,9 @@ type walker struct {
 // answered and no straggler is still worth waiting for (waitsFor). It
 // returns the answering nodes closest first (at most K) with the tokens
 // they issued.
-func (n *Node) walk(ctx context.Context, spec walkSpec) ([]responder, error) {
+func (n *Node) walk(ctx context.Context, spec walkSpec) (rs []responder, err error) {
 	w := &walker{n: n, spec: spec, byID: make(map[NodeID]*cand), events: make(chan walkEvent), done: make(chan struct{})}
-	defer close(w.done)
+	defer func() { w.final = rs; close(w.done) }()
 	n.mu.Lock()
 	start := n.rt.closest(spec.key, K)
 	known := n.rt.len()
@@ -223,7 +232,10 @@ func (w *walker) step(now time.Time) (wake time.Duration, busy bool) {
 //     turned "stored on the closest nodes" into "not found";
 //   - it waits even for a node that timed out recently while nobody at all
 //     has answered: otherwise a node whose only contact timed out once
-//     (a false timeout under load) would give up on it at once forever.
+//     (a false timeout under load) would give up on it at once forever;
+//   - a query that times out in such a walk, to a node not already dead at
+//     launch, is sent once more and waited for (handle): a starved host
+//     times out all its pending queries at once, live nodes included.
 //
 // So a dead node costs a walk nothing once it timed out, and the grace (or
 // nothing) while the walk already has its result; only a walk that has
@@ -232,7 +244,7 @@ func (w *walker) waitsFor(c *cand, straggler bool) bool {
 	if !straggler || w.satisfied() {
 		return false
 	}
-	return !c.dead || !w.heard
+	return !c.dead || !w.heard || c.retried
 }
 
 // satisfied reports whether the walk has what it looks for.
@@ -250,16 +262,41 @@ func (w *walker) launch(c *cand, now time.Time) {
 		select {
 		case w.events <- walkEvent{c: c, res: res, err: err}:
 		case <-w.done:
+			w.lateReply(res, err)
 		}
 	}) {
 		c.state = failed
 	}
 }
 
+// lateReply passes a straggler's reply that came after the walk ended to
+// spec.late when it would have made the K closest answered nodes. Runs in
+// the query's goroutine; w.final is safe to read once done is closed.
+func (w *walker) lateReply(res result, err error) {
+	if err != nil || w.spec.late == nil || res.r == nil || res.r.Token == nil || res.from.ID == (NodeID{}) {
+		return
+	}
+	if slices.ContainsFunc(w.final, func(r responder) bool { return r.ID == res.from.ID }) {
+		return
+	}
+	if len(w.final) >= K && cmpCloser(w.spec.key, &res.from.ID, &w.final[K-1].ID) >= 0 {
+		return
+	}
+	w.spec.late(res.from, []byte(*res.r.Token))
+}
+
 // handle applies one query outcome; true means onReply ended the walk.
 func (w *walker) handle(ev walkEvent) bool {
 	if ev.err != nil {
 		ev.c.state = failed
+		if errors.Is(ev.err, errTimeout) && !ev.c.dead && !ev.c.retried && !w.satisfied() {
+			// A first timeout while the walk has nothing: on a starved
+			// host our own read loop may be what was late (every pending
+			// query times out at once). Ask once more and wait for it, so
+			// a false timeout cannot empty the result; a node already dead
+			// at launch is not retried, so a dead node costs this once.
+			ev.c.state, ev.c.retried = unqueried, true
+		}
 		return false
 	}
 	w.rtts.add(ev.res.rtt)
