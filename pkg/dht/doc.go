@@ -43,7 +43,12 @@
 //     QueryTimeout, because on a loaded host a live node may answer after
 //     the grace and it may be the one holding the value; only nodes that
 //     timed out recently (dead suspects) are not waited for, unless nobody
-//     has answered the walk at all.
+//     has answered the walk at all; a first timeout in such a walk is
+//     retried once, since a starved host times out every pending query at
+//     once, live nodes included;
+//   - Announce and Put also send their store to a straggler of their token
+//     walk that answers after the walk ended, if it is among the K closest
+//     answered nodes, and add it to the cached per-key table.
 //
 // Suspects (suspects.go) are slow (missed a grace) or dead (timed out);
 // any reply, a late reply to a timed-out query, or a query from the node

@@ -239,7 +239,8 @@ func (w *walker) step(now time.Time) (wake time.Duration, busy bool) {
 //
 // So a dead node costs a walk nothing once it timed out, and the grace (or
 // nothing) while the walk already has its result; only a walk that has
-// found nothing yet waits for a fresh dead node, at most one QueryTimeout.
+// found nothing yet waits for a fresh dead node: two QueryTimeouts (the
+// retry), once per dead node, since it is then a dead suspect.
 func (w *walker) waitsFor(c *cand, straggler bool) bool {
 	if !straggler || w.satisfied() {
 		return false
