@@ -132,3 +132,32 @@ func TestSlowHolderIsWaitedForUntilFound(t *testing.T) {
 		t.Fatalf("get of an item only the slow node holds: %+v %v %v after %v", r, ok, err, d)
 	}
 }
+
+// An announce does not wait for a slow node (its token walk has answers
+// from a fast one), but the slow node still gets the store when its late
+// reply comes, so the announcement is not left on farther nodes only.
+func TestAnnounceReachesLateStraggler(t *testing.T) {
+	const delay = 300 * time.Millisecond
+	cfg := testConfig()
+	cfg.QueryTimeout = 2 * time.Second
+	holder := startNode(t, cfg)
+	fast := startNode(t, cfg)
+	slow := startDelayProxy(t, holder.Addr(), delay)
+	ca := testConfig(fast.Addr().String(), slow.addr().String())
+	ca.QueryTimeout = cfg.QueryTimeout
+	a := startNode(t, ca)
+	waitReady(t, a)
+	waitFor(t, 5*time.Second, func() bool { return a.Stats().RoutingNodes == 2 })
+
+	start := time.Now()
+	acked, err := a.Announce(context.Background(), []byte("late"), 1234)
+	d := time.Since(start)
+	if err != nil || acked < 1 {
+		t.Fatalf("announce: %d %v", acked, err)
+	}
+	if d >= delay {
+		t.Fatalf("announce took %v: it waited for the slow node", d)
+	}
+	waitFor(t, 3*time.Second, func() bool { return holder.Stats().Peers == 1 })
+	t.Logf("announce returned after %v (acked %d); the slow node stored it later", d, acked)
+}
