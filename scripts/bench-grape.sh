@@ -9,7 +9,9 @@
 # Usage: bash scripts/bench-grape.sh
 # Env:   BENCH_DURATION (default 5s per point), BENCH_WARMUP (1s), BENCH_REPS (3,
 #        interleaved, median reported), BENCH_CONC (1,8,64), BENCH_NAMES (1000),
-#        SERVER_CPU (1), LOAD_CPU (0). Defaults take about 7 minutes.
+#        SERVER_CPU (1), LOAD_CPU (0), BENCH_ONLY (phases: node,go,bare,kill; default all).
+#        Defaults take about 6 minutes; a quick Go-vs-ceiling check:
+#        BENCH_ONLY=go,bare BENCH_DURATION=3s bash scripts/bench-grape.sh (about 2 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,5 +35,6 @@ exec bin/grape-bench \
   -d "${BENCH_DURATION:-5s}" -warmup "${BENCH_WARMUP:-1s}" -reps "${BENCH_REPS:-3}" \
   -conc "${BENCH_CONC:-1,8,64}" -names "${BENCH_NAMES:-1000}" \
   -server-cpu "${SERVER_CPU:-1}" -load-cpu "${LOAD_CPU:-0}" \
+  -only "${BENCH_ONLY:-}" \
   -out reports/bench-grape.md \
-  -command "bash scripts/bench-grape.sh${BENCH_DURATION:+ (BENCH_DURATION=$BENCH_DURATION)}${BENCH_REPS:+ (BENCH_REPS=$BENCH_REPS)}"
+  -command "bash scripts/bench-grape.sh${BENCH_DURATION:+ (BENCH_DURATION=$BENCH_DURATION)}${BENCH_REPS:+ (BENCH_REPS=$BENCH_REPS)}${BENCH_ONLY:+ (BENCH_ONLY=$BENCH_ONLY)}"
