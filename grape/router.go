@@ -6,38 +6,28 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // router serves the operator extras on GET only and hands everything else,
 // whatever its method or path, to the Node-compatible handler, so a Node
-// client sees no difference. A plain switch rather than a router package:
-// three fixed paths, and /lookup pays nothing for routing context.
+// client sees no difference: chi's NotFound and MethodNotAllowed handlers are
+// the Grenache API itself. chi matches the escaped path, so "/%68ealthz" is
+// not /healthz and goes to the Grenache handler, which answers
+// ERR_REQ_NOTFOUND as Node does.
 func (g *Grape) router() http.Handler {
 	metricsHandler := promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet {
-			// The escaped path when it differs from the decoded one, so
-			// "/%68ealthz" is not /healthz (what chi did before).
-			path := r.URL.RawPath
-			if path == "" {
-				path = r.URL.Path
-			}
-			switch path {
-			case "/healthz":
-				g.serveHealth(w, r)
-				return
-			case "/metrics":
-				g.metrics.observe("metrics", outcomeOK, 0)
-				metricsHandler.ServeHTTP(w, r)
-				return
-			case "/status":
-				g.serveStatus(w, r)
-				return
-			}
-		}
-		g.serveGrenache(w, r)
+	r := chi.NewRouter()
+	r.Get("/healthz", g.serveHealth)
+	r.Get("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		g.metrics.observe("metrics", outcomeOK, 0)
+		metricsHandler.ServeHTTP(w, r)
 	})
+	r.Get("/status", g.serveStatus)
+	r.NotFound(g.serveGrenache)
+	r.MethodNotAllowed(g.serveGrenache)
+	return r
 }
 
 // serveHealth answers 200 once the DHT has finished its bootstrap walk

@@ -85,5 +85,6 @@ func load(args []string, getenv func(string) string, stdout io.Writer) (grape.Co
 	cfg.MaxPayloadSize = s.MaxPayloadSize
 	cfg.Concurrency = s.Concurrency
 	cfg.QueryTimeout = s.QueryTimeout
+	cfg.LookupCacheTTL = time.Duration(s.LookupCacheTTL) * time.Millisecond
 	return cfg, s, nil
 }

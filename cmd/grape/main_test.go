@@ -39,7 +39,8 @@ func TestDefaults(t *testing.T) {
 	}
 	if cfg.PeerMaxAge != 120*time.Second || cfg.MaxPayloadSize != 8192 || cfg.MaxTables != 5000 ||
 		cfg.MaxValues != 5000 || cfg.NodeLiveness != 300*time.Second || cfg.Concurrency != 16 ||
-		cfg.QueryTimeout != 2*time.Second || len(cfg.Bootstrap) != 0 || cfg.Bind != "" {
+		cfg.QueryTimeout != 2*time.Second || len(cfg.Bootstrap) != 0 || cfg.Bind != "" ||
+		cfg.LookupCacheTTL != 500*time.Millisecond {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	if s.LogFormat != "auto" || s.LogLevel != "info" {
@@ -64,6 +65,20 @@ func TestNodeFlagsAndAliases(t *testing.T) {
 	cfg, _, err = load([]string{"-dp", "1", "-aph", "2", "--dpa", "5", "--dnl", "6", "--dc", "4"}, envOf(nil), nil)
 	if err != nil || cfg.PeerMaxAge != 5*time.Millisecond || cfg.NodeLiveness != 6*time.Millisecond || cfg.Concurrency != 4 {
 		t.Errorf("short aliases: %+v %v", cfg, err)
+	}
+}
+
+// The lookup cache may be switched off (Node's behaviour) but never set past
+// the one-second visibility promise for new announcements.
+func TestLookupCacheTTLBounds(t *testing.T) {
+	t.Chdir(t.TempDir())
+	cfg, _, err := load([]string{"--dp", "1", "--aph", "2", "--lookup_cache_ttl", "0"}, envOf(nil), nil)
+	if err != nil || cfg.LookupCacheTTL != 0 {
+		t.Errorf("ttl 0: %v %v", cfg.LookupCacheTTL, err)
+	}
+	_, _, err = load([]string{"--dp", "1", "--aph", "2"}, envOf(map[string]string{"GRAPE_LOOKUP_CACHE_TTL": "1500"}), nil)
+	if err == nil || !strings.Contains(err.Error(), "--lookup_cache_ttl") || !strings.Contains(err.Error(), "GRAPE_LOOKUP_CACHE_TTL") {
+		t.Errorf("ttl 1500 must be refused naming flag and variable, got %v", err)
 	}
 }
 

@@ -16,6 +16,7 @@ type settings struct {
 	MaxPayloadSize int64         `env:"GRAPE_MAX_PAYLOAD_SIZE" envDefault:"8192" flag:"check_maxPayloadSize" allowed:"1.." usage:"HTTP body limit in bytes (larger bodies get 413)"`
 	Concurrency    int           `env:"GRAPE_CONCURRENCY" envDefault:"16" flag:"dc,dht_concurrency" allowed:"1..1024" usage:"KRPC queries in flight per DHT lookup"`
 	QueryTimeout   time.Duration `env:"GRAPE_QUERY_TIMEOUT" envDefault:"2s" flag:"query_timeout" allowed:"1..60000" usage:"how long one KRPC query waits for its reply (Go duration or ms)"`
+	LookupCacheTTL int           `env:"GRAPE_LOOKUP_CACHE_TTL" envDefault:"500" flag:"lookup_cache_ttl" allowed:"0..1000" usage:"ms a finished DHT walk may answer repeated /lookup calls of one name (0 = walk every time, like Node); at most 1000 so a new announcement shows within about a second"`
 	CacheMaxAge    int           `flag:"cache_maxAge" usage:"accepted for compatibility with Node's grape, which ignores it too"`
 	LogFormat      string        `env:"GRAPE_LOG_FORMAT" envDefault:"auto" flag:"log-format" allowed:"auto|json|console" usage:"log format (auto = console on a terminal, json otherwise)"`
 	LogLevel       string        `env:"GRAPE_LOG_LEVEL" envDefault:"info" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level"`
