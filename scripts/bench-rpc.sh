@@ -272,5 +272,5 @@ rss_of() { jq -s -r --arg l "$1" --arg f "$2" '[.[] | select(.label == $l) | .[$
 	echo "Load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) (anything well above 2 on 2 CPUs means other"
 	echo "processes competed for the pinned cores: trust the CPU-per-request table over req/s then)."
 	errs=$(jq -s '[.[] | select(.errors != 0)] | length' "$RAW")
-	[ "$errs" != 0 ] && echo && echo "**$errs repetition(s) reported errors; see $RAW.**"
+	if [ "$errs" != 0 ]; then echo; echo "**$errs repetition(s) reported errors; see $RAW.**"; fi
 } | tee "$REPORT"
