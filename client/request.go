@@ -50,7 +50,10 @@ func (c *Client) Request(ctx context.Context, service string, payload any) (json
 	var lastErr error
 	for attempt := 0; attempt <= c.cfg.MaxRetries; attempt++ {
 		if attempt > 0 {
-			if !c.retryable(lastErr) || !c.budget.withdraw(c.bal.now()) {
+			// Retries go to a peer not tried yet: a peer that just failed
+			// this request (or answered with a handler error) is not asked
+			// again, so a one-peer service fails after one attempt.
+			if len(tried) >= len(s.snapshot()) || !c.retryable(lastErr) || !c.budget.withdraw(c.bal.now()) {
 				break
 			}
 			if err := c.backoff(ctx, attempt); err != nil {

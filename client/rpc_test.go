@@ -383,3 +383,25 @@ func TestHedgeCutsTheSlowPeersTail(t *testing.T) {
 		t.Fatalf("slow peer: %d canceled, %d counted as failures", canceled.Load(), slowFailures.Load())
 	}
 }
+
+// Retries only go to peers this request has not tried: with every peer
+// failing, each is asked once, and a one-peer service is asked once.
+func TestRetriesNeverRepeatAPeer(t *testing.T) {
+	for _, n := range []int{1, 3} {
+		addrs, faults := startServers(t, n)
+		c := newTestClient(t, addrs, nil)
+		for _, f := range faults {
+			f.failEvery.Store(1)
+		}
+		_, err := c.Request(context.Background(), "svc", 1)
+		var reqErr *RequestError
+		if !errors.As(err, &reqErr) || reqErr.Attempts != n {
+			t.Fatalf("%d peers all failing: want %d attempts, got %v", n, n, err)
+		}
+		for i, f := range faults {
+			if got := f.calls.Load(); got != 1 {
+				t.Errorf("%d peers: peer %d was called %d times, want 1", n, i, got)
+			}
+		}
+	}
+}
