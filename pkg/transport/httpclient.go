@@ -216,14 +216,12 @@ func parseReply(addr, rid string, reply []byte) (json.RawMessage, error) {
 	if !ridEquals(el[0], rid) {
 		return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: fmt.Errorf("reply rid %s does not match request rid %q", el[0], rid)}
 	}
-	if n > 1 && !bytes.Equal(el[1], nullJSON) {
+	if n > 1 && !jsFalsy(el[1]) {
 		msg, ok := jsonString(el[1])
 		if !ok {
 			msg = string(el[1])
 		}
-		if msg != "" && msg != "false" && msg != "0" {
-			return nil, &RemoteError{Msg: msg}
-		}
+		return nil, &RemoteError{Msg: msg}
 	}
 	if n < 3 || bytes.Equal(el[2], nullJSON) {
 		return json.RawMessage("null"), nil

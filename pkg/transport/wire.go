@@ -150,6 +150,30 @@ func appendJSONString(dst []byte, s string) []byte {
 
 var nullJSON = []byte("null")
 
+// jsFalsy reports whether a raw JSON element is falsy in JavaScript, which
+// is how a Node client decides that a reply's error slot means success:
+// null, false, the empty string and any spelling of zero. The strings
+// "false" and "0" are truthy there, so they are errors here too.
+func jsFalsy(raw []byte) bool {
+	switch string(raw) {
+	case "null", "false", `""`:
+		return true
+	}
+	if len(raw) == 0 || raw[0] == '"' || raw[0] == '[' || raw[0] == '{' || raw[0] == 't' {
+		return false
+	}
+	// A number: zero when every digit of its mantissa is 0 (-0, 0.0, 0e5).
+	for _, c := range raw {
+		switch {
+		case c == 'e' || c == 'E':
+			return true
+		case c >= '1' && c <= '9':
+			return false
+		}
+	}
+	return true
+}
+
 // appendReply appends the reply triple [rid, err|null, result]. rid is the
 // raw JSON of the request's rid (echoed exactly); nil means null.
 func appendReply(dst, rid []byte, errMsg string, hasErr bool, result []byte) []byte {

@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"testing"
 )
 
@@ -80,5 +81,29 @@ func TestNewRIDIsUUIDv4(t *testing.T) {
 			t.Fatalf("duplicate rid %s", r)
 		}
 		seen[r] = true
+	}
+}
+
+// A Node client takes the reply's error slot as an error exactly when it is
+// truthy in JavaScript; so does ours.
+func TestReplyErrorSlotFollowsJSTruthiness(t *testing.T) {
+	const rid = "r1"
+	success := []string{`null`, `false`, `""`, `0`, `-0`, `0.0`, `0e5`, `-0.00E-3`}
+	failure := map[string]string{
+		`"boom"`: "boom", `"false"`: "false", `"0"`: "0", `true`: "true",
+		`1`: "1", `0.5`: "0.5", `-2e3`: "-2e3", `[]`: "[]", `{}`: "{}",
+	}
+	for _, slot := range success {
+		res, err := parseReply("a", rid, []byte(`["r1",`+slot+`,42]`))
+		if err != nil || string(res) != "42" {
+			t.Errorf("error slot %s: got %s, %v; want success with 42", slot, res, err)
+		}
+	}
+	for slot, msg := range failure {
+		_, err := parseReply("a", rid, []byte(`["r1",`+slot+`,42]`))
+		var re *RemoteError
+		if !errors.As(err, &re) || re.Msg != msg {
+			t.Errorf("error slot %s: got %v; want a RemoteError %q", slot, err, msg)
+		}
 	}
 }
