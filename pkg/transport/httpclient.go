@@ -205,6 +205,14 @@ func ridEquals(raw []byte, rid string) bool {
 // parseReply checks the reply triple and returns a copy of its result (the
 // reply buffer goes back to a pool).
 func parseReply(addr, rid string, reply []byte) (json.RawMessage, error) {
+	if res, ok := plainSuccess(rid, reply); ok {
+		return append(json.RawMessage(nil), res...), nil
+	}
+	return parseReplyGeneral(addr, rid, reply)
+}
+
+// parseReplyGeneral is parseReply for any reply shape.
+func parseReplyGeneral(addr, rid string, reply []byte) (json.RawMessage, error) {
 	var el [3][]byte
 	if !json.Valid(reply) {
 		return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: fmt.Errorf("ERR_REPLY_EMPTY: reply is not JSON: %.100q", reply)}
@@ -228,6 +236,27 @@ func parseReply(addr, rid string, reply []byte) (json.RawMessage, error) {
 	}
 	return append(json.RawMessage(nil), el[2]...), nil
 }
+
+// plainSuccess recognises the reply every Grenache server sends on success,
+// `["<rid>",null,<result>]` with no whitespace in the frame, and returns the
+// result. Only the result needs validating then: the frame around it is
+// matched byte for byte, so the whole reply is valid JSON exactly when the
+// result is. Anything else takes the general path.
+func plainSuccess(rid string, reply []byte) ([]byte, bool) {
+	const mid = `",null,`
+	head := 2 + len(rid) + len(mid)
+	if len(reply) < head+2 || reply[0] != '[' || reply[1] != '"' || reply[len(reply)-1] != ']' ||
+		string(reply[2:2+len(rid)]) != rid || string(reply[2+len(rid):head]) != mid {
+		return nil, false
+	}
+	res := reply[head : len(reply)-1]
+	if len(res) == 0 || isJSONSpace(res[0]) || isJSONSpace(res[len(res)-1]) || !json.Valid(res) {
+		return nil, false // whitespace: the general path trims it
+	}
+	return res, true
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func encodePayload(p any) ([]byte, error) {
 	switch v := p.(type) {

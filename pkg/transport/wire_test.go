@@ -107,3 +107,28 @@ func TestReplyErrorSlotFollowsJSTruthiness(t *testing.T) {
 		}
 	}
 }
+
+// The fast path for `["rid",null,result]` takes every canonical success
+// reply, and wherever it answers it agrees with the general parse,
+// including on near misses of the canonical frame.
+func TestPlainSuccessAgreesWithGeneralParse(t *testing.T) {
+	const rid = "r1"
+	canonical := []string{`["r1",null,{"a":1}]`, `["r1",null,null]`, `["r1",null,"x"]`, `["r1",null,[1,2]]`}
+	nearMisses := []string{
+		`["r1",null,{"a":1} ]`, `["r1",null,{"a":]`, `["r1",null,1,2]`, `["r2",null,1]`,
+		`["r1",null,]`, `["r1" ,null,1]`, `["r1",nul,1]`, `["r1",null,1`, `["r1",null]`,
+		`["r1","boom",null]`, `["r1",null,1]]`, `[["r1",null,1]`, `["r1",null,"a"]x]`, `["r1",null, 1]`, `["r1",null,1\n]`,
+	}
+	for _, reply := range canonical {
+		if _, ok := plainSuccess(rid, []byte(reply)); !ok {
+			t.Errorf("%s: canonical success reply missed by the fast path", reply)
+		}
+	}
+	for _, reply := range append(canonical, nearMisses...) {
+		fastRes, fast := plainSuccess(rid, []byte(reply))
+		res, err := parseReplyGeneral("a", rid, []byte(reply))
+		if fast && (err != nil || !bytes.Equal(res, fastRes)) {
+			t.Errorf("%s: fast path says %s, general parse %s, %v", reply, fastRes, res, err)
+		}
+	}
+}
