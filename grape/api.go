@@ -18,7 +18,7 @@ func (g *Grape) serveGrenache(w http.ResponseWriter, r *http.Request) {
 	rp := g.handle(r, ep, bp)
 	rp.write(w)
 	if cap(*bp) <= maxPooledBody {
-		bodyPool.Put(bp) // the reply no longer refers to the body
+		bodyPool.Put(bp) // written: neither the body nor a reply built in it is referenced
 	}
 	took := time.Since(start)
 	g.metrics.observe(ep, rp.outcome, took)
@@ -53,7 +53,7 @@ func (g *Grape) handle(r *http.Request, ep string, bp *[]byte) (rp reply) {
 	var data any
 	if name, ok := parseFast(body); ok {
 		if ep == epLookup {
-			return g.lookupName(ctx, name) // the hot path: no interface{} tree
+			return g.lookupName(ctx, name, body) // the hot path: no interface{} tree, no reply allocation
 		}
 		data = name
 	} else {
@@ -70,7 +70,7 @@ func (g *Grape) handle(r *http.Request, ep string, bp *[]byte) (rp reply) {
 	case epAnnounce:
 		return g.announce(ctx, data)
 	case epLookup:
-		return g.lookup(ctx, data)
+		return g.lookup(ctx, data, body)
 	case epPut:
 		return g.put(ctx, data)
 	case epGet:

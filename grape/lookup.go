@@ -15,20 +15,23 @@ const maxLookupReply = 100
 // frees or it ages into a miss.
 const maxRefreshes = 64
 
-// lookup handles /lookup: data is a non-empty name.
-func (g *Grape) lookup(ctx context.Context, data any) reply {
+// lookup handles /lookup: data is a non-empty name. The reply is built in
+// buf's spare capacity (see lookupName).
+func (g *Grape) lookup(ctx context.Context, data any, buf []byte) reply {
 	name, ok := data.(string)
 	if !ok {
 		return appError("ERR_GRAPE_LOOKUP")
 	}
-	return g.lookupName(ctx, name)
+	return g.lookupName(ctx, name, buf)
 }
 
 // lookupName walks the DHT unless a recent walk for the name is still good
 // (see lookupCache), adds everything found to the seen-peers memory and
 // answers up to 100 random entries of that memory. Concurrent lookups of
-// one name share one walk.
-func (g *Grape) lookupName(ctx context.Context, name string) reply {
+// one name share one walk. The reply body is appended to buf[:0], a pooled
+// buffer the caller no longer reads from, so the hot path allocates no
+// reply of its own.
+func (g *Grape) lookupName(ctx context.Context, name string, buf []byte) reply {
 	if name == "" {
 		return appError("ERR_GRAPE_LOOKUP")
 	}
@@ -41,7 +44,7 @@ func (g *Grape) lookupName(ctx context.Context, name string) reply {
 			return dhtErrorReply(err)
 		}
 	}
-	return okJSON(g.seen.AppendJSON(make([]byte, 0, 64), name, maxLookupReply))
+	return okJSON(g.seen.AppendJSON(buf[:0], name, maxLookupReply))
 }
 
 // walk runs one DHT lookup for name, records what it found in the
