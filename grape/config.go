@@ -47,7 +47,7 @@ type Config struct {
 	MaxPayloadSize int64
 	// LookupCacheTTL is how long a completed DHT walk for a name may answer
 	// later lookups of that name from the seen-peers memory (refreshed in
-	// the background from 3/4 of it on; see lookupCache for the freshness
+	// the background from 7/8 of it on; see lookupCache for the freshness
 	// rule); <= 0 walks on every lookup, as Node does.
 	LookupCacheTTL time.Duration
 	// ShutdownTimeout bounds how long Run waits for in-flight HTTP requests

@@ -40,13 +40,13 @@ func TestLookupCacheStates(t *testing.T) {
 	if c.state("a") != lcFresh || c.state("b") != lcMiss {
 		t.Fatal("a fresh right after its walk, b never walked")
 	}
-	clk.Advance(289 * time.Millisecond)
+	clk.Advance(339 * time.Millisecond)
 	if c.state("a") != lcFresh {
-		t.Fatal("fresh 299 ms after the walk started")
+		t.Fatal("fresh 349 ms after the walk started")
 	}
 	clk.Advance(time.Millisecond)
 	if c.state("a") != lcRefresh {
-		t.Fatal("at 3/4 ttl the first caller refreshes")
+		t.Fatal("at 7/8 ttl the first caller refreshes")
 	}
 	if c.state("a") != lcFresh {
 		t.Fatal("one refresh at a time: later callers just answer")
@@ -93,9 +93,9 @@ func TestLookupCacheInvalidate(t *testing.T) {
 	if c.state("b") != lcFresh {
 		t.Fatal("a walk started after the invalidation is fresh")
 	}
-	clk.Advance(300 * time.Millisecond)
+	clk.Advance(350 * time.Millisecond)
 	if c.state("b") != lcRefresh {
-		t.Fatal("stale")
+		t.Fatal("not refreshed at 7/8 ttl")
 	}
 	start = clk.Now()
 	clk.Advance(time.Millisecond)
@@ -189,12 +189,12 @@ func TestLookupWalksOncePerTTL(t *testing.T) {
 	clk.Advance(time.Millisecond) // a walk starting at the invalidation instant is not trusted
 	lookup(`["127.0.0.1:5555"]`)
 	waitWalks(2) // the announce forced a walk before the answer
-	clk.Advance(299 * time.Millisecond)
+	clk.Advance(349 * time.Millisecond)
 	lookup(`["127.0.0.1:5555"]`)
 	if n := walks(); n != 2 {
-		t.Fatalf("%d walks, want 2 within 3/4 TTL", n)
+		t.Fatalf("%d walks, want 2 within 7/8 TTL", n)
 	}
-	// From 3/4 TTL: answered from memory, refreshed in the background
+	// From 7/8 TTL: answered from memory, refreshed in the background
 	// (the refresh is held at the gate; the second lookup does not start
 	// another one).
 	node.mu.Lock()

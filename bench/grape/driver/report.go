@@ -65,7 +65,7 @@ func (r *report) markdown(c *config) string {
 	w("  closed loop, one keep-alive connection per concurrent request, `POST /lookup {\"data\":name}` to grape 1;\n")
 	w("  %v warm-up + %v measured per point, %d repetitions interleaved across Node, Go and the ceiling (the house method is 10 s x 3; this run trades time per point for a script of a few minutes).\n", c.warmup, c.dur, c.reps)
 	w("  \"1 name\" repeats one announced name; \"%d names\" rotates through %d announced names. Ceiling = bare `net/http` handler returning a 19-byte JSON array, same load.\n", c.names, c.names)
-	w("  A Node grape walks the DHT on every lookup (merging concurrent ones); a Go grape answers a name walked less than 3/4 of LookupCacheTTL (500 ms) ago from memory, refreshes it in the background up to the TTL, and walks first after that or after a new announcement for the name was stored on or sent through it.\n\n")
+	w("  A Node grape walks the DHT on every lookup (merging concurrent ones); a Go grape answers a name walked less than 7/8 of LookupCacheTTL (500 ms) ago from memory, refreshes it in the background up to the TTL, and walks first after that or after a new announcement for the name was stored on or sent through it.\n\n")
 
 	w("## /lookup throughput and latency\n\n")
 	w("req/s: median of %d interleaved repetitions, with the range in brackets; latencies: medians of the per-run p50 and p99.\n\n", c.reps)
