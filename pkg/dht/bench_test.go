@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"testing"
+
+	"github.com/anacrolix/torrent/bencode"
 )
 
 // benchNode is a socketless node with a populated routing table (200
@@ -53,5 +55,59 @@ func BenchmarkHandleAnnouncePeer(b *testing.B) {
 		if n.handlePacket(pkt, nodeA) == nil {
 			b.Fatal("no reply")
 		}
+	}
+}
+
+// getPeersReplies are the two get_peers reply shapes a walk receives: K
+// compact nodes with a token, or 100 peers with a token.
+func getPeersReplies() map[string]*msg {
+	ms := fastCaseMsgs()
+	return map[string]*msg{"nodes": ms["get_peers reply nodes"], "values100": ms["get_peers reply values100"]}
+}
+
+// BenchmarkEncodeGetPeersReply compares the hand-written encoder (fast)
+// with the reflection-based library it replaced.
+func BenchmarkEncodeGetPeersReply(b *testing.B) {
+	ms := getPeersReplies()
+	for _, name := range []string{"nodes", "values100"} {
+		m := ms[name]
+		for _, c := range []struct {
+			impl string
+			enc  func(*msg) ([]byte, error)
+		}{{"fast", encodeMsg}, {"library", func(m *msg) ([]byte, error) { return bencode.Marshal(m) }}} {
+			b.Run(name+"/"+c.impl, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := c.enc(m); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkDecodeGetPeersReply compares the hand-written decoder (fast)
+// with the library's reflection path (the fallback).
+func BenchmarkDecodeGetPeersReply(b *testing.B) {
+	ms := getPeersReplies()
+	for _, name := range []string{"nodes", "values100"} {
+		pkt := bencode.MustMarshal(ms[name])
+		b.Run(name+"/fast", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := decodeMsgFast(pkt); !ok {
+					b.Fatal("refused")
+				}
+			}
+		})
+		b.Run(name+"/library", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := libDecode(pkt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -101,6 +101,12 @@ func decodeMsg(b []byte) (m msg, err error) {
 	if len(b) == 0 || b[0] != 'd' {
 		return msg{}, errBadPacket
 	}
+	// The hand-written decoder takes the well-formed packets we see;
+	// anything else goes to the library, which keeps its exact results and
+	// errors for odd input (see bencode_fast_dec.go).
+	if fm, ok := decodeMsgFast(b); ok {
+		return fm, nil
+	}
 	if err := bencode.Unmarshal(b, &m); err != nil {
 		return msg{}, fmt.Errorf("%w: %v", errBadPacket, err)
 	}
@@ -127,8 +133,18 @@ func decodeHeader(b []byte) (t, y, q string, ok bool) {
 	return t, y, q, true
 }
 
-// encodeMsg bencodes m; the library sorts dict keys as KRPC requires.
-func encodeMsg(m *msg) ([]byte, error) { return bencode.Marshal(m) }
+// encodeMsg bencodes m into one exactly sized slice, byte for byte what
+// bencode.Marshal would write (dict keys sorted, as KRPC requires); the
+// library still encodes the rare msg the fast path leaves to it (see
+// bencode_fast_enc.go).
+func encodeMsg(m *msg) ([]byte, error) {
+	if m != nil {
+		if n, ok := msgSize(m); ok {
+			return appendMsgFast(make([]byte, 0, n), m), nil
+		}
+	}
+	return bencode.Marshal(m)
+}
 
 // krpcError builds the "e" list of an error reply.
 func krpcError(code int, text string) errList { return errList{int64(code), text} }
