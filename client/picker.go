@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 
 	"github.com/grenache-go/grenache/pkg/transport"
@@ -17,9 +18,9 @@ import (
 // What stays with Client.Request: the retry budget, backoff, hedging and the
 // shorter timeout of breaker probes (the Requester's own Retry and Timeout
 // options apply instead). Latency is measured on the balancer's clock from
-// Pick to done, so CallResult.Latency is not used. transport's Map calls
-// every peer without asking the Picker, so breakers do not filter it (use
-// Client.Map for that).
+// Pick to done, so CallResult.Latency is not used. It is also a
+// transport.MapPicker, so the Requester's Map skips peers whose breaker is
+// open and records every call, as Client.Map does.
 //
 // The peers passed to Pick are authoritative: when they differ from the
 // known set, the service's membership is updated (new peers ramp up with
@@ -29,7 +30,7 @@ type Picker struct {
 	c *Client
 }
 
-var _ transport.Picker = (*Picker)(nil)
+var _ transport.MapPicker = (*Picker)(nil)
 
 // Picker returns a transport.Picker sharing this client's peers, metrics
 // and breakers: what the Requester learns steers Client.Request and the
@@ -64,10 +65,7 @@ func (p *Picker) Pick(service string, peers []string, tried []string) (string, f
 	if len(peers) == 0 {
 		return "", nil, transport.ErrNoPeers
 	}
-	s := p.c.service(service)
-	if !s.sameMembers(peers, p.c.cfg.MaxPeers) {
-		s.update(peers, p.c.cfg.MaxPeers, p.c.bal.now())
-	}
+	s := p.members(service, peers)
 	var triedPeers []*peer // nil on first attempts: no allocation
 	if len(tried) > 0 {
 		triedPeers = s.resolve(tried, make([]*peer, 0, len(tried)))
@@ -78,6 +76,77 @@ func (p *Picker) Pick(service string, peers []string, tried []string) (string, f
 	}
 	d := &pickDone{bal: p.c.bal, t: t}
 	return t.p.addr, d.done, nil
+}
+
+// PickAll implements transport.MapPicker the way Client.Map chooses: it
+// claims every peer whose breaker admits traffic (a cooled-down open
+// breaker may admit the call as its probe) and leaves out the others. With
+// limit > 0 it claims at most limit of the admitted peers, chosen at
+// random; otherwise the addresses keep the order of peers. Only the first
+// MaxPeers of peers are considered, as for Pick. When no breaker admits a
+// call it fails with an error wrapping transport.ErrNoPeers: unlike a
+// single request, a Map has no least bad peer to fall back on. Each done
+// records its call's outcome once; later calls are ignored.
+func (p *Picker) PickAll(service string, peers []string, limit int) ([]string, []func(transport.CallResult), error) {
+	if p.c.ctx.Err() != nil {
+		return nil, nil, ErrClosed
+	}
+	if len(peers) == 0 {
+		return nil, nil, transport.ErrNoPeers
+	}
+	s := p.members(service, peers)
+	tickets := p.c.bal.claimAll(s.snapshot(), limit)
+	if len(tickets) == 0 {
+		return nil, nil, fmt.Errorf("client: %s: every breaker is open: %w", service, transport.ErrNoPeers)
+	}
+	addrs := make([]string, len(tickets))
+	dones := make([]func(transport.CallResult), len(tickets))
+	for i, t := range tickets {
+		addrs[i] = t.p.addr
+		dones[i] = (&pickDone{bal: p.c.bal, t: t}).done
+	}
+	return addrs, dones, nil
+}
+
+// members returns the state of service, first adopting peers as its
+// membership when they differ from the known set.
+func (p *Picker) members(service string, peers []string) *service {
+	s := p.c.service(service)
+	if !s.sameMembers(peers, p.c.cfg.MaxPeers) {
+		s.update(peers, p.c.cfg.MaxPeers, p.c.bal.now())
+	}
+	return s
+}
+
+// claimAll claims the peers of a Map call through their breakers, skipping
+// those that refuse. limit <= 0 (or not below len(peers)) claims every
+// admitted peer in order. Otherwise it walks the peers in random order (a
+// lazy Fisher-Yates shuffle) until limit are claimed, so the limit counts
+// healthy peers only and an open breaker does not cost the call a slot.
+func (b *balancer) claimAll(peers []*peer, limit int) []ticket {
+	now := b.now()
+	if limit <= 0 || limit >= len(peers) {
+		tickets := make([]ticket, 0, len(peers))
+		for _, p := range peers {
+			if t, ok := b.claim(p, now); ok {
+				tickets = append(tickets, t)
+			}
+		}
+		return tickets
+	}
+	order := make([]int, len(peers))
+	for i := range order {
+		order[i] = i
+	}
+	tickets := make([]ticket, 0, limit)
+	for i := 0; i < len(order) && len(tickets) < limit; i++ {
+		j := i + b.randN(len(order)-i)
+		order[i], order[j] = order[j], order[i]
+		if t, ok := b.claim(peers[order[i]], now); ok {
+			tickets = append(tickets, t)
+		}
+	}
+	return tickets
 }
 
 // Stats returns the metrics of every peer of service, as Client.Stats.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 )
@@ -21,7 +22,8 @@ type RequestOptions struct {
 	Retry int
 	// Compress gzips requests and replies.
 	Compress bool
-	// Limit makes Map call only Limit random peers (0: all), as Node's
+	// Limit makes Map call only Limit random peers (0: all; a MapPicker
+	// chooses them among the peers it considers up), as Node's
 	// map limit option.
 	Limit int
 }
@@ -95,8 +97,14 @@ func (q *Requester) Request(ctx context.Context, service string, payload any, op
 }
 
 // Map calls every peer of service in parallel (or opts.Limit random ones)
-// and returns their results in peer order. Like Node's map it fails on the
-// first error: the other calls are cancelled and that error is returned.
+// and returns their results in the order of the peers called. Like Node's
+// map it fails on the first error: the other calls are cancelled and that
+// error is returned.
+//
+// When the Picker is a MapPicker, it chooses the peers instead (it may leave
+// out peers it considers down, and opts.Limit is passed to it, so the limit
+// applies after the unhealthy peers are left out) and every call's outcome
+// is reported to it; a PickAll error fails Map.
 func (q *Requester) Map(ctx context.Context, service string, payload any, opts RequestOptions) ([]json.RawMessage, error) {
 	pl, err := encodePayload(payload)
 	if err != nil {
@@ -106,7 +114,13 @@ func (q *Requester) Map(ctx context.Context, service string, payload any, opts R
 	if err != nil {
 		return nil, err
 	}
-	if opts.Limit > 0 && opts.Limit < len(peers) {
+	var dones []func(CallResult) // nil without a MapPicker
+	if mp, ok := q.p.(MapPicker); ok {
+		peers, dones, err = pickAll(mp, service, peers, opts.Limit)
+		if err != nil {
+			return nil, err
+		}
+	} else if opts.Limit > 0 && opts.Limit < len(peers) {
 		peers = append([]string(nil), peers...)
 		rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
 		peers = peers[:opts.Limit]
@@ -122,7 +136,11 @@ func (q *Requester) Map(ctx context.Context, service string, payload any, opts R
 	)
 	for i, addr := range peers {
 		wg.Go(func() {
+			start := time.Now()
 			res, err := q.c.Call(ctx, addr, service, json.RawMessage(pl), copts)
+			if dones != nil {
+				dones[i](CallResult{Latency: time.Since(start), Err: err})
+			}
 			if err != nil {
 				once.Do(func() { firstErr = err; cancel() })
 				return
@@ -135,4 +153,40 @@ func (q *Requester) Map(ctx context.Context, service string, payload any, opts R
 		return nil, firstErr
 	}
 	return results, nil
+}
+
+// errNotCalled settles a pick Map does not use (a picker that broke its
+// contract); it wraps context.Canceled so the picker counts it for nobody.
+var errNotCalled = fmt.Errorf("transport: map: peer not called: %w", context.Canceled)
+
+// pickAll asks mp for the peers of a Map call and holds it to its contract:
+// one non-nil done per address, at most limit addresses. Picks Map will not
+// call are settled as not called rather than leaked (an adaptive picker
+// counts them in flight until settled).
+func pickAll(mp MapPicker, service string, peers []string, limit int) ([]string, []func(CallResult), error) {
+	addrs, dones, err := mp.PickAll(service, peers, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pick %q: %w", service, err)
+	}
+	if len(dones) != len(addrs) || slices.ContainsFunc(dones, func(d func(CallResult)) bool { return d == nil }) {
+		settle(dones)
+		return nil, nil, fmt.Errorf("pick %q: picker returned %d addresses and %d done funcs (or a nil one)", service, len(addrs), len(dones))
+	}
+	if len(addrs) == 0 {
+		return nil, nil, fmt.Errorf("pick %q: %w", service, ErrNoPeers)
+	}
+	if limit > 0 && len(addrs) > limit {
+		settle(dones[limit:])
+		addrs, dones = addrs[:limit], dones[:limit]
+	}
+	return addrs, dones, nil
+}
+
+// settle reports every pick in dones as not called.
+func settle(dones []func(CallResult)) {
+	for _, d := range dones {
+		if d != nil {
+			d(CallResult{Err: errNotCalled})
+		}
+	}
 }
