@@ -24,10 +24,10 @@ command -v taskset >/dev/null || { echo "bench-grape: taskset (util-linux) is re
   echo "bench-grape: Node reference not installed; run make deps" >&2; exit 1; }
 
 mkdir -p bin reports
-go build -o bin/grape ./cmd/grape
-go build -o bin/grape-loadgen ./bench/grape/loadgen
-go build -o bin/grape-bare ./bench/grape/bare
-go build -o bin/grape-bench ./bench/grape/driver
+CGO_ENABLED=0 go build -o bin/grape ./cmd/grape
+CGO_ENABLED=0 go build -o bin/grape-loadgen ./bench/grape/loadgen
+CGO_ENABLED=0 go build -o bin/grape-bare ./bench/grape/bare
+CGO_ENABLED=0 go build -o bin/grape-bench ./bench/grape/driver
 
 exec bin/grape-bench \
   -grape bin/grape -loadgen bin/grape-loadgen -bare bin/grape-bare \

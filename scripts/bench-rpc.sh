@@ -65,7 +65,7 @@ cleanup() {
 trap cleanup EXIT
 
 log "building"
-go build -o "$TMP/bin/" ./cmd/worker ./cmd/grape ./bench/rpc/driver ./bench/rpc/bareserver
+CGO_ENABLED=0 go build -o "$TMP/bin/" ./cmd/worker ./cmd/grape ./bench/rpc/driver ./bench/rpc/bareserver
 
 # TCP ports probed free; the two DHT (UDP) ports reuse free TCP numbers, which is good enough
 # on a quiet machine.

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DHT_BASE=${DHT_BASE:-20001}
 API_BASE=${API_BASE:-30001}
-go build -o bin/grape ./cmd/grape
+CGO_ENABLED=0 go build -o bin/grape ./cmd/grape
 
 pids=()
 cleanup() {
