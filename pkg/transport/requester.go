@@ -82,7 +82,7 @@ func (q *Requester) Request(ctx context.Context, service string, payload any, op
 			return nil, err
 		}
 		start := time.Now()
-		res, err := q.c.Call(ctx, addr, service, json.RawMessage(pl), copts)
+		res, err := q.c.callRaw(ctx, addr, service, pl, copts)
 		done(CallResult{Latency: time.Since(start), Err: err})
 		if err == nil {
 			return res, nil
@@ -137,7 +137,7 @@ func (q *Requester) Map(ctx context.Context, service string, payload any, opts R
 	for i, addr := range peers {
 		wg.Go(func() {
 			start := time.Now()
-			res, err := q.c.Call(ctx, addr, service, json.RawMessage(pl), copts)
+			res, err := q.c.callRaw(ctx, addr, service, pl, copts)
 			if dones != nil {
 				dones[i](CallResult{Latency: time.Since(start), Err: err})
 			}
