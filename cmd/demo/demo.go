@@ -16,8 +16,8 @@ import (
 
 	"github.com/grenache-go/grenache/client"
 	"github.com/grenache-go/grenache/client/report"
+	"github.com/grenache-go/grenache/internal/lab"
 	"github.com/grenache-go/grenache/pkg/link"
-	"github.com/grenache-go/grenache/test/scenarios/lab"
 )
 
 // options are the demo's few knobs; the defaults finish in about 35 s.

@@ -6,5 +6,6 @@
 //
 // `go test` runs short versions that assert the bounds; SCENARIOS_FULL=1
 // (make bench-scenarios) runs the full-length ones and writes their tables
-// to reports/scenarios.md. The machinery lives in the lab subpackage.
+// to reports/scenarios.md. The machinery lives in internal/lab
+// (shared with cmd/demo).
 package scenarios

@@ -14,8 +14,8 @@ import (
 
 	"github.com/grenache-go/grenache/client"
 	"github.com/grenache-go/grenache/grape/grapetest"
+	"github.com/grenache-go/grenache/internal/lab"
 	"github.com/grenache-go/grenache/pkg/link"
-	"github.com/grenache-go/grenache/test/scenarios/lab"
 )
 
 // full reports whether the full-length scenarios were asked for.

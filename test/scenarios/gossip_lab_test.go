@@ -16,9 +16,9 @@ import (
 
 	"github.com/grenache-go/grenache/client"
 	"github.com/grenache-go/grenache/client/gossip"
+	"github.com/grenache-go/grenache/internal/lab"
 	"github.com/grenache-go/grenache/pkg/link"
 	"github.com/grenache-go/grenache/pkg/transport"
-	"github.com/grenache-go/grenache/test/scenarios/lab"
 )
 
 // The gossip scenarios (S7, S8) need what the lab's runners cannot give:

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/grenache-go/grenache/grape/grapetest"
-	"github.com/grenache-go/grenache/test/scenarios/lab"
+	"github.com/grenache-go/grenache/internal/lab"
 )
 
 // The gossip scenarios of issue #5. They do not call t.Parallel: a 200 req/s

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/grenache-go/grenache/client"
-	"github.com/grenache-go/grenache/test/scenarios/lab"
+	"github.com/grenache-go/grenache/internal/lab"
 )
 
 // Bounds from issue #4. They apply to the adaptive client; round-robin and
