@@ -228,11 +228,17 @@ func parseEnv(cfg any, fields []*field, environ, from map[string]string) error {
 }
 
 // usage renders the help text: every flag with its aliases, variable,
-// default and allowed values.
+// default and allowed values, then the settings that have no flag in their
+// own section, so no entry starts with an empty flag name.
 func usage(name string, fields []*field) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: %s [flags]\n\nEvery flag can also be set from its environment variable (or a .env file);\nflags win over the environment.\n\n", name)
+	fmt.Fprintf(&b, "Usage: %s [flags]\n\nA flag with a variable can also be set from it (or from a .env file);\nflags win over the environment.\n\n", name)
+	var envOnly []*field
 	for _, f := range fields {
+		if len(f.flags) == 0 {
+			envOnly = append(envOnly, f)
+			continue
+		}
 		fmt.Fprintf(&b, "  %s\n", f.flagList())
 		fmt.Fprintf(&b, "        %s\n", f.usage)
 		line := "        "
@@ -248,6 +254,16 @@ func usage(name string, fields []*field) string {
 		b.WriteString(line + "\n")
 	}
 	b.WriteString("  -h/--help\n        show this help\n")
+	if len(envOnly) > 0 {
+		b.WriteString("\nEnvironment only (no flag; also read from a .env file):\n")
+		for _, f := range envOnly {
+			def := fmt.Sprintf("default %q", f.def)
+			if f.required {
+				def = "required"
+			}
+			fmt.Fprintf(&b, "  %s (%s) %s; allowed %s\n", f.env, def, f.usage, f.allowedText())
+		}
+	}
 	return b.String()
 }
 
