@@ -1,8 +1,12 @@
 package client
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"reflect"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
@@ -180,21 +184,22 @@ func DefaultConfig() Config {
 	}
 }
 
-// envConfig mirrors Config with the units the environment uses (ms as integers).
+// envConfig mirrors Config with the units the environment uses: durations
+// as envMS (a bare integer of milliseconds or a Go duration).
 type envConfig struct {
 	Strategy                   *string  `env:"CLIENT_STRATEGY"`
-	RequestTimeout             *int64   `env:"CLIENT_REQUEST_TIMEOUT"`
-	AttemptTimeout             *int64   `env:"CLIENT_ATTEMPT_TIMEOUT"`
+	RequestTimeout             *envMS   `env:"CLIENT_REQUEST_TIMEOUT"`
+	AttemptTimeout             *envMS   `env:"CLIENT_ATTEMPT_TIMEOUT"`
 	MaxRetries                 *int     `env:"CLIENT_MAX_RETRIES"`
-	RetryDelay                 *int64   `env:"CLIENT_RETRY_DELAY"`
+	RetryDelay                 *envMS   `env:"CLIENT_RETRY_DELAY"`
 	RetryBudgetRatio           *float64 `env:"CLIENT_RETRY_BUDGET_RATIO"`
 	RetryBudgetMinPerSec       *float64 `env:"CLIENT_RETRY_BUDGET_MIN_PER_SEC"`
 	RetryRemoteErrors          *bool    `env:"CLIENT_RETRY_REMOTE_ERRORS"`
 	Compress                   *bool    `env:"CLIENT_COMPRESS"`
-	HedgeAfter                 *int64   `env:"CLIENT_HEDGE_AFTER"`
-	RefreshInterval            *int64   `env:"CLIENT_REFRESH_INTERVAL"`
-	SlowStart                  *int64   `env:"CLIENT_SLOW_START"`
-	ProbeInterval              *int64   `env:"CLIENT_PROBE_INTERVAL"`
+	HedgeAfter                 *envMS   `env:"CLIENT_HEDGE_AFTER"`
+	RefreshInterval            *envMS   `env:"CLIENT_REFRESH_INTERVAL"`
+	SlowStart                  *envMS   `env:"CLIENT_SLOW_START"`
+	ProbeInterval              *envMS   `env:"CLIENT_PROBE_INTERVAL"`
 	BalanceTolerance           *float64 `env:"CLIENT_BALANCE_TOLERANCE"`
 	BalanceSlack               *float64 `env:"CLIENT_BALANCE_SLACK"`
 	MaxPeers                   *int     `env:"CLIENT_MAX_PEERS"`
@@ -202,27 +207,28 @@ type envConfig struct {
 	ErrorWeight                *float64 `env:"METRICS_ERROR_WEIGHT"`
 	TimeoutWeight              *float64 `env:"METRICS_TIMEOUT_WEIGHT"`
 	FreshnessWeight            *float64 `env:"METRICS_FRESHNESS_WEIGHT"`
-	LatencyDecay               *int64   `env:"METRICS_LATENCY_DECAY_MS"`
-	LatencyPeakDecay           *int64   `env:"METRICS_LATENCY_PEAK_DECAY_MS"`
+	LatencyDecay               *envMS   `env:"METRICS_LATENCY_DECAY_MS"`
+	LatencyPeakDecay           *envMS   `env:"METRICS_LATENCY_PEAK_DECAY_MS"`
 	RateAlpha                  *float64 `env:"METRICS_RATE_ALPHA"`
-	StaleAfter                 *int64   `env:"METRICS_STALE_AFTER_MS"`
+	StaleAfter                 *envMS   `env:"METRICS_STALE_AFTER_MS"`
 	FailurePenalty             *float64 `env:"METRICS_FAILURE_PENALTY"`
 	BreakerFailureThreshold    *int     `env:"CIRCUIT_BREAKER_FAILURE_THRESHOLD"`
 	BreakerErrorRate           *float64 `env:"CIRCUIT_BREAKER_ERROR_RATE"`
 	BreakerMinRequests         *int     `env:"CIRCUIT_BREAKER_MIN_REQUESTS"`
-	BreakerWindow              *int64   `env:"CIRCUIT_BREAKER_WINDOW_MS"`
-	BreakerCooldown            *int64   `env:"CIRCUIT_BREAKER_COOLDOWN_MS"`
-	BreakerMaxCooldown         *int64   `env:"CIRCUIT_BREAKER_MAX_COOLDOWN_MS"`
-	BreakerFastFailCooldown    *int64   `env:"CIRCUIT_BREAKER_FAST_FAIL_COOLDOWN_MS"`
+	BreakerWindow              *envMS   `env:"CIRCUIT_BREAKER_WINDOW_MS"`
+	BreakerCooldown            *envMS   `env:"CIRCUIT_BREAKER_COOLDOWN_MS"`
+	BreakerMaxCooldown         *envMS   `env:"CIRCUIT_BREAKER_MAX_COOLDOWN_MS"`
+	BreakerFastFailCooldown    *envMS   `env:"CIRCUIT_BREAKER_FAST_FAIL_COOLDOWN_MS"`
 	BreakerHalfOpenMaxRequests *int     `env:"CIRCUIT_BREAKER_HALF_OPEN_MAX_REQUESTS"`
-	BreakerProbeTimeout        *int64   `env:"CIRCUIT_BREAKER_PROBE_TIMEOUT_MS"`
+	BreakerProbeTimeout        *envMS   `env:"CIRCUIT_BREAKER_PROBE_TIMEOUT_MS"`
 	BreakerMaxOpenFraction     *float64 `env:"CIRCUIT_BREAKER_MAX_OPEN_FRACTION"`
 	BreakerJitter              *float64 `env:"CIRCUIT_BREAKER_JITTER"`
 }
 
 // FromEnv returns DefaultConfig overridden by the environment variables named
-// in the Config field comments. It does not validate: New (or Validate) does,
-// after flags had their say.
+// in the Config field comments. A duration variable (marked "ms") takes a bare
+// integer of milliseconds or a Go duration ("2s"). It does not validate: New
+// (or Validate) does, after flags had their say.
 func FromEnv() (Config, error) {
 	return FromEnvMap(nil)
 }
@@ -236,7 +242,7 @@ func FromEnvMap(vars map[string]string) (Config, error) {
 		opts.Environment = vars
 	}
 	if err := env.ParseWithOptions(&e, opts); err != nil {
-		return Config{}, fmt.Errorf("client config: %w", err)
+		return Config{}, envError(err)
 	}
 	c := DefaultConfig()
 	setS(&c.Strategy, e.Strategy)
@@ -280,6 +286,18 @@ func FromEnvMap(vars map[string]string) (Config, error) {
 	return c, nil
 }
 
+// envError names the variable of the first unparsable value; caarlos0/env
+// names only the Go field, which the person setting the variable never sees.
+func envError(err error) error {
+	var pe env.ParseError
+	if errors.As(err, &pe) {
+		if f, ok := reflect.TypeOf(envConfig{}).FieldByName(pe.Name); ok {
+			return fmt.Errorf("client config: invalid %s: %w", f.Tag.Get("env"), pe.Err)
+		}
+	}
+	return fmt.Errorf("client config: %w", err)
+}
+
 func setS(dst *string, v *string) {
 	if v != nil {
 		*dst = *v
@@ -300,10 +318,37 @@ func setB(dst *bool, v *bool) {
 		*dst = *v
 	}
 }
-func setMS(dst *time.Duration, v *int64) {
+func setMS(dst *time.Duration, v *envMS) {
 	if v != nil {
-		*dst = time.Duration(*v) * time.Millisecond
+		*dst = time.Duration(*v)
 	}
+}
+
+// envMS is a duration variable: a bare integer means milliseconds, the unit
+// the variables have always used, and a Go duration ("2s", "1500ms") is
+// accepted too, as the client binary's flags and variables do.
+type envMS time.Duration
+
+// maxEnvMS is the largest bare millisecond count a time.Duration holds.
+const maxEnvMS = math.MaxInt64 / int64(time.Millisecond)
+
+// UnmarshalText parses one variable; caarlos0/env calls it.
+func (d *envMS) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	ms, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case err == nil && ms >= -maxEnvMS && ms <= maxEnvMS:
+		*d = envMS(time.Duration(ms) * time.Millisecond)
+		return nil
+	case err == nil || errors.Is(err, strconv.ErrRange):
+		return fmt.Errorf("%q is too large; allowed milliseconds as an integer, or a Go duration like 1500ms", s)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q: allowed milliseconds as an integer, or a Go duration like 1500ms", s)
+	}
+	*d = envMS(v)
+	return nil
 }
 
 // ConfigError names the invalid setting, its environment variable and the

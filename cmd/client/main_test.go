@@ -197,3 +197,47 @@ func TestRunWritesReports(t *testing.T) {
 		t.Fatalf("html: %v", err)
 	}
 }
+
+// Help lists every flag with its variable, and the settings that exist only
+// as variables in their own section, never as an entry with a blank flag.
+func TestHelpListsFlagsAndEnvOnlySettings(t *testing.T) {
+	for _, sub := range []string{"call", "run"} {
+		code, out, errs := runClient(t, nil, sub, "-h")
+		if code != exitOK {
+			t.Fatalf("%s -h: exit %d, stderr %q", sub, code, errs)
+		}
+		for i, line := range strings.Split(out, "\n") {
+			if line != "" && strings.TrimSpace(line) == "" {
+				t.Errorf("%s -h: line %d is blank but indented:\n%s", sub, i+1, out)
+			}
+		}
+		flags, envOnly, ok := strings.Cut(out, "Environment only")
+		if !ok {
+			t.Fatalf("%s -h: no environment-only section:\n%s", sub, out)
+		}
+		st := reflect.TypeOf(settings{})
+		for i := range st.NumField() {
+			tag := st.Field(i).Tag
+			envName, _, _ := strings.Cut(tag.Get("env"), ",")
+			flagName, _, _ := strings.Cut(tag.Get("flag"), ",")
+			switch {
+			case flagName != "" && envName != "":
+				if !strings.Contains(flags, "  --"+flagName+"\n") || !strings.Contains(flags, "env "+envName+"; default") {
+					t.Errorf("%s -h: flag section lacks --%s with env %s", sub, flagName, envName)
+				}
+			case flagName != "":
+				if !strings.Contains(flags, "  --"+flagName+"\n") {
+					t.Errorf("%s -h: flag section lacks --%s", sub, flagName)
+				}
+			case envName != "":
+				want := "  " + envName + ` (default "` + tag.Get("envDefault") + `") ` + tag.Get("usage") + "; allowed "
+				if !strings.Contains(envOnly, want) || strings.Contains(flags, envName) {
+					t.Errorf("%s -h: %s must be listed only in the environment-only section as %q:\n%s", sub, envName, want, envOnly)
+				}
+			}
+		}
+		if !strings.Contains(envOnly, "METRICS_LATENCY_DECAY_MS") || !strings.Contains(envOnly, "milliseconds as an integer, or a Go duration like 1500ms, in 1..3600000 ms") {
+			t.Errorf("%s -h: duration wording missing:\n%s", sub, envOnly)
+		}
+	}
+}

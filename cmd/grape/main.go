@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/grenache-go/grenache/grape"
 	"github.com/grenache-go/grenache/pkg/config"
@@ -78,13 +77,13 @@ func load(args []string, getenv func(string) string, stdout io.Writer) (grape.Co
 	cfg.APIPort = s.APIPort
 	cfg.Bootstrap = s.Bootstrap
 	cfg.Bind = s.Bind
-	cfg.PeerMaxAge = time.Duration(s.PeerMaxAge) * time.Millisecond
+	cfg.PeerMaxAge = s.PeerMaxAge
 	cfg.MaxTables = s.MaxTables
 	cfg.MaxValues = s.MaxValues
-	cfg.NodeLiveness = time.Duration(s.NodeLiveness) * time.Millisecond
+	cfg.NodeLiveness = s.NodeLiveness
 	cfg.MaxPayloadSize = s.MaxPayloadSize
 	cfg.Concurrency = s.Concurrency
 	cfg.QueryTimeout = s.QueryTimeout
-	cfg.LookupCacheTTL = time.Duration(s.LookupCacheTTL) * time.Millisecond
+	cfg.LookupCacheTTL = s.LookupCacheTTL
 	return cfg, s, nil
 }

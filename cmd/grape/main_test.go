@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grenache-go/grenache/grape"
 	"go.uber.org/goleak"
 )
 
@@ -270,6 +271,54 @@ func TestSignalStopsProcess(t *testing.T) {
 			_ = cmd.Process.Kill()
 			<-done
 			t.Fatalf("%v: process did not exit", sig)
+		}
+	}
+}
+
+// Node's millisecond flags keep their meaning as bare integers (start
+// scripts pass --dpa 120000) and also take a Go duration.
+func TestMillisecondSettingsTakeGoDurations(t *testing.T) {
+	t.Chdir(t.TempDir())
+	base := []string{"--dp", "1", "--aph", "2"}
+	cases := []struct {
+		args []string
+		env  map[string]string
+		get  func(grape.Config) time.Duration
+		want time.Duration
+	}{
+		{[]string{"--dpa", "120000"}, nil, func(c grape.Config) time.Duration { return c.PeerMaxAge }, 120 * time.Second},
+		{[]string{"--dpa", "2m"}, nil, func(c grape.Config) time.Duration { return c.PeerMaxAge }, 2 * time.Minute},
+		{nil, map[string]string{"GRAPE_PEER_MAX_AGE": "90s"}, func(c grape.Config) time.Duration { return c.PeerMaxAge }, 90 * time.Second},
+		{[]string{"--dnl", "1500ms"}, nil, func(c grape.Config) time.Duration { return c.NodeLiveness }, 1500 * time.Millisecond},
+		{nil, map[string]string{"GRAPE_NODE_LIVENESS": "300000"}, func(c grape.Config) time.Duration { return c.NodeLiveness }, 5 * time.Minute},
+		{[]string{"--lookup_cache_ttl", "1s"}, nil, func(c grape.Config) time.Duration { return c.LookupCacheTTL }, time.Second},
+		{nil, map[string]string{"GRAPE_LOOKUP_CACHE_TTL": "250ms"}, func(c grape.Config) time.Duration { return c.LookupCacheTTL }, 250 * time.Millisecond},
+	}
+	for _, c := range cases {
+		cfg, _, err := load(append(append([]string{}, base...), c.args...), envOf(c.env), nil)
+		if err != nil || c.get(cfg) != c.want {
+			t.Errorf("%v %v: got %v %v, want %v", c.args, c.env, c.get(cfg), err, c.want)
+		}
+	}
+	bad := []struct {
+		args []string
+		env  map[string]string
+		want []string
+	}{
+		{[]string{"--dpa", "2x"}, nil, []string{"--dpa/--dht_peer_maxAge", "GRAPE_PEER_MAX_AGE", `"2x"`, "milliseconds as an integer, or a Go duration like 1500ms"}},
+		{nil, map[string]string{"GRAPE_PEER_MAX_AGE": "-1s"}, []string{"--dpa/--dht_peer_maxAge", "GRAPE_PEER_MAX_AGE", "below minimum", ">= 0 ms"}},
+		{[]string{"--dnl", "0s"}, nil, []string{"--dnl/--dht_nodeLiveness", "GRAPE_NODE_LIVENESS", ">= 1 ms"}},
+		{[]string{"--lookup_cache_ttl", "1001ms"}, nil, []string{"--lookup_cache_ttl", "GRAPE_LOOKUP_CACHE_TTL", "0..1000 ms"}},
+	}
+	for _, c := range bad {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), append(append([]string{}, base...), c.args...), envOf(c.env), &out, &errb); code != 2 {
+			t.Errorf("%v %v: exit %d, want 2", c.args, c.env, code)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(errb.String(), w) {
+				t.Errorf("%v %v: stderr %q lacks %q", c.args, c.env, errb.String(), w)
+			}
 		}
 	}
 }

@@ -3,20 +3,21 @@ package main
 import "time"
 
 // settings are the grape's command-line flags (Node's names and aliases)
-// and their environment variables. Durations are milliseconds, as in Node.
+// and their environment variables. Every duration takes a bare integer of
+// milliseconds, as in Node (--dpa 120000 is 120 s), or a Go duration ("2m").
 type settings struct {
 	DHTPort        int           `env:"GRAPE_DHT_PORT" flag:"dp,dht_port" required:"true" allowed:"0..65535" usage:"UDP port of the DHT (0 picks a free one)"`
 	APIPort        int           `env:"GRAPE_API_PORT" flag:"aph,api_port" required:"true" allowed:"0..65535" usage:"TCP port of the HTTP API (0 picks a free one)"`
 	Bootstrap      []string      `env:"GRAPE_BOOTSTRAP" flag:"bn,bootstrap" usage:"comma-separated host:port list of DHT nodes to join through ('' = none)"`
 	Bind           string        `env:"GRAPE_BIND" flag:"b,bind" usage:"IP the HTTP API listens on; also stores this grape's own announcements under it (empty = all interfaces, no self-store)"`
-	PeerMaxAge     int           `env:"GRAPE_PEER_MAX_AGE" envDefault:"120000" flag:"dpa,dht_peer_maxAge" allowed:"0.." usage:"max age of announced peers in ms (0 = never expire)"`
+	PeerMaxAge     time.Duration `env:"GRAPE_PEER_MAX_AGE" envDefault:"120000" flag:"dpa,dht_peer_maxAge" allowed:"0.." usage:"max age of announced peers (0 = never expire)"`
 	MaxTables      int           `env:"GRAPE_MAX_TABLES" envDefault:"5000" flag:"dht_maxTables" allowed:"1.." usage:"max number of per-key DHT lookup tables"`
 	MaxValues      int           `env:"GRAPE_MAX_VALUES" envDefault:"5000" flag:"dht_maxValues" allowed:"1.." usage:"max number of stored BEP44 values"`
-	NodeLiveness   int           `env:"GRAPE_NODE_LIVENESS" envDefault:"300000" flag:"dnl,dht_nodeLiveness" allowed:"1.." usage:"ms without routing-table change before all DHT nodes are pinged"`
+	NodeLiveness   time.Duration `env:"GRAPE_NODE_LIVENESS" envDefault:"300000" flag:"dnl,dht_nodeLiveness" allowed:"1.." usage:"time without routing-table change before all DHT nodes are pinged"`
 	MaxPayloadSize int64         `env:"GRAPE_MAX_PAYLOAD_SIZE" envDefault:"8192" flag:"check_maxPayloadSize" allowed:"1.." usage:"HTTP body limit in bytes (larger bodies get 413)"`
 	Concurrency    int           `env:"GRAPE_CONCURRENCY" envDefault:"16" flag:"dc,dht_concurrency" allowed:"1..1024" usage:"KRPC queries in flight per DHT lookup"`
-	QueryTimeout   time.Duration `env:"GRAPE_QUERY_TIMEOUT" envDefault:"2s" flag:"query_timeout" allowed:"1..60000" usage:"how long one KRPC query waits for its reply (Go duration or ms)"`
-	LookupCacheTTL int           `env:"GRAPE_LOOKUP_CACHE_TTL" envDefault:"500" flag:"lookup_cache_ttl" allowed:"0..1000" usage:"ms a finished DHT walk may answer repeated /lookup calls of one name (0 = walk every time, like Node); at most 1000 so a new announcement shows within about a second"`
+	QueryTimeout   time.Duration `env:"GRAPE_QUERY_TIMEOUT" envDefault:"2s" flag:"query_timeout" allowed:"1..60000" usage:"how long one KRPC query waits for its reply"`
+	LookupCacheTTL time.Duration `env:"GRAPE_LOOKUP_CACHE_TTL" envDefault:"500" flag:"lookup_cache_ttl" allowed:"0..1000" usage:"how long a finished DHT walk may answer repeated /lookup calls of one name (0 = walk every time, like Node); at most 1000 so a new announcement shows within about a second"`
 	CacheMaxAge    int           `flag:"cache_maxAge" usage:"accepted for compatibility with Node's grape, which ignores it too"`
 	LogFormat      string        `env:"GRAPE_LOG_FORMAT" envDefault:"auto" flag:"log-format" allowed:"auto|json|console" usage:"log format (auto = console on a terminal, json otherwise)"`
 	LogLevel       string        `env:"GRAPE_LOG_LEVEL" envDefault:"info" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level"`

@@ -13,12 +13,12 @@ import (
 
 // settings are the worker's flags and WORKER_* variables, loaded by pkg/config (defaults,
 // .env, environment, then flags) so every binary reads and reports settings the same way.
-// Durations accept a Go duration ("50ms") or a bare number of milliseconds.
+// Durations accept a bare integer of milliseconds or a Go duration ("50ms").
 type settings struct {
 	Service          string        `env:"WORKER_SERVICE_NAME" envDefault:"job_service" flag:"service" usage:"service name to announce and answer (non-empty)"`
 	Port             int           `env:"WORKER_PORT" envDefault:"1337" flag:"port" allowed:"0..65535" usage:"RPC port (0 picks a free one)"`
 	Bind             string        `env:"WORKER_BIND" envDefault:"0.0.0.0" flag:"bind" usage:"IP address the RPC and admin listeners bind to"`
-	AnnounceInterval int           `env:"WORKER_ANNOUNCE_INTERVAL" envDefault:"5000" flag:"announce-interval" allowed:"10..3600000" usage:"mean gap between announcements in ms (each gap is jittered to 0.5-1.5x)"`
+	AnnounceInterval time.Duration `env:"WORKER_ANNOUNCE_INTERVAL" envDefault:"5000" flag:"announce-interval" allowed:"10..3600000" usage:"mean gap between announcements (each gap is jittered to 0.5-1.5x)"`
 	Grapes           []string      `env:"WORKER_GRAPE" envDefault:"http://127.0.0.1:30001" flag:"grape" usage:"grape HTTP API URL(s), comma-separated; announcing fails over between them"`
 	FaultLatency     time.Duration `env:"WORKER_FAULT_LATENCY" envDefault:"0" flag:"fault-latency" allowed:"0..600000" usage:"delay added to every request (e.g. 50ms)"`
 	FaultJitter      time.Duration `env:"WORKER_FAULT_JITTER" envDefault:"0" flag:"fault-jitter" allowed:"0..600000" usage:"random extra delay in [0, jitter) per request"`
@@ -72,7 +72,7 @@ func loadSettings(src config.Source) (settings, worker.Config, error) {
 	cfg.Bind = s.Bind
 	cfg.Port = s.Port
 	cfg.Grapes = s.Grapes
-	cfg.AnnounceInterval = time.Duration(s.AnnounceInterval) * time.Millisecond
+	cfg.AnnounceInterval = s.AnnounceInterval
 	cfg.Faults = faults
 	cfg.AdminPort = s.AdminPort
 	cfg.ShutdownGrace = s.ShutdownGrace

@@ -70,7 +70,7 @@ func TestInvalidValuesNameFlagVariableAndAllowed(t *testing.T) {
 		{[]string{"--fault-error-rate", "2"}, nil, []string{"--fault-error-rate", "WORKER_FAULT_ERROR_RATE", "0..1"}},
 		{[]string{"--fault-latency", "soon"}, nil, []string{"--fault-latency", "WORKER_FAULT_LATENCY", "duration"}},
 		{[]string{"--grape", "127.0.0.1:30001"}, nil, []string{"--grape", "WORKER_GRAPE", "http(s)://"}},
-		{[]string{"--announce-interval", "1s"}, nil, []string{"--announce-interval", "WORKER_ANNOUNCE_INTERVAL", "integer"}},
+		{[]string{"--announce-interval", "1.5"}, nil, []string{"--announce-interval", "WORKER_ANNOUNCE_INTERVAL", "milliseconds as an integer, or a Go duration"}},
 		{[]string{"--log-level", "loud"}, nil, []string{"--log-level", "WORKER_LOG_LEVEL", "debug"}},
 		{[]string{"--service", ""}, nil, []string{"--service", "WORKER_SERVICE_NAME", "non-empty"}},
 		{[]string{"--bind", "localhost"}, nil, []string{"--bind", "WORKER_BIND", "IPv4"}},
@@ -104,5 +104,47 @@ func TestRunExitCodes(t *testing.T) {
 	cancel()
 	if code := run(ctx, []string{"--port", "0", "--bind", "127.0.0.1"}, getenv, io.Discard, io.Discard); code != exitOK {
 		t.Fatalf("clean stop: code %d", code)
+	}
+}
+
+// The announce interval takes a bare integer of milliseconds, as it always
+// did, or a Go duration, like the worker's other durations.
+func TestAnnounceIntervalTakesMillisecondsOrGoDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{"250": 250 * time.Millisecond, "2s": 2 * time.Second, "1500ms": 1500 * time.Millisecond} {
+		c, err := load([]string{"--announce-interval", in}, nil)
+		if err != nil || c.AnnounceInterval != want {
+			t.Errorf("--announce-interval %s: got %v %v, want %v", in, c.AnnounceInterval, err, want)
+		}
+		c, err = load(nil, map[string]string{"WORKER_ANNOUNCE_INTERVAL": in})
+		if err != nil || c.AnnounceInterval != want {
+			t.Errorf("WORKER_ANNOUNCE_INTERVAL=%s: got %v %v, want %v", in, c.AnnounceInterval, err, want)
+		}
+	}
+	for _, in := range []string{"9ms", "9", "-1s", "2x"} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"--announce-interval", in}, func(string) string { return "" }, &out, &errb); code != exitSettings {
+			t.Errorf("%s: exit %d, want 2", in, code)
+		}
+		for _, w := range []string{"--announce-interval", "WORKER_ANNOUNCE_INTERVAL", "milliseconds as an integer, or a Go duration like 1500ms, in 10..3600000 ms"} {
+			if !strings.Contains(errb.String(), w) {
+				t.Errorf("%s: stderr %q lacks %q", in, errb.String(), w)
+			}
+		}
+	}
+}
+
+// Every worker setting has a flag, so help has no entry with a blank flag line.
+func TestHelpHasNoBlankFlagLines(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"-h"}, func(string) string { return "" }, &out, io.Discard); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for i, line := range strings.Split(out.String(), "\n") {
+		if line != "" && strings.TrimSpace(line) == "" {
+			t.Errorf("help line %d is blank:\n%s", i+1, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "--announce-interval") || !strings.Contains(out.String(), `env WORKER_ANNOUNCE_INTERVAL; default "5000"`) {
+		t.Errorf("help lacks the announce interval:\n%s", out.String())
 	}
 }

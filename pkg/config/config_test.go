@@ -23,6 +23,7 @@ type testSettings struct {
 	Timeout time.Duration `env:"T_TIMEOUT" envDefault:"2s" flag:"timeout" usage:"timeout"`
 	Verbose bool          `env:"T_VERBOSE" flag:"v" usage:"verbose"`
 	EnvOnly string        `env:"T_ENV_ONLY" usage:"no flag"`
+	Wait    time.Duration `env:"T_WAIT" envDefault:"0" flag:"wait" allowed:"0..1000" usage:"a wait"`
 }
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -133,6 +134,85 @@ func TestHelp(t *testing.T) {
 	for _, w := range []string{"-p/--port", "T_PORT", "required", "--dpa/--age", `default "120000"`, "one of json, console"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("usage lacks %q:\n%s", w, out.String())
+		}
+	}
+}
+
+// Settings without a flag get their own help section instead of an entry
+// whose flag line is blank.
+func TestHelpListsEnvOnlySettingsApart(t *testing.T) {
+	var out bytes.Buffer
+	var s testSettings
+	if err := Load(&s, Source{Name: "t", Args: []string{"-h"}, Getenv: envOf(nil), DotEnv: "-", Stdout: &out}); !errors.Is(err, ErrHelp) {
+		t.Fatalf("want ErrHelp, got %v", err)
+	}
+	help := out.String()
+	for i, line := range strings.Split(help, "\n") {
+		if line != "" && strings.TrimSpace(line) == "" {
+			t.Errorf("line %d is blank but indented (an entry without a flag):\n%s", i+1, help)
+		}
+	}
+	flags, envOnly, ok := strings.Cut(help, "Environment only")
+	if !ok {
+		t.Fatalf("no environment-only section:\n%s", help)
+	}
+	if want := `  T_ENV_ONLY (default "") no flag; allowed a string`; !strings.Contains(envOnly, want) {
+		t.Errorf("environment-only section lacks %q:\n%s", want, envOnly)
+	}
+	if strings.Contains(flags, "T_ENV_ONLY") {
+		t.Errorf("T_ENV_ONLY listed among the flags:\n%s", flags)
+	}
+	for _, w := range []string{"-p/--port", "--dpa/--age", "--wait", "env T_WAIT; default \"0\"", "-h/--help"} {
+		if !strings.Contains(flags, w) {
+			t.Errorf("flag section lacks %q:\n%s", w, flags)
+		}
+	}
+}
+
+// A duration takes a bare integer of milliseconds or a Go duration; the
+// range is in whole milliseconds, so what passed before still passes.
+func TestDurationSyntaxAndRange(t *testing.T) {
+	ok := map[string]time.Duration{
+		"1000": time.Second, "1s": time.Second, " 250 ": 250 * time.Millisecond, "1500us": 1500 * time.Microsecond,
+		"1000999us": 1000999 * time.Microsecond, "0": 0, "+7": 7 * time.Millisecond,
+	}
+	for in, want := range ok {
+		s, err := load(t, []string{"-p", "1", "--wait", in}, nil)
+		if err != nil || s.Wait != want {
+			t.Errorf("--wait %q: got %v %v, want %v", in, s.Wait, err, want)
+		}
+		s, err = load(t, []string{"-p", "1"}, map[string]string{"T_WAIT": in})
+		if err != nil || s.Wait != want {
+			t.Errorf("T_WAIT=%q: got %v %v, want %v", in, s.Wait, err, want)
+		}
+	}
+	bad := map[string]string{
+		"1001":   "above maximum",
+		"-1":     "below minimum",
+		"-500us": "below minimum", // truncating toward zero used to read it as 0
+		"1.5":    "not milliseconds as an integer, or a Go duration like 1500ms",
+		"soon":   "not milliseconds as an integer, or a Go duration like 1500ms",
+		// 2^64 ns / 1 ms, rounded up: used to wrap around to 0.45 ms.
+		"18446744073710":       "too large",
+		"99999999999999999999": "too large",
+	}
+	for in, why := range bad {
+		for _, src := range []struct {
+			args []string
+			env  map[string]string
+		}{{[]string{"-p", "1", "--wait", in}, nil}, {[]string{"-p", "1"}, map[string]string{"T_WAIT": in}}} {
+			_, err := load(t, src.args, src.env)
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Errorf("%q: want *Error, got %v", in, err)
+				continue
+			}
+			msg := err.Error()
+			for _, w := range []string{"--wait", "T_WAIT", why, "allowed milliseconds as an integer, or a Go duration like 1500ms, in 0..1000 ms"} {
+				if !strings.Contains(msg, w) {
+					t.Errorf("%q: %q lacks %q", in, msg, w)
+				}
+			}
 		}
 	}
 }

@@ -14,6 +14,8 @@
 // `flag` lists the flag name and its aliases (each usable as -x or --x),
 // `allowed` is "min..max", "min.." or "a|b|c", `required` means the setting
 // must come from the environment or a flag. Supported field types: string,
-// bool, int, int64, uint, float64, time.Duration (a Go duration or a bare
-// number of milliseconds) and []string (comma separated, empty items dropped).
+// bool, int, int64, uint, float64, time.Duration (a bare integer of
+// milliseconds, Node's unit, or a Go duration like "1500ms") and []string
+// (comma separated, empty items dropped). Fields without a flag are listed
+// in the help's "Environment only" section.
 package config

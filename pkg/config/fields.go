@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -99,16 +100,29 @@ func supported(t reflect.Type) bool {
 	return false
 }
 
-// parseDuration accepts a Go duration ("2s") or a bare number of
-// milliseconds ("120000"), the unit Node's flags use.
+// durationWords says which duration syntax is accepted, in errors and help.
+const durationWords = "milliseconds as an integer, or a Go duration like 1500ms"
+
+// maxMillis is the largest bare millisecond count a time.Duration holds
+// (about 292 years); larger counts would wrap around to garbage.
+const maxMillis = math.MaxInt64 / int64(time.Millisecond)
+
+// parseDuration accepts a bare integer of milliseconds ("120000"), the unit
+// Node's flags use, so Node start scripts keep their meaning, or a Go
+// duration ("2m", "1500ms") for people who would rather say the unit.
 func parseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if ms > maxMillis || ms < -maxMillis {
+			return 0, fmt.Errorf("too large")
+		}
 		return time.Duration(ms) * time.Millisecond, nil
+	} else if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+		return 0, fmt.Errorf("too large")
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, fmt.Errorf("not a duration (e.g. 2s, or milliseconds)")
+		return 0, fmt.Errorf("not %s", durationWords)
 	}
 	return d, nil
 }
@@ -191,7 +205,11 @@ func (f *field) check() error {
 		var x float64
 		switch {
 		case f.value.Type() == durationType:
-			x = float64(time.Duration(f.value.Int()).Milliseconds())
+			// Whole milliseconds rounded down: a bare integer compares as
+			// itself, anything short of the next millisecond passes an upper
+			// bound as before, and -0.5ms is below a minimum of 0 (truncating
+			// toward zero would have let it through).
+			x = math.Floor(float64(f.value.Int()) / float64(time.Millisecond))
 		case f.value.CanInt():
 			x = float64(f.value.Int())
 		case f.value.CanUint():
@@ -230,7 +248,7 @@ func (f *field) allowedText() string {
 	kind := "a string"
 	switch {
 	case t == durationType:
-		kind = "a duration (e.g. 2s) or milliseconds"
+		kind = durationWords
 	case t.Kind() == reflect.Bool:
 		kind = "true or false"
 	case t.Kind() == reflect.Int || t.Kind() == reflect.Int64 || t.Kind() == reflect.Uint:
@@ -246,17 +264,17 @@ func (f *field) allowedText() string {
 		return kind
 	case strings.Contains(a, ".."):
 		lo, hi, _ := strings.Cut(a, "..")
-		unit := ""
+		sep, unit := " ", ""
 		if t == durationType {
-			unit = " ms"
+			sep, unit = ", ", " ms" // the range is in ms whatever syntax was used
 		}
 		switch {
 		case hi == "":
-			return fmt.Sprintf("%s >= %s%s", kind, lo, unit)
+			return fmt.Sprintf("%s%s>= %s%s", kind, sep, lo, unit)
 		case lo == "":
-			return fmt.Sprintf("%s <= %s%s", kind, hi, unit)
+			return fmt.Sprintf("%s%s<= %s%s", kind, sep, hi, unit)
 		}
-		return fmt.Sprintf("%s in %s..%s%s", kind, lo, hi, unit)
+		return fmt.Sprintf("%s%sin %s..%s%s", kind, sep, lo, hi, unit)
 	default:
 		return "one of " + strings.ReplaceAll(a, "|", ", ")
 	}
