@@ -149,14 +149,9 @@ func (c *Client) Map(ctx context.Context, service string, payload any) ([]json.R
 	if err != nil {
 		return nil, err
 	}
-	peers := s.snapshot()
-	now := c.bal.now()
-	tickets := make([]ticket, 0, len(peers))
-	for _, p := range peers {
-		if t, ok := c.bal.claim(p, now); ok {
-			tickets = append(tickets, t)
-		}
-	}
+	// The same claim as a Map through the Picker (limit 0: every admitted
+	// peer, in order), so both Map paths skip open breakers alike.
+	tickets := c.bal.claimAll(s.snapshot(), 0)
 	if len(tickets) == 0 {
 		return nil, fmt.Errorf("client: %s: every breaker is open: %w", service, transport.ErrNoPeers)
 	}
