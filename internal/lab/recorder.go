@@ -53,7 +53,8 @@ func bump(m map[string]int64, k string, n int64) {
 	m[k] += n
 }
 
-// recorder collects one runner's requests (by intended send time) and
+// recorder collects one runner's requests (bucketed by scheduled send
+// instant; latency from the Request call, generator lag apart) and
 // attempts and breaker transitions (by the time they happened), per phase
 // and per second.
 type recorder struct {
@@ -169,7 +170,8 @@ func (r *recorder) sent(intended time.Time, lag time.Duration) {
 	}
 }
 
-// done records one request intended to start at intended.
+// done records one request scheduled at intended; lat is measured from
+// its Request call (or is its lag when it was never sent).
 func (r *recorder) done(intended time.Time, lat time.Duration, err error) {
 	us := min(max(lat.Microseconds(), 1), histMaxMicros)
 	r.mu.Lock()

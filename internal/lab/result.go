@@ -83,12 +83,17 @@ type Window struct {
 	// Label names the window in tables ("fault", "all", ...).
 	Label                          string
 	Requests, OK, Failed, Attempts int64
-	// Latency percentiles of requests, from their intended send time.
+	// Latency percentiles of requests, each measured from its Request call
+	// to its return (retries and backoff included), not from its scheduled
+	// send instant; a request is counted in the window of its scheduled
+	// instant. A request refused for MaxInFlight was never sent: it counts
+	// as failed, with its generator lag as latency.
 	P50, P90, P99, P999, Max time.Duration
 	// PeerAttempts, PeerFailed and PeerTimeouts count attempts per peer address.
 	PeerAttempts, PeerFailed, PeerTimeouts map[string]int64
-	// LagP99 and LagMax: how late the generator sent requests (scheduling
-	// delay of this process; large on a starved machine).
+	// LagP99 and LagMax are the generator lag: how far each Request call
+	// came after its scheduled instant (scheduling delay of this process,
+	// large on a starved machine), recorded apart from latency.
 	LagP99, LagMax time.Duration
 	// Opens counts CLOSED -> OPEN breaker transitions per peer.
 	Opens map[string]int64

@@ -292,7 +292,7 @@ func topErrors(errs map[string]int64, n int) []string {
 	return out
 }
 
-// machine notes how quiet the machine was: the generator's send delay and
+// machine notes how quiet the machine was: the generator lag and
 // the latency of attempts at the workers this scenario leaves alone (all
 // of them when it touches every worker), per phase.
 func (s *section) machine(e *env, res *lab.Result) {
@@ -317,7 +317,7 @@ func (s *section) machine(e *env, res *lab.Result) {
 		parts = append(parts, fmt.Sprintf("%s %.2f ms", res.Phases[i].Name, ms(floor)))
 		i = j
 	}
-	fmt.Fprintf(&s.body, "Machine: generator send delay p99 %.2f ms; p99 of successful attempts at the workers without a fault, all clients: %s.\n\n",
+	fmt.Fprintf(&s.body, "Machine: generator lag (scheduled instant to Request call) p99 %.2f ms; p99 of successful attempts at the workers without a fault, all clients: %s.\n\n",
 		ms(lag), strings.Join(parts, ", "))
 }
 
@@ -369,10 +369,13 @@ func (s *section) done() {
 		"and looked up through another grape of it; three clients — adaptive, round-robin, random — each sending %g req/s open-loop, "+
 		"interleaved, at the same time, against the same workers and the same fault timeline. All three are the same client "+
 		"with client.DefaultConfig() and only the strategy switched, so breakers and retries are the same and the difference is "+
-		"peer selection. Latency is measured from the Request call (retries and backoff included); the generator's own send "+
-		"delay is recorded apart and a run the machine disturbed is replayed (see test/scenarios). Labels name each worker's "+
-		"fault in the scenario; rows are phases. Generated %s.\n\n",
-		numWorkers, lab.BaseService.Latency, lab.BaseService.Jitter, rate(), time.Now().UTC().Format(time.RFC3339))
+		"peer selection. Latency (the p50–p99.9 columns) is measured per request from the client's Request call to its "+
+		"return, retries and backoff included, not from the request's scheduled send instant; each request is counted in "+
+		"the phase of its scheduled instant. Generator lag — how far the generator fell behind its schedule, from a "+
+		"request's scheduled instant to its Request call — is recorded separately: each section's Machine line gives its "+
+		"p99, and a run whose lag p99 exceeds %v (or that the machine otherwise disturbed, see test/scenarios) is replayed. "+
+		"Labels name each worker's fault in the scenario; rows are phases. Generated %s.\n\n",
+		numWorkers, lab.BaseService.Latency, lab.BaseService.Jitter, rate(), lagLimit, time.Now().UTC().Format(time.RFC3339))
 	for _, k := range keys {
 		b.WriteString(sections[k] + "\n")
 	}
