@@ -1,8 +1,10 @@
 package grape
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -218,5 +220,54 @@ func TestAPIURLFollowsBind(t *testing.T) {
 	g2, _ := startFake(t, func(c *Config) { c.Bind = "0.0.0.0" })
 	if !strings.HasPrefix(g2.APIURL(), "http://127.0.0.1:") {
 		t.Errorf("APIURL %s", g2.APIURL())
+	}
+}
+
+// One keep-alive connection carries chi routes and Grenache requests in
+// turn: the connection's reused route context must route each request on
+// its own (a stale method or path from the one before would send a POST
+// to /healthz's route or a GET /status to the Grenache handler). A raw
+// socket makes sure every request really uses the same connection.
+func TestOneConnectionMixesRoutesAndGrenacheRequests(t *testing.T) {
+	g, _ := startFake(t, nil)
+	if _, err := callAPI(g, "announce", `["svc",1]`); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", g.APIAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	do := func(method, target, body string) (int, string) {
+		t.Helper()
+		fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", method, target, len(body), body)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, target, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Close {
+			t.Fatalf("%s %s: the server closed the connection", method, target)
+		}
+		return resp.StatusCode, string(b)
+	}
+	for range 3 {
+		if code, body := do("GET", "/healthz", ""); code != 200 || body != "ok\n" {
+			t.Fatalf("GET /healthz: %d %q", code, body)
+		}
+		if code, body := do("POST", "/lookup", `{"data":"svc"}`); code != 200 || body != `["127.0.0.1:1"]` {
+			t.Fatalf("POST /lookup: %d %q", code, body)
+		}
+		if code, body := do("POST", "/healthz", `{"data":"svc"}`); code != 200 || body != `"ERR_REQ_NOTFOUND"` {
+			t.Fatalf("POST /healthz goes to the Grenache handler like any unknown path: %d %q", code, body)
+		}
+		if code, body := do("GET", "/status", ""); code != 200 || !strings.Contains(body, `"routing_nodes"`) {
+			t.Fatalf("GET /status: %d %q", code, body)
+		}
+		if code, body := do("GET", "/lookup", `{"data":"svc"}`); code != 200 || body != `["127.0.0.1:1"]` {
+			t.Fatalf("GET /lookup (any method works, as in Node): %d %q", code, body)
+		}
 	}
 }

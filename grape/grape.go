@@ -120,6 +120,7 @@ func newGrapeWith(cfg Config, node dhtNode, lc *lookupCache) (*Grape, error) {
 	g.opCtx, g.opCancel = context.WithCancel(context.Background())
 	g.srv = &http.Server{
 		Handler:           g.router(),
+		ConnContext:       withConnRoute,
 		ReadHeaderTimeout: 60 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		IdleTimeout:       5 * time.Second, // Node's keepAliveTimeout
