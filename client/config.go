@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/grenache-go/grenache/pkg/config"
 	"github.com/rs/zerolog"
 )
 
@@ -329,23 +329,16 @@ func setMS(dst *time.Duration, v *envMS) {
 // accepted too, as the client binary's flags and variables do.
 type envMS time.Duration
 
-// maxEnvMS is the largest bare millisecond count a time.Duration holds.
-const maxEnvMS = math.MaxInt64 / int64(time.Millisecond)
-
-// UnmarshalText parses one variable; caarlos0/env calls it.
+// UnmarshalText parses one variable with the binaries' parser; caarlos0/env
+// calls it.
 func (d *envMS) UnmarshalText(b []byte) error {
 	s := strings.TrimSpace(string(b))
-	ms, err := strconv.ParseInt(s, 10, 64)
+	v, err := config.ParseMillis(s)
 	switch {
-	case err == nil && ms >= -maxEnvMS && ms <= maxEnvMS:
-		*d = envMS(time.Duration(ms) * time.Millisecond)
-		return nil
-	case err == nil || errors.Is(err, strconv.ErrRange):
-		return fmt.Errorf("%q is too large; allowed milliseconds as an integer, or a Go duration like 1500ms", s)
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("%q: allowed milliseconds as an integer, or a Go duration like 1500ms", s)
+	case errors.Is(err, config.ErrTooLarge):
+		return fmt.Errorf("%q is too large; allowed %s", s, config.DurationSyntax)
+	case err != nil:
+		return fmt.Errorf("%q: allowed %s", s, config.DurationSyntax)
 	}
 	*d = envMS(v)
 	return nil

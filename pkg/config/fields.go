@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -100,25 +101,35 @@ func supported(t reflect.Type) bool {
 	return false
 }
 
-// durationWords says which duration syntax is accepted, in errors and help.
-const durationWords = "milliseconds as an integer, or a Go duration like 1500ms"
+// DurationSyntax says which duration syntax ParseMillis accepts, for errors
+// and help texts.
+const DurationSyntax = "milliseconds as an integer, or a Go duration like 1500ms"
+
+// durationWords is DurationSyntax under the name this package uses.
+const durationWords = DurationSyntax
 
 // maxMillis is the largest bare millisecond count a time.Duration holds
 // (about 292 years); larger counts would wrap around to garbage.
 const maxMillis = math.MaxInt64 / int64(time.Millisecond)
 
-// parseDuration accepts a bare integer of milliseconds ("120000"), the unit
+// ErrTooLarge is ParseMillis's error for a millisecond count that does not
+// fit a time.Duration (about 292 years).
+var ErrTooLarge = errors.New("too large")
+
+// ParseMillis accepts a bare integer of milliseconds ("120000"), the unit
 // Node's flags use, so Node start scripts keep their meaning, or a Go
-// duration ("2m", "1500ms") for people who would rather say the unit.
-func parseDuration(s string) (time.Duration, error) {
+// duration ("2m", "1500ms") for people who would rather say the unit. A
+// millisecond count too large for a time.Duration is an error ("too
+// large"), not a wrapped-around value.
+func ParseMillis(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
 		if ms > maxMillis || ms < -maxMillis {
-			return 0, fmt.Errorf("too large")
+			return 0, ErrTooLarge
 		}
 		return time.Duration(ms) * time.Millisecond, nil
-	} else if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-		return 0, fmt.Errorf("too large")
+	} else if errors.Is(err, strconv.ErrRange) {
+		return 0, ErrTooLarge
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
@@ -142,7 +153,7 @@ func splitList(s string) []string {
 func (f *field) set(s string) error {
 	v := f.value
 	if v.Type() == durationType {
-		d, err := parseDuration(s)
+		d, err := ParseMillis(s)
 		if err != nil {
 			return err
 		}

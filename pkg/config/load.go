@@ -192,7 +192,7 @@ func parseEnv(cfg any, fields []*field, environ, from map[string]string) error {
 	opts := env.Options{
 		Environment: environ,
 		FuncMap: map[reflect.Type]env.ParserFunc{
-			durationType: func(s string) (any, error) { return parseDuration(s) },
+			durationType: func(s string) (any, error) { return ParseMillis(s) },
 		},
 	}
 	err := env.ParseWithOptions(cfg, opts)
