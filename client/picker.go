@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync/atomic"
 
 	"github.com/grenache-go/grenache/pkg/transport"
@@ -95,9 +94,9 @@ func (p *Picker) PickAll(service string, peers []string, limit int) ([]string, [
 		return nil, nil, transport.ErrNoPeers
 	}
 	s := p.members(service, peers)
-	tickets := p.c.bal.claimAll(s.snapshot(), limit)
-	if len(tickets) == 0 {
-		return nil, nil, fmt.Errorf("client: %s: every breaker is open: %w", service, transport.ErrNoPeers)
+	tickets, err := p.c.bal.claimAll(service, s.snapshot(), limit)
+	if err != nil {
+		return nil, nil, err
 	}
 	addrs := make([]string, len(tickets))
 	dones := make([]func(transport.CallResult), len(tickets))
@@ -116,37 +115,6 @@ func (p *Picker) members(service string, peers []string) *service {
 		s.update(peers, p.c.cfg.MaxPeers, p.c.bal.now())
 	}
 	return s
-}
-
-// claimAll claims the peers of a Map call through their breakers, skipping
-// those that refuse. limit <= 0 (or not below len(peers)) claims every
-// admitted peer in order. Otherwise it walks the peers in random order (a
-// lazy Fisher-Yates shuffle) until limit are claimed, so the limit counts
-// healthy peers only and an open breaker does not cost the call a slot.
-func (b *balancer) claimAll(peers []*peer, limit int) []ticket {
-	now := b.now()
-	if limit <= 0 || limit >= len(peers) {
-		tickets := make([]ticket, 0, len(peers))
-		for _, p := range peers {
-			if t, ok := b.claim(p, now); ok {
-				tickets = append(tickets, t)
-			}
-		}
-		return tickets
-	}
-	order := make([]int, len(peers))
-	for i := range order {
-		order[i] = i
-	}
-	tickets := make([]ticket, 0, limit)
-	for i := 0; i < len(order) && len(tickets) < limit; i++ {
-		j := i + b.randN(len(order)-i)
-		order[i], order[j] = order[j], order[i]
-		if t, ok := b.claim(peers[order[i]], now); ok {
-			tickets = append(tickets, t)
-		}
-	}
-	return tickets
 }
 
 // Stats returns the metrics of every peer of service, as Client.Stats.

@@ -151,9 +151,9 @@ func (c *Client) Map(ctx context.Context, service string, payload any) ([]json.R
 	}
 	// The same claim as a Map through the Picker (limit 0: every admitted
 	// peer, in order), so both Map paths skip open breakers alike.
-	tickets := c.bal.claimAll(s.snapshot(), 0)
-	if len(tickets) == 0 {
-		return nil, fmt.Errorf("client: %s: every breaker is open: %w", service, transport.ErrNoPeers)
+	tickets, err := c.bal.claimAll(service, s.snapshot(), 0)
+	if err != nil {
+		return nil, err
 	}
 	type res struct {
 		i   int

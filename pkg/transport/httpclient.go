@@ -263,8 +263,6 @@ func plainSuccess(rid string, reply []byte) ([]byte, bool) {
 	return res, true
 }
 
-func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
 func encodePayload(p any) ([]byte, error) {
 	switch v := p.(type) {
 	case nil:

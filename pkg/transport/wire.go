@@ -48,11 +48,14 @@ func splitArray(b []byte, out [][]byte) (int, error) {
 }
 
 func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+	for i < len(b) && isJSONSpace(b[i]) {
 		i++
 	}
 	return i
 }
+
+// isJSONSpace reports whether c is one of JSON's four whitespace bytes.
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // skipValue returns the index just past the valid JSON value starting at i.
 func skipValue(b []byte, i int) int {
