@@ -50,6 +50,16 @@ type Config struct {
 	// the background from 7/8 of it on; see lookupCache for the freshness
 	// rule); <= 0 walks on every lookup, as Node does.
 	LookupCacheTTL time.Duration
+	// LookupCacheBytes is the byte budget of the lookup cache: names (remote
+	// input of any length, also taken from announce_peer queries) plus 120
+	// bytes each, over both generations. A single name larger than half of
+	// it is still held alone. Default 4 MiB.
+	LookupCacheBytes int
+	// SeenPeersBytes is the byte budget of the seen-peers memory: names plus
+	// 400 bytes each, records plus 80 bytes each, over both generations
+	// (besides Node's 5000-record count). A single name larger than half of
+	// it is still held alone. Default 8 MiB.
+	SeenPeersBytes int
 	// ShutdownTimeout bounds how long Run waits for in-flight HTTP requests
 	// after its context is done.
 	ShutdownTimeout time.Duration
@@ -77,7 +87,11 @@ func DefaultConfig() Config {
 		MaxPayloadSize:  8192,
 		LookupCacheTTL:  500 * time.Millisecond,
 		ShutdownTimeout: 5 * time.Second,
-		Logger:          zerolog.Nop(),
+		// Both well above what Node's counts (10000 names, 5000 records)
+		// take with names of a few dozen bytes, so only long names reach them.
+		LookupCacheBytes: 4 << 20,
+		SeenPeersBytes:   8 << 20,
+		Logger:           zerolog.Nop(),
 	}
 }
 
@@ -118,6 +132,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxPayloadSize <= 0 {
 		errs = append(errs, errors.New("grape: MaxPayloadSize must be > 0"))
+	}
+	if c.LookupCacheBytes <= 0 || c.SeenPeersBytes <= 0 {
+		errs = append(errs, errors.New("grape: LookupCacheBytes and SeenPeersBytes must be > 0"))
 	}
 	return errors.Join(errs...)
 }

@@ -62,7 +62,7 @@ func New(cfg Config) (*Grape, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	lc := newLookupCache(cfg.LookupCacheTTL, lookupCacheMax, cfg.now())
+	lc := newLookupCache(cfg.LookupCacheTTL, lookupCacheMax, cfg.LookupCacheBytes, cfg.now())
 	dcfg := cfg.dhtConfig()
 	dcfg.OnNewPeer = lc.invalidate
 	node, err := dht.New(dcfg)
@@ -77,12 +77,16 @@ func New(cfg Config) (*Grape, error) {
 	return g, nil
 }
 
-// lookupCacheMax bounds the names per lookup-cache generation.
-const lookupCacheMax = 10000
+// lookupCacheMax bounds the names per lookup-cache generation;
+// seenPeersMax the fresh records of the seen-peers memory (Node's 5000).
+const (
+	lookupCacheMax = 10000
+	seenPeersMax   = 5000
+)
 
 // newGrape builds a grape around any DHT node; tests pass a fake.
 func newGrape(cfg Config, node dhtNode) (*Grape, error) {
-	return newGrapeWith(cfg, node, newLookupCache(cfg.LookupCacheTTL, lookupCacheMax, cfg.now()))
+	return newGrapeWith(cfg, node, newLookupCache(cfg.LookupCacheTTL, lookupCacheMax, cfg.LookupCacheBytes, cfg.now()))
 }
 
 // newGrapeWith takes the lookup cache the DHT node's OnNewPeer hook feeds.
@@ -115,7 +119,7 @@ func newGrapeWith(cfg Config, node dhtNode, lc *lookupCache) (*Grape, error) {
 		}
 	}
 	memAge := time.Duration((cfg.PeerMaxAge.Milliseconds()+1)/2) * time.Millisecond
-	g.seen = newSeenPeers(memAge, 5000, now)
+	g.seen = newSeenPeers(memAge, seenPeersMax, cfg.SeenPeersBytes, now)
 	g.metrics = newMetrics(node, g.seen)
 	g.opCtx, g.opCancel = context.WithCancel(context.Background())
 	g.srv = &http.Server{

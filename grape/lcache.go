@@ -33,27 +33,49 @@ import (
 // it. The default ttl (500 ms) keeps that at half of the "visible
 // everywhere within 1 s" target.
 //
-// Bounded for remote input: two generations of at most max names each,
-// rotated every ttl (lazily, on access) or early when the current one is
-// full; losing an entry only costs a walk. The clock is injected.
+// Agreement with the memory: an answer from memory is only as good as what
+// the walk put there, and the memory (Node's record-cache arithmetic, maxAge
+// M/2) drops a record M/3..2M/3 after it was added, or sooner when it
+// rotates for size, while the DHT keeps an announcement 2M/3..4M/3. So an
+// entry also records the memory's generation when its walk added what it
+// found (mem). Once the memory has rotated once since, the name is
+// refreshed (those records are now in the old generation); once it has
+// rotated twice they may be gone, and the name is a miss whatever its age.
+// The answer itself is drawn under the memory's lock with the same check
+// (seenPeers.AppendJSONSince), so no lookup answers from a memory that has
+// dropped what the walk found while the DHT may still hold it.
+//
+// Bounded for remote input: two generations of at most max names and
+// maxBytes/2 bytes each (a name's bytes plus lcEntryCost), rotated every
+// ttl (lazily, on access) or early when the current one is full; losing an
+// entry only costs a walk. The clock is injected.
 type lookupCache struct {
 	mu         sync.Mutex
 	now        func() time.Time
 	ttl        time.Duration // <= 0: disabled, every lookup walks
 	max        int
+	maxBytes   int
 	rotated    time.Time // start of the current generation
 	lostBefore time.Time // entries written before this may have been dropped
 	cur        map[string]lcEntry
 	prev       map[string]lcEntry
+	curBytes   int
+	prevBytes  int
 }
+
+// lcEntryCost is what one name costs beyond its bytes: its map slot, string
+// header and lcEntry, measured with TestLookupCacheByteCost (amd64).
+const lcEntryCost = 120
 
 // lcEntry: walked is when the last completed walk started; invalid is when
 // a new announcement for the name was last stored (the walk's answer is
-// good only if the walk started after that); refreshing is set while a
+// good only if the walk started after that); mem is the seen-peers
+// generation when that walk added its peers; refreshing is set while a
 // background refresh runs.
 type lcEntry struct {
 	walked     time.Time
 	invalid    time.Time
+	mem        uint64
 	refreshing bool
 }
 
@@ -66,9 +88,9 @@ const (
 	lcRefresh                // answer from memory; the caller must start a refresh
 )
 
-func newLookupCache(ttl time.Duration, max int, now func() time.Time) *lookupCache {
+func newLookupCache(ttl time.Duration, max, maxBytes int, now func() time.Time) *lookupCache {
 	t := now()
-	return &lookupCache{now: now, ttl: ttl, max: max, rotated: t, lostBefore: t,
+	return &lookupCache{now: now, ttl: ttl, max: max, maxBytes: maxBytes, rotated: t, lostBefore: t,
 		cur: make(map[string]lcEntry), prev: make(map[string]lcEntry)}
 }
 
@@ -77,16 +99,43 @@ func (c *lookupCache) rotate(now time.Time) {
 	switch age := now.Sub(c.rotated); {
 	case age >= 2*c.ttl:
 		c.prev, c.cur = make(map[string]lcEntry), make(map[string]lcEntry)
+		c.prevBytes, c.curBytes = 0, 0
 		c.lostBefore = now
-	case age >= c.ttl || len(c.cur) >= c.max:
-		// The dropped generation held entries written before the
-		// previous rotation.
-		c.prev, c.cur = c.cur, make(map[string]lcEntry)
-		c.lostBefore = c.rotated
-	default:
-		return
+		c.rotated = now
+	case age >= c.ttl:
+		c.shift(now)
 	}
+}
+
+// shift makes the current generation the previous one, dropping the
+// previous; the caller holds mu.
+func (c *lookupCache) shift(now time.Time) {
+	// The dropped generation held entries written before the previous
+	// rotation.
+	c.prev, c.cur = c.cur, make(map[string]lcEntry)
+	c.prevBytes, c.curBytes = c.curBytes, 0
+	c.lostBefore = c.rotated
 	c.rotated = now
+}
+
+// store writes name's entry into the current generation, rotating first
+// when a new name would pass its count or byte budget; the caller holds mu.
+func (c *lookupCache) store(name string, e lcEntry) {
+	if _, ok := c.cur[name]; !ok {
+		cost := len(name) + lcEntryCost
+		if len(c.cur) > 0 && (len(c.cur) >= c.max || c.curBytes+cost > c.maxBytes/2) {
+			c.shift(c.now())
+		}
+		c.curBytes += cost
+	}
+	c.cur[name] = e
+}
+
+// bytes is what both generations hold, names counted with lcEntryCost.
+func (c *lookupCache) bytes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.curBytes + c.prevBytes
 }
 
 // entry finds name's entry, the current generation first; caller holds mu.
@@ -98,36 +147,43 @@ func (c *lookupCache) entry(name string) (lcEntry, bool) {
 	return e, ok
 }
 
-// state classifies name (see lookupCache). lcRefresh is returned to one
-// caller only, which must call done or abandon when its walk ends.
-func (c *lookupCache) state(name string) lcState {
+// state classifies name (see lookupCache) given the seen-peers memory's
+// generation now (seenPeers.Gen); for lcFresh and lcRefresh it also returns
+// the generation the answer must be drawn against (AppendJSONSince).
+// lcRefresh is returned to one caller only, which must call done or
+// abandon when its walk ends.
+func (c *lookupCache) state(name string, memNow uint64) (lcState, uint64) {
 	if c.ttl <= 0 {
-		return lcMiss
+		return lcMiss, 0
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
 	c.rotate(now)
 	e, ok := c.entry(name)
-	if !ok || !e.walked.After(e.invalid) {
-		return lcMiss
+	if !ok || !e.walked.After(e.invalid) || memNow > e.mem+1 {
+		return lcMiss, 0
 	}
-	switch age := now.Sub(e.walked); {
-	case age < c.ttl-c.ttl/8:
-		return lcFresh
+	age := now.Sub(e.walked)
+	switch {
 	case age >= c.ttl:
-		return lcMiss
+		return lcMiss, 0
+	case age < c.ttl-c.ttl/8 && memNow <= e.mem:
+		return lcFresh, e.mem
 	case e.refreshing:
-		return lcFresh // someone is already refreshing it
+		return lcFresh, e.mem // someone is already refreshing it
 	}
+	// In the last eighth of ttl, or the memory has rotated once since the
+	// walk: its records are in the old generation, re-add them.
 	e.refreshing = true
-	c.cur[name] = e
-	return lcRefresh
+	c.store(name, e)
+	return lcRefresh, e.mem
 }
 
 // done records that a walk for name that started at start has completed
-// and its result is in the seen-peers memory.
-func (c *lookupCache) done(name string, start time.Time) {
+// and its result was added to the seen-peers memory while its generation
+// was mem.
+func (c *lookupCache) done(name string, start time.Time, mem uint64) {
 	if c.ttl <= 0 {
 		return
 	}
@@ -139,9 +195,9 @@ func (c *lookupCache) done(name string, start time.Time) {
 	// A generation dropped after the walk started may have held an
 	// invalidation this walk did not see: do not trust the walk then.
 	if !start.Before(c.lostBefore) && start.After(e.walked) {
-		e.walked = start
+		e.walked, e.mem = start, mem
 	}
-	c.cur[name] = e
+	c.store(name, e)
 }
 
 // abandon ends a refresh whose walk failed; the entry ages on.
@@ -153,7 +209,7 @@ func (c *lookupCache) abandon(name string) {
 	defer c.mu.Unlock()
 	if e, ok := c.entry(name); ok {
 		e.refreshing = false
-		c.cur[name] = e
+		c.store(name, e)
 	}
 }
 
@@ -171,5 +227,5 @@ func (c *lookupCache) invalidate(name string) {
 	// before now must not be taken as fresh when it completes.
 	e, _ := c.entry(name)
 	e.invalid = now
-	c.cur[name] = e
+	c.store(name, e)
 }

@@ -26,56 +26,56 @@ func (c *testClock) Advance(d time.Duration) {
 
 func newTestCache(ttl time.Duration, max int) (*lookupCache, *testClock) {
 	clk := &testClock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
-	return newLookupCache(ttl, max, clk.Now), clk
+	return newLookupCache(ttl, max, 1<<30, clk.Now), clk
 }
 
 func TestLookupCacheStates(t *testing.T) {
 	c, clk := newTestCache(400*time.Millisecond, 100)
-	if c.state("a") != lcMiss {
+	if c.st("a") != lcMiss {
 		t.Fatal("nothing walked yet")
 	}
 	start := clk.Now()
 	clk.Advance(10 * time.Millisecond) // the walk took 10 ms
-	c.done("a", start)
-	if c.state("a") != lcFresh || c.state("b") != lcMiss {
+	c.done("a", start, 0)
+	if c.st("a") != lcFresh || c.st("b") != lcMiss {
 		t.Fatal("a fresh right after its walk, b never walked")
 	}
 	clk.Advance(339 * time.Millisecond)
-	if c.state("a") != lcFresh {
+	if c.st("a") != lcFresh {
 		t.Fatal("fresh 349 ms after the walk started")
 	}
 	clk.Advance(time.Millisecond)
-	if c.state("a") != lcRefresh {
+	if c.st("a") != lcRefresh {
 		t.Fatal("at 7/8 ttl the first caller refreshes")
 	}
-	if c.state("a") != lcFresh {
+	if c.st("a") != lcFresh {
 		t.Fatal("one refresh at a time: later callers just answer")
 	}
 	c.abandon("a") // the refresh walk failed
-	if c.state("a") != lcRefresh {
+	if c.st("a") != lcRefresh {
 		t.Fatal("after a failed refresh the next caller refreshes again")
 	}
-	c.done("a", clk.Now())
-	if c.state("a") != lcFresh {
+	c.done("a", clk.Now(), 0)
+	if c.st("a") != lcFresh {
 		t.Fatal("fresh after the refresh")
 	}
 	clk.Advance(399 * time.Millisecond)
-	if c.state("a") != lcRefresh {
+	if c.st("a") != lcRefresh {
 		t.Fatal("still answered (with a refresh) just before ttl")
 	}
 	c.abandon("a")
 	clk.Advance(time.Millisecond)
-	if c.state("a") != lcMiss {
+	if c.st("a") != lcMiss {
 		t.Fatal("a miss at ttl: too old to answer without a walk")
 	}
 }
 
 func TestLookupCacheInvalidate(t *testing.T) {
 	c, clk := newTestCache(400*time.Millisecond, 100)
-	c.done("a", clk.Now())
+	c.done("a", clk.Now(), 0)
 	clk.Advance(time.Millisecond)
 	c.invalidate("a")
-	if c.state("a") != lcMiss {
+	if c.st("a") != lcMiss {
 		t.Fatal("an announcement stored after the walk must force a walk")
 	}
 	// A walk that started before the invalidation and ends after it does
@@ -84,24 +84,24 @@ func TestLookupCacheInvalidate(t *testing.T) {
 	clk.Advance(time.Millisecond)
 	c.invalidate("b")
 	clk.Advance(time.Millisecond)
-	c.done("b", start)
-	if c.state("b") != lcMiss {
+	c.done("b", start, 0)
+	if c.st("b") != lcMiss {
 		t.Fatal("walk in flight during the invalidation taken as fresh")
 	}
 	clk.Advance(time.Millisecond)
-	c.done("b", clk.Now())
-	if c.state("b") != lcFresh {
+	c.done("b", clk.Now(), 0)
+	if c.st("b") != lcFresh {
 		t.Fatal("a walk started after the invalidation is fresh")
 	}
 	clk.Advance(350 * time.Millisecond)
-	if c.state("b") != lcRefresh {
+	if c.st("b") != lcRefresh {
 		t.Fatal("not refreshed at 7/8 ttl")
 	}
 	start = clk.Now()
 	clk.Advance(time.Millisecond)
 	c.invalidate("b")
-	c.done("b", start)
-	if c.state("b") != lcMiss {
+	c.done("b", start, 0)
+	if c.st("b") != lcMiss {
 		t.Fatal("refresh in flight during the invalidation taken as fresh")
 	}
 }
@@ -109,7 +109,7 @@ func TestLookupCacheInvalidate(t *testing.T) {
 func TestLookupCacheBoundedAndRotationSafe(t *testing.T) {
 	c, clk := newTestCache(400*time.Millisecond, 4)
 	for i := 0; i < 100; i++ {
-		c.done(string(rune('a'+i)), clk.Now())
+		c.done(string(rune('a'+i)), clk.Now(), 0)
 		if len(c.cur) > 4 || len(c.prev) > 4 {
 			t.Fatalf("generations %d/%d exceed the bound 4", len(c.cur), len(c.prev))
 		}
@@ -122,28 +122,28 @@ func TestLookupCacheBoundedAndRotationSafe(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		c.invalidate(string(rune('A' + i))) // fills generations, drops "x"
 	}
-	c.done("x", start)
-	if c.state("x") != lcMiss {
+	c.done("x", start, 0)
+	if c.st("x") != lcMiss {
 		t.Fatal("walk across a rotation that lost its invalidation taken as fresh")
 	}
 	// Time rotation keeps an entry at least 2 ttl: the stale window works.
 	c2, clk2 := newTestCache(400*time.Millisecond, 100)
 	clk2.Advance(399 * time.Millisecond)
-	c2.done("y", clk2.Now()) // written just before the first rotation
+	c2.done("y", clk2.Now(), 0) // written just before the first rotation
 	clk2.Advance(399 * time.Millisecond)
-	if c2.state("y") != lcRefresh {
+	if c2.st("y") != lcRefresh {
 		t.Fatal("entry lost inside its refresh window")
 	}
 	clk2.Advance(time.Second)
-	if c2.state("y") != lcMiss || len(c2.cur)+len(c2.prev) != 0 {
+	if c2.st("y") != lcMiss || len(c2.cur)+len(c2.prev) != 0 {
 		t.Fatal("entries survive 2 ttl")
 	}
 }
 
 func TestLookupCacheDisabled(t *testing.T) {
 	c, clk := newTestCache(0, 4)
-	c.done("a", clk.Now())
-	if c.state("a") != lcMiss {
+	c.done("a", clk.Now(), 0)
+	if c.st("a") != lcMiss {
 		t.Fatal("ttl 0 never caches")
 	}
 }
@@ -210,7 +210,7 @@ func TestLookupWalksOncePerTTL(t *testing.T) {
 	node.lookupGate = nil
 	node.mu.Unlock()
 	// Old (TTL after the refresh started): walk first.
-	for deadline := time.Now().Add(5 * time.Second); g.lcache.state("svc") != lcFresh; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); g.lcache.st("svc") != lcFresh; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("refresh did not complete")
 		}
@@ -220,4 +220,10 @@ func TestLookupWalksOncePerTTL(t *testing.T) {
 	if n := walks(); n != 4 {
 		t.Fatalf("%d walks, want 4: an old entry walks before answering", n)
 	}
+}
+
+// st is state for tests that leave the seen-peers memory unrotated.
+func (c *lookupCache) st(name string) lcState {
+	s, _ := c.state(name, 0)
+	return s
 }

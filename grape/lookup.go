@@ -35,14 +35,19 @@ func (g *Grape) lookupName(ctx context.Context, name string, buf []byte) reply {
 	if name == "" {
 		return appError("ERR_GRAPE_LOOKUP")
 	}
-	switch g.lcache.state(name) {
-	case lcFresh:
-	case lcRefresh:
+	st, mem := g.lcache.state(name, g.seen.Gen())
+	if st == lcRefresh {
 		g.refresh(name)
-	default:
-		if _, err, _ := g.lookups.Do(name, func() (any, error) { return nil, g.walk(ctx, name) }); err != nil {
-			return dhtErrorReply(err)
+	}
+	if st != lcMiss {
+		if out, ok := g.seen.AppendJSONSince(buf[:0], name, maxLookupReply, mem); ok {
+			return okJSON(out)
 		}
+		// The memory rotated twice since the walk: what it found may be
+		// gone from memory but not from the DHT, so walk.
+	}
+	if _, err, _ := g.lookups.Do(name, func() (any, error) { return nil, g.walk(ctx, name) }); err != nil {
+		return dhtErrorReply(err)
 	}
 	return okJSON(g.seen.AppendJSON(buf[:0], name, maxLookupReply))
 }
@@ -52,6 +57,9 @@ func (g *Grape) lookupName(ctx context.Context, name string, buf []byte) reply {
 func (g *Grape) walk(ctx context.Context, name string) error {
 	start := g.now()
 	peers, err := g.node.Lookup(ctx, []byte(name))
+	// Read before adding: every record below is added while the memory's
+	// generation is at least mem, so it is held while Gen <= mem+1.
+	mem := g.seen.Gen()
 	for _, p := range peers {
 		g.seen.Add(name, netipString(p))
 	}
@@ -60,7 +68,7 @@ func (g *Grape) walk(ctx context.Context, name string) error {
 	if err != nil && !errors.Is(err, dht.ErrNoNodes) && !errors.Is(err, dht.ErrAllFailed) {
 		return err
 	}
-	g.lcache.done(name, start)
+	g.lcache.done(name, start, mem)
 	return nil
 }
 

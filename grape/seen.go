@@ -11,21 +11,43 @@ import (
 // between 2/3 and 4/3 of maxAge after they were last added, and adding more
 // than maxSize fresh records rotates the generations early. Generations
 // rotate lazily on access, so it needs no goroutine; the clock is injected.
+//
+// Keys are service names, remote input of any length, so the memory also
+// has a byte budget: a generation holds at most maxBytes/2 of keys and
+// records (each counted with its measured overhead, see seenSetCost and
+// seenRecCost), and an add that would pass it rotates first, so both
+// generations together stay within maxBytes.
+//
+// Every rotation bumps gen. A record added while gen was g is held until
+// gen reaches g+2, which is what lets the lookup cache know whether what a
+// walk put here is still here (see lookupCache).
 type seenPeers struct {
-	mu      sync.Mutex
-	now     func() time.Time
-	tick    time.Duration // 0: no time expiry
-	maxSize int
-	last    time.Time // last scheduled tick
-	gced    bool      // a size-triggered rotation happened since the last tick
-	fresh   *recordStore
-	stale   *recordStore
-	scratch []string // reused by sample under mu
+	mu       sync.Mutex
+	now      func() time.Time
+	tick     time.Duration // 0: no time expiry
+	maxSize  int
+	maxBytes int
+	gen      uint64    // number of rotations so far
+	last     time.Time // last scheduled tick
+	gced     bool      // a size-triggered rotation happened since the last tick
+	fresh    *recordStore
+	stale    *recordStore
+	scratch  []string // reused by sample under mu
 }
 
+// Per-entry overheads of the memory beyond the key and record bytes,
+// measured with TestSeenPeersByteCost (Go 1.2x, amd64): a key's map slot,
+// *recordSet, its index map and list header; a record's list slot, its
+// index-map slot and the string header.
+const (
+	seenSetCost = 400
+	seenRecCost = 80
+)
+
 type recordStore struct {
-	sets map[string]*recordSet
-	size int
+	sets  map[string]*recordSet
+	size  int
+	bytes int // keys and records with their overheads
 }
 
 type recordSet struct {
@@ -35,8 +57,8 @@ type recordSet struct {
 
 // newSeenPeers builds the memory with Node's arithmetic: a record-cache with
 // maxAge ms ticks every ceil(2*maxAge/3) ms.
-func newSeenPeers(maxAge time.Duration, maxSize int, now func() time.Time) *seenPeers {
-	s := &seenPeers{now: now, maxSize: maxSize, fresh: newRecordStore(), stale: newRecordStore()}
+func newSeenPeers(maxAge time.Duration, maxSize, maxBytes int, now func() time.Time) *seenPeers {
+	s := &seenPeers{now: now, maxSize: maxSize, maxBytes: maxBytes, fresh: newRecordStore(), stale: newRecordStore()}
 	if ms := maxAge.Milliseconds(); ms > 0 {
 		s.tick = time.Duration((2*ms+2)/3) * time.Millisecond
 	}
@@ -46,11 +68,31 @@ func newSeenPeers(maxAge time.Duration, maxSize int, now func() time.Time) *seen
 
 func newRecordStore() *recordStore { return &recordStore{sets: map[string]*recordSet{}} }
 
+// has reports whether rec is stored under key.
+func (r *recordStore) has(key, rec string) bool {
+	set := r.sets[key]
+	if set == nil {
+		return false
+	}
+	_, ok := set.idx[rec]
+	return ok
+}
+
+// cost is the bytes adding rec under key would take.
+func (r *recordStore) cost(key, rec string) int {
+	c := len(rec) + seenRecCost
+	if r.sets[key] == nil {
+		c += len(key) + seenSetCost
+	}
+	return c
+}
+
 func (r *recordStore) add(key, rec string) bool {
 	set := r.sets[key]
 	if set == nil {
 		set = &recordSet{idx: map[string]int{}}
 		r.sets[key] = set
+		r.bytes += len(key) + seenSetCost
 	}
 	if _, ok := set.idx[rec]; ok {
 		return false
@@ -58,6 +100,7 @@ func (r *recordStore) add(key, rec string) bool {
 	set.idx[rec] = len(set.list)
 	set.list = append(set.list, rec)
 	r.size++
+	r.bytes += len(rec) + seenRecCost
 	return true
 }
 
@@ -76,8 +119,10 @@ func (r *recordStore) remove(key, rec string) {
 	set.list = set.list[:last]
 	delete(set.idx, rec)
 	r.size--
+	r.bytes -= len(rec) + seenRecCost
 	if len(set.list) == 0 {
 		delete(r.sets, key)
+		r.bytes -= len(key) + seenSetCost
 	}
 }
 
@@ -105,17 +150,44 @@ func (s *seenPeers) rotate() {
 	s.stale = s.fresh
 	s.fresh = newRecordStore()
 	s.gced = true
+	s.gen++
 }
 
-// Add remembers peer under key, refreshing it if it was in the old generation.
+// Add remembers peer under key, refreshing it if it was in the old
+// generation. An add that would take the fresh generation past half the
+// byte budget rotates first.
 func (s *seenPeers) Add(key, peer string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expire()
 	s.stale.remove(key, peer)
+	if s.fresh.has(key, peer) {
+		return
+	}
+	if s.fresh.size > 0 && s.fresh.bytes+s.fresh.cost(key, peer) > s.maxBytes/2 {
+		s.rotate()
+	}
 	if s.fresh.add(key, peer) && s.fresh.size > s.maxSize {
 		s.rotate()
 	}
+}
+
+// Gen is the number of rotations so far (expiry applied): what was added
+// while Gen returned g is still held while it returns at most g+1.
+func (s *seenPeers) Gen() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expire()
+	return s.gen
+}
+
+// Bytes is what the memory holds over both generations, keys and records
+// counted with their overheads; it stays within maxBytes.
+func (s *seenPeers) Bytes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expire()
+	return s.fresh.bytes + s.stale.bytes
 }
 
 // Get returns up to n of key's peers, a uniformly random subset in random
@@ -132,6 +204,24 @@ func (s *seenPeers) Get(key string, n int) []string {
 func (s *seenPeers) AppendJSON(dst []byte, key string, n int) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.appendJSON(dst, key, n)
+}
+
+// AppendJSONSince is AppendJSON if what was added while Gen returned since
+// is still held (Gen is at most since+1); otherwise it appends nothing and
+// reports false, atomically with the answer it would have given.
+func (s *seenPeers) AppendJSONSince(dst []byte, key string, n int, since uint64) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expire()
+	if s.gen > since+1 {
+		return dst, false
+	}
+	return s.appendJSON(dst, key, n), true
+}
+
+// appendJSON is AppendJSON with mu held.
+func (s *seenPeers) appendJSON(dst []byte, key string, n int) []byte {
 	dst = append(dst, '[')
 	for i, p := range s.sample(key, n) {
 		if i > 0 {

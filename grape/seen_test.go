@@ -14,7 +14,7 @@ func (c *fakeClock) Now() time.Time { return c.t }
 // lives between 2A/3 and 4A/3.
 func TestSeenPeersLifetime(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
-	s := newSeenPeers(60*time.Second, 5000, clk.Now) // tick 40 s
+	s := newSeenPeers(60*time.Second, 5000, 1<<30, clk.Now) // tick 40 s
 	s.Add("svc", "127.0.0.1:1")
 	clk.t = clk.t.Add(39 * time.Second)
 	if got := s.Get("svc", 100); len(got) != 1 {
@@ -32,7 +32,7 @@ func TestSeenPeersLifetime(t *testing.T) {
 
 func TestSeenPeersRefresh(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
-	s := newSeenPeers(60*time.Second, 5000, clk.Now)
+	s := newSeenPeers(60*time.Second, 5000, 1<<30, clk.Now)
 	for i := 0; i < 10; i++ {
 		s.Add("svc", "127.0.0.1:1") // re-added more often than every 2A/3
 		clk.t = clk.t.Add(30 * time.Second)
@@ -44,7 +44,7 @@ func TestSeenPeersRefresh(t *testing.T) {
 
 func TestSeenPeersNoExpiryAndSize(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
-	s := newSeenPeers(0, 3, clk.Now)
+	s := newSeenPeers(0, 3, 1<<30, clk.Now)
 	s.Add("a", "1")
 	clk.t = clk.t.Add(1000 * time.Hour)
 	if s.Len() != 1 {
@@ -65,7 +65,7 @@ func TestSeenPeersNoExpiryAndSize(t *testing.T) {
 }
 
 func TestSeenPeersSample(t *testing.T) {
-	s := newSeenPeers(time.Minute, 5000, time.Now)
+	s := newSeenPeers(time.Minute, 5000, 1<<30, time.Now)
 	for i := 0; i < 150; i++ {
 		s.Add("svc", time.Duration(i).String())
 	}
