@@ -51,7 +51,7 @@ type Config struct {
 	// rule); <= 0 walks on every lookup, as Node does.
 	LookupCacheTTL time.Duration
 	// LookupCacheBytes is the byte budget of the lookup cache: names (remote
-	// input of any length, also taken from announce_peer queries) plus 120
+	// input of any length, also taken from announce_peer queries) plus 160
 	// bytes each, over both generations. A single name larger than half of
 	// it is still held alone. Default 4 MiB.
 	LookupCacheBytes int

@@ -85,5 +85,7 @@ func load(args []string, getenv func(string) string, stdout io.Writer) (grape.Co
 	cfg.Concurrency = s.Concurrency
 	cfg.QueryTimeout = s.QueryTimeout
 	cfg.LookupCacheTTL = s.LookupCacheTTL
+	cfg.LookupCacheBytes = s.LookupCacheBytes
+	cfg.SeenPeersBytes = s.SeenPeersBytes
 	return cfg, s, nil
 }

@@ -21,4 +21,8 @@ type settings struct {
 	CacheMaxAge    int           `flag:"cache_maxAge" usage:"accepted for compatibility with Node's grape, which ignores it too"`
 	LogFormat      string        `env:"GRAPE_LOG_FORMAT" envDefault:"auto" flag:"log-format" allowed:"auto|json|console" usage:"log format (auto = console on a terminal, json otherwise)"`
 	LogLevel       string        `env:"GRAPE_LOG_LEVEL" envDefault:"info" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level"`
+
+	// Byte budgets of the memories /lookup fills from remote input.
+	LookupCacheBytes int `env:"GRAPE_LOOKUP_CACHE_BYTES" envDefault:"4194304" flag:"lookup_cache_bytes" allowed:"65536..1073741824" usage:"byte budget of the lookup cache (names, from lookups and announce_peer queries, plus 160 bytes each)"`
+	SeenPeersBytes   int `env:"GRAPE_SEEN_PEERS_BYTES" envDefault:"8388608" flag:"seen_peers_bytes" allowed:"65536..1073741824" usage:"byte budget of the seen-peers memory behind /lookup (names plus 400 bytes, records plus 80 bytes each)"`
 }
