@@ -11,7 +11,7 @@ func (c *fakeClock) now() time.Time { return c.t }
 
 func TestCacheExpiresAfterTTL(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
-	c := newLRUCache(10, time.Second, clk.now)
+	c := newLRUCache(10, 1<<30, time.Second, clk.now)
 	c.put("svc", []string{"127.0.0.1:1"})
 	clk.t = clk.t.Add(999 * time.Millisecond)
 	if got, ok := c.get("svc"); !ok || len(got) != 1 {
@@ -28,7 +28,7 @@ func TestCacheExpiresAfterTTL(t *testing.T) {
 
 func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
-	c := newLRUCache(2, time.Hour, clk.now)
+	c := newLRUCache(2, 1<<30, time.Hour, clk.now)
 	c.put("a", []string{"x"})
 	c.put("b", []string{"y"})
 	c.get("a") // a is now more recent than b
@@ -45,7 +45,7 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 }
 
 func TestCacheReturnsCopies(t *testing.T) {
-	c := newLRUCache(2, time.Hour, time.Now)
+	c := newLRUCache(2, 1<<30, time.Hour, time.Now)
 	src := []string{"a", "b"}
 	c.put("k", src)
 	src[0] = "mutated"

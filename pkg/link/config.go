@@ -31,6 +31,11 @@ type Config struct {
 	// LookupCacheSize bounds the number of cached names (LRU), like Node's
 	// 2500-entry LRU.
 	LookupCacheSize int
+	// LookupCacheBytes bounds the cache's memory: names and the peers a
+	// grape answered (a reply may be up to 1 MiB), plus 256 bytes per entry
+	// and 16 per peer. Least recently used entries go first; a single
+	// result larger than the budget is not cached. Default 4 MiB.
+	LookupCacheBytes int
 	// CacheEmptyLookups caches empty results too (Node's behaviour). Off by
 	// default: a client started before its server would otherwise see
 	// ErrLookupEmpty for a whole TTL after the server appeared.
@@ -47,7 +52,10 @@ func DefaultConfig() Config {
 		RequestTimeout:  2500 * time.Millisecond,
 		LookupCacheTTL:  time.Second,
 		LookupCacheSize: 2500,
-		Logger:          zerolog.Nop(),
+		// Far above 2500 names of a few peers each (~1 MB), so only
+		// oversized replies reach it.
+		LookupCacheBytes: 4 << 20,
+		Logger:           zerolog.Nop(),
 	}
 }
 
@@ -74,6 +82,9 @@ func (c *Config) validate() error {
 		if c.LookupCacheTTL > 0 {
 			return fmt.Errorf("link: LookupCacheSize must be > 0 when the cache is on, got %d", c.LookupCacheSize)
 		}
+	}
+	if c.LookupCacheBytes <= 0 && c.LookupCacheTTL > 0 {
+		return fmt.Errorf("link: LookupCacheBytes must be > 0 when the cache is on, got %d", c.LookupCacheBytes)
 	}
 	return nil
 }

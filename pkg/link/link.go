@@ -74,7 +74,7 @@ func New(cfg Config) (*Link, error) {
 		lookups:    newLookupGroup(),
 	}
 	if cfg.LookupCacheTTL > 0 {
-		l.cache = newLRUCache(cfg.LookupCacheSize, cfg.LookupCacheTTL, time.Now)
+		l.cache = newLRUCache(cfg.LookupCacheSize, cfg.LookupCacheBytes, cfg.LookupCacheTTL, time.Now)
 	}
 	return l, nil
 }
