@@ -23,6 +23,7 @@ type Book struct {
 	buckets  map[string]*bucket      // publisher address -> frame rate limiter, at most 4*MaxOrigins
 	counts   [numVerdicts]uint64
 	received uint64
+	bytes    int // charged against cfg.MaxBookBytes, see bookbudget.go
 
 	view atomic.Pointer[view]
 }
@@ -31,6 +32,7 @@ type Book struct {
 type bucket struct {
 	tokens float64
 	at     time.Time
+	cost   int // charged against the byte budget
 }
 
 // rateBurst is how many frames a publisher may send back to back; honest
@@ -44,6 +46,7 @@ type originState struct {
 	lastSeq   uint64
 	lastHeard time.Time // receiver clock
 	hints     []storedHint
+	cost      int // charged against the byte budget
 }
 
 // storedHint is a hint turned into receiver-clock terms.
@@ -120,14 +123,22 @@ func (b *Book) allow(source string, now time.Time) bool {
 	defer b.mu.Unlock()
 	bk := b.buckets[source]
 	if bk == nil {
-		if len(b.buckets) >= 4*b.cfg.MaxOrigins {
-			for s := range b.buckets { // forget an arbitrary one: a limiter may forget
-				delete(b.buckets, s)
+		cost := len(source) + bookBucketCost
+		// Forget arbitrary ones to make room (a limiter may forget); when
+		// origins fill the byte budget a new publisher is refused.
+		for s, old := range b.buckets {
+			if len(b.buckets) < 4*b.cfg.MaxOrigins && b.bytes+cost <= b.cfg.MaxBookBytes {
 				break
 			}
+			delete(b.buckets, s)
+			b.bytes -= old.cost
 		}
-		bk = &bucket{tokens: rateBurst, at: now}
+		if b.bytes+cost > b.cfg.MaxBookBytes {
+			return false
+		}
+		bk = &bucket{tokens: rateBurst, at: now, cost: cost}
 		b.buckets[source] = bk
+		b.bytes += cost
 	}
 	if d := now.Sub(bk.at); d > 0 {
 		bk.tokens = min(rateBurst, bk.tokens+float64(d)/float64(spacing))
@@ -196,6 +207,16 @@ func (b *Book) ingest(source string, frame []byte) Verdict {
 		}
 	}
 
+	hints := b.storeHints(nil, m.Hints, now)
+	cost := originBytes(m.Origin, principal, source, hints)
+	var replaced *originState
+	if prev, ok := b.sources[source]; source != "" && ok && prev != m.Origin {
+		replaced = b.origins[prev]
+	}
+	if !b.fitsLocked(cost, st, replaced) {
+		return RejectedLimit
+	}
+
 	if source != "" {
 		if prev, ok := b.sources[source]; ok && prev != m.Origin {
 			// One publisher, one voice: a new origin on the same connection
@@ -217,7 +238,8 @@ func (b *Book) ingest(source string, frame []byte) Verdict {
 	st.source = source
 	st.lastSeq = m.Seq
 	st.lastHeard = now
-	st.hints = b.storeHints(st.hints[:0], m.Hints, now)
+	st.hints = hints
+	b.chargeLocked(st, cost)
 	b.rebuildLocked(now)
 	return Applied
 }
@@ -281,6 +303,7 @@ func (b *Book) dropOriginLocked(id string) {
 		delete(b.sources, st.source)
 	}
 	delete(b.origins, id)
+	b.bytes -= st.cost
 }
 
 // decay is the weight factor after age d: DecayFactor per PublishInterval.

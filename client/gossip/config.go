@@ -84,6 +84,14 @@ type Config struct {
 	// 1..4096). The frame size limit follows from it, see [Config.MaxFrameBytes].
 	MaxPeers int
 
+	// MaxBookBytes is the byte budget of the book of received hints: origin
+	// ids, signers, publisher addresses and peers, each charged with its
+	// measured overhead (see bookbudget.go). A message that would pass it is
+	// rejected like one past MaxOrigins (env GOSSIP_MAX_BOOK_BYTES, default
+	// 12 MiB, 65536..1073741824: the default counts fit in it even with
+	// 64-byte peers, about 8.5 MB charged).
+	MaxBookBytes int
+
 	// SigningKey, when set, signs every published message
 	// (env GOSSIP_SIGNING_KEY: ed25519 seed (32 bytes) or private key
 	// (64 bytes), in hex or base64).
@@ -123,6 +131,7 @@ func DefaultConfig() Config {
 		MinOrigins:            2,
 		MaxOrigins:            64,
 		MaxPeers:              512,
+		MaxBookBytes:          12 << 20,
 		DegradedErrorRate:     0.2,
 		FullConfidenceSamples: 10,
 		EvidenceHalfLife:      15 * time.Second,
@@ -145,6 +154,7 @@ type envConfig struct {
 	MinOrigins      int     `env:"GOSSIP_MIN_ORIGINS"`
 	MaxOrigins      int     `env:"GOSSIP_MAX_ORIGINS"`
 	MaxPeers        int     `env:"GOSSIP_MAX_PEERS"`
+	MaxBookBytes    int     `env:"GOSSIP_MAX_BOOK_BYTES"`
 	SigningKey      string  `env:"GOSSIP_SIGNING_KEY"`
 	TrustedKeys     string  `env:"GOSSIP_TRUSTED_KEYS"`
 }
@@ -186,6 +196,7 @@ func (c *Config) loadEnv(opts env.Options) error {
 		MinOrigins:      c.MinOrigins,
 		MaxOrigins:      c.MaxOrigins,
 		MaxPeers:        c.MaxPeers,
+		MaxBookBytes:    c.MaxBookBytes,
 	}
 	if err := env.ParseWithOptions(&e, opts); err != nil {
 		return nameEnvError(err)
@@ -203,6 +214,7 @@ func (c *Config) loadEnv(opts env.Options) error {
 	c.MinOrigins = e.MinOrigins
 	c.MaxOrigins = e.MaxOrigins
 	c.MaxPeers = e.MaxPeers
+	c.MaxBookBytes = e.MaxBookBytes
 	if e.SigningKey != "" {
 		k, err := ParsePrivateKey(e.SigningKey)
 		if err != nil {
@@ -254,6 +266,7 @@ func (c *Config) Validate() error {
 		{"GOSSIP_MIN_ORIGINS", c.MinOrigins, 1, 16},
 		{"GOSSIP_MAX_ORIGINS", c.MaxOrigins, 1, 1024},
 		{"GOSSIP_MAX_PEERS", c.MaxPeers, 1, 4096},
+		{"GOSSIP_MAX_BOOK_BYTES", c.MaxBookBytes, 65536, 1 << 30},
 	}
 	for _, i := range ints {
 		if i.v < i.lo || i.v > i.hi {

@@ -111,6 +111,7 @@ func TestValidateRanges(t *testing.T) {
 		{"GOSSIP_MIN_ORIGINS", func(c *Config) { c.MinOrigins = 0 }},
 		{"GOSSIP_MAX_ORIGINS", func(c *Config) { c.MaxOrigins = 5000 }},
 		{"GOSSIP_MAX_PEERS", func(c *Config) { c.MaxPeers = 0 }},
+		{"GOSSIP_MAX_BOOK_BYTES", func(c *Config) { c.MaxBookBytes = 1000 }},
 		{"GOSSIP_ORIGIN", func(c *Config) { c.Origin = "has space" }},
 		{"GOSSIP_CHANNEL", func(c *Config) { c.Channel = strings.Repeat("c", 300) }},
 		{"GOSSIP_SIGNING_KEY", func(c *Config) { c.SigningKey = make([]byte, 10) }},
