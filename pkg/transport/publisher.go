@@ -24,10 +24,12 @@ import (
 type Publisher struct {
 	hub     *wsHub
 	queue   int
+	maxSubs int
 	wtimo   time.Duration
 	mu      sync.Mutex
 	subs    map[*pubSub]struct{}
 	dropped atomic.Int64
+	refused atomic.Int64
 }
 
 type pubSub struct {
@@ -48,13 +50,19 @@ func WithPublisherTLS(cfg *tls.Config) PublisherOption { return func(p *Publishe
 // messages).
 func WithQueueSize(n int) PublisherOption { return func(p *Publisher) { p.queue = n } }
 
+// WithMaxSubscribers bounds the subscribers served at once (default 1024).
+// Each costs a send queue of WithQueueSize references, a goroutine and a
+// socket; a connection past the bound is closed with status 1013 (try
+// again later) before it is registered.
+func WithMaxSubscribers(n int) PublisherOption { return func(p *Publisher) { p.maxSubs = n } }
+
 // WithWriteTimeout bounds writing one frame to a subscriber (default 5 s);
 // a subscriber that cannot take a frame in that time is dropped.
 func WithWriteTimeout(d time.Duration) PublisherOption { return func(p *Publisher) { p.wtimo = d } }
 
 // NewPublisher returns a Publisher; call Serve to start it.
 func NewPublisher(opts ...PublisherOption) *Publisher {
-	p := &Publisher{queue: 256, wtimo: 5 * time.Second, subs: make(map[*pubSub]struct{})}
+	p := &Publisher{queue: 256, maxSubs: 1024, wtimo: 5 * time.Second, subs: make(map[*pubSub]struct{})}
 	p.hub = newWSHub(p.serveConn)
 	for _, o := range opts {
 		o(p)
@@ -100,9 +108,18 @@ func (p *Publisher) Subscribers() int {
 // Dropped returns how many subscribers were disconnected for being slow.
 func (p *Publisher) Dropped() int64 { return p.dropped.Load() }
 
+// Refused returns how many subscribers were turned away at WithMaxSubscribers.
+func (p *Publisher) Refused() int64 { return p.refused.Load() }
+
 func (p *Publisher) serveConn(ctx context.Context, c *websocket.Conn, _ *http.Request) {
 	s := &pubSub{q: make(chan []byte, p.queue), kill: make(chan struct{})}
 	p.mu.Lock()
+	if len(p.subs) >= max(p.maxSubs, 1) {
+		p.mu.Unlock()
+		p.refused.Add(1)
+		_ = c.Close(websocket.StatusTryAgainLater, "too many subscribers")
+		return
+	}
 	p.subs[s] = struct{}{}
 	p.mu.Unlock()
 	defer func() {

@@ -41,6 +41,26 @@ func WithReconnectBackoff(min, max time.Duration) SubscriberOption {
 // a slow reader must not stall the sockets or grow memory.
 func WithMessageBuffer(n int) SubscriberOption { return func(s *Subscriber) { s.bufSize = n } }
 
+// WithMessageBufferBytes bounds the bytes of the messages waiting in
+// Messages (default 16 MiB): a frame may be up to 1 MiB, so the count alone
+// would let publishers park a gigabyte in a slow reader's buffer. A message
+// that would pass it is dropped and counted like one past the count.
+func WithMessageBufferBytes(n int) SubscriberOption { return func(s *Subscriber) { s.bufBytes = n } }
+
+// WithMaxPublishers bounds the publishers the Subscriber tracks and keeps
+// a socket to (default 256). Addresses come from lookups, remote input: past
+// the bound new ones are ignored until known ones leave, and an address
+// longer than maxPublisherAddr bytes is never tracked, so the table holds
+// at most n × (maxPublisherAddr + overhead) bytes.
+func WithMaxPublishers(n int) SubscriberOption { return func(s *Subscriber) { s.maxPubs = n } }
+
+// maxPublisherAddr is the longest "host:port" a publisher may have: a
+// 253-byte DNS name, a colon and five digits.
+const maxPublisherAddr = 253 + 1 + 5
+
+// maxFrameBytes is the largest pub/sub frame a Subscriber reads.
+const maxFrameBytes = 1 << 20
+
 // WithSubscriberTLS dials publishers with wss:// and cfg.
 func WithSubscriberTLS(cfg *tls.Config) SubscriberOption { return func(s *Subscriber) { s.tls = cfg } }
 
@@ -62,6 +82,8 @@ type Subscriber struct {
 	backoffMin  time.Duration
 	backoffMax  time.Duration
 	bufSize     int
+	bufBytes    int
+	maxPubs     int
 	tls         *tls.Config
 	log         zerolog.Logger
 	hc          *http.Client
@@ -75,8 +97,16 @@ type Subscriber struct {
 	once    sync.Once
 
 	mu     sync.Mutex
-	pubs   map[string]*subConn // publishers from the latest lookups; bounded by lookup size
-	wanted map[string]bool     // addresses in the latest lookup
+	pubs   map[string]*subConn // publishers from the latest lookups, at most maxPubs
+	wanted map[string]bool     // addresses in the latest lookup that are tracked
+
+	// sendMu serializes delivery into out, so the sizes of what is in it
+	// are the last len(out) entries of sizes (a FIFO ring).
+	sendMu   sync.Mutex
+	sizes    []int
+	sizeHead int // index of the oldest size
+	sizeLen  int
+	buffered int // sum of the sizes in the ring
 }
 
 type subConn struct {
@@ -91,6 +121,8 @@ func NewSubscriber(r Resolver, channel string, opts ...SubscriberOption) *Subscr
 		backoffMin:  100 * time.Millisecond,
 		backoffMax:  5 * time.Second,
 		bufSize:     1024,
+		bufBytes:    16 << 20,
+		maxPubs:     256,
 		log:         zerolog.Nop(),
 		scheme:      "ws://",
 		pubs:        make(map[string]*subConn),
@@ -113,6 +145,8 @@ func NewSubscriber(r Resolver, channel string, opts ...SubscriberOption) *Subscr
 	}
 	s.hc = &http.Client{Transport: tr}
 	s.out = make(chan Message, max(s.bufSize, 1))
+	s.sizes = make([]int, cap(s.out))
+	s.maxPubs = max(s.maxPubs, 1)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(1)
 	go s.discover()
@@ -187,15 +221,23 @@ func (s *Subscriber) reconcile(addrs []string) {
 	if s.ctx.Err() != nil {
 		return
 	}
-	wanted := make(map[string]bool, len(addrs))
+	wanted := make(map[string]bool, min(len(addrs), s.maxPubs))
 	for _, a := range addrs {
-		wanted[a] = true
+		if len(a) > maxPublisherAddr || len(wanted) >= s.maxPubs {
+			continue
+		}
 		if _, ok := s.pubs[a]; !ok {
+			if len(s.pubs) >= s.maxPubs {
+				continue // full of publishers whose sockets still live
+			}
+			wanted[a] = true
 			c := &subConn{}
 			s.pubs[a] = c
 			s.wg.Add(1)
 			go s.connLoop(a, c)
+			continue
 		}
+		wanted[a] = true
 	}
 	s.wanted = wanted
 }
@@ -254,7 +296,7 @@ func (s *Subscriber) receive(addr string, c *subConn) bool {
 		s.log.Debug().Err(err).Str("publisher", addr).Msg("pubsub dial failed")
 		return false
 	}
-	ws.SetReadLimit(1 << 20)
+	ws.SetReadLimit(maxFrameBytes)
 	c.connected.Store(true)
 	defer c.connected.Store(false)
 	defer ws.CloseNow()
@@ -264,10 +306,36 @@ func (s *Subscriber) receive(addr string, c *subConn) bool {
 			s.log.Debug().Err(err).Str("publisher", addr).Msg("pubsub socket closed")
 			return true
 		}
-		select {
-		case s.out <- Message{From: addr, Data: data}:
-		default:
+		if !s.deliver(Message{From: addr, Data: data}) {
 			s.dropped.Add(1)
 		}
 	}
+}
+
+// deliver puts m into out unless out is full by count or by bytes. Sends
+// are serialized, and out is FIFO, so what out holds is the last len(out)
+// messages delivered: older sizes in the ring have been read and are
+// forgotten first. A reader may take more meanwhile, which only makes
+// the estimate conservative.
+func (s *Subscriber) deliver(m Message) bool {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	for s.sizeLen > len(s.out) {
+		s.buffered -= s.sizes[s.sizeHead]
+		s.sizeHead = (s.sizeHead + 1) % len(s.sizes)
+		s.sizeLen--
+	}
+	n := len(m.Data) + len(m.From)
+	if s.buffered+n > s.bufBytes {
+		return false
+	}
+	select {
+	case s.out <- m:
+	default:
+		return false
+	}
+	s.sizes[(s.sizeHead+s.sizeLen)%len(s.sizes)] = n
+	s.sizeLen++
+	s.buffered += n
+	return true
 }
