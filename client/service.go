@@ -28,7 +28,13 @@ func newService(name string) *service {
 
 func (s *service) snapshot() []*peer { return *s.peers.Load() }
 
-// update replaces the membership with addrs (deduplicated, capped at maxPeers).
+// maxPeerAddr is the longest peer address kept: a 253-byte DNS name, a
+// colon and five digits. Lookups are remote input; with it and maxPeers
+// the peer table of a service is bounded in bytes, not only in count.
+const maxPeerAddr = 253 + 1 + 5
+
+// update replaces the membership with addrs (deduplicated, capped at maxPeers,
+// addresses longer than maxPeerAddr skipped).
 // Peers that vanished are drained: they leave the snapshot at once, their
 // in-flight attempts still finish and record. New peers join with slow start,
 // except on the first lookup, when there is nobody to protect them from.
@@ -41,7 +47,7 @@ func (s *service) update(addrs []string, maxPeers int, now int64) (added, remove
 		if len(next) >= maxPeers {
 			break
 		}
-		if _, dup := seen[a]; dup || a == "" {
+		if _, dup := seen[a]; dup || a == "" || len(a) > maxPeerAddr {
 			continue
 		}
 		seen[a] = struct{}{}
