@@ -72,7 +72,7 @@ func TestSubscriberPublisherTableBounded(t *testing.T) {
 		return n, bytes
 	}
 	waitFor(t, "lookups tracked", func() bool { n, _ := tracked(); return n == 8 })
-	r.set(closed[20:]...) // new publishers every lookup
+	r.set(closed[20:]...)              // new publishers every lookup
 	time.Sleep(200 * time.Millisecond) // four lookups
 	if n, b := tracked(); n > 8 || b > 8*maxPublisherAddr {
 		t.Fatalf("%d publishers, %d address bytes tracked; bound 8", n, b)
