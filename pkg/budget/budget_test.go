@@ -199,3 +199,21 @@ func TestReadAllBusyStopsReading(t *testing.T) {
 		t.Fatalf("InUse %d", b.InUse())
 	}
 }
+
+func TestReadAllAddsToWhatTheLeaseHolds(t *testing.T) {
+	b := mustNew(t, 1<<20, 0)
+	l := b.NewLease()
+	defer l.Release()
+	raw, err := ReadAll(context.Background(), &l, nil, strings.NewReader(strings.Repeat("r", 3000)), 1<<16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := l.Held()
+	plain, err := ReadAll(context.Background(), &l, nil, strings.NewReader(strings.Repeat("p", 3000)), 1<<16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Held() != first+int64(cap(plain)) || first != int64(cap(raw)) {
+		t.Fatalf("held %d; want %d + %d", l.Held(), first, cap(plain))
+	}
+}
