@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -215,5 +216,26 @@ func TestReadAllAddsToWhatTheLeaseHolds(t *testing.T) {
 	}
 	if l.Held() != first+int64(cap(plain)) || first != int64(cap(raw)) {
 		t.Fatalf("held %d; want %d + %d", l.Held(), first, cap(plain))
+	}
+}
+
+// Moved from the grape's own body reader, which this replaced.
+func TestReadAllOneByteReads(t *testing.T) {
+	for _, n := range []int{0, 1, 511, 512, 513, 8192, 8193, 20000} {
+		src := bytes.Repeat([]byte{'x'}, n)
+		// One byte per Read, so the loop's growth and limit are exercised.
+		var l Lease
+		got, err := ReadAll(context.Background(), &l, make([]byte, 0, 4), iotest.OneByteReader(bytes.NewReader(src)), 8192)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := min(n, 8193)
+		if len(got) != want || !bytes.Equal(got, src[:want]) {
+			t.Errorf("%d-byte body: read %d bytes, want %d", n, len(got), want)
+		}
+	}
+	var l Lease
+	if _, err := ReadAll(context.Background(), &l, nil, iotest.ErrReader(iotest.ErrTimeout), 10); err == nil {
+		t.Error("read error not returned")
 	}
 }
