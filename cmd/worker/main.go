@@ -40,6 +40,10 @@ const memoryHeadroom = 32 << 20
 // larger live heap makes the GC work harder, never fails an allocation.
 func memoryLimit(bodyBudget int64) int64 { return bodyBudget + memoryHeadroom }
 
+// setMemoryLimit is debug.SetMemoryLimit; in-process tests of run replace
+// it so they do not change the test binary's own limit.
+var setMemoryLimit = func(n int64) { debug.SetMemoryLimit(n) }
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
@@ -62,7 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	cfg.Logger = config.NewLogger(s.LogFormat, s.LogLevel, stderr)
 	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimit(cfg.BodyBudget))
+		setMemoryLimit(memoryLimit(cfg.BodyBudget))
 	}
 	w, err := worker.New(cfg)
 	if err != nil {
