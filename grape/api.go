@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/grenache-go/grenache/pkg/budget"
 	"github.com/grenache-go/grenache/pkg/dht"
 )
 
@@ -15,8 +16,10 @@ func (g *Grape) serveGrenache(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ep := resolveEndpoint(r.RequestURI)
 	bp := bodyPool.Get().(*[]byte)
-	rp := g.handle(r, ep, bp)
+	lease := g.bodies.NewLease() // held until the reply (possibly built in *bp) is written
+	rp := g.handle(r, ep, bp, &lease)
 	rp.write(w)
+	lease.Release()
 	if cap(*bp) <= maxPooledBody {
 		bodyPool.Put(bp) // written: neither the body nor a reply built in it is referenced
 	}
@@ -29,21 +32,26 @@ func (g *Grape) serveGrenache(w http.ResponseWriter, r *http.Request) {
 }
 
 // handle turns one request into Node's reply; *bp is a reusable body
-// buffer. A panic in endpoint code becomes a 500 like an uncaught throw in
+// buffer, leased from the grape's body budget through l. A panic in endpoint code becomes a 500 like an uncaught throw in
 // Node's promise chain, never a dropped connection.
-func (g *Grape) handle(r *http.Request, ep string, bp *[]byte) (rp reply) {
+func (g *Grape) handle(r *http.Request, ep string, bp *[]byte, l *budget.Lease) (rp reply) {
 	defer func() {
 		if p := recover(); p != nil {
 			g.log.Error().Interface("panic", p).Str("target", r.RequestURI).Msg("handler panic")
 			rp = rawError("ERR_GRAPE_GENERIC")
 		}
 	}()
-	// Read one byte past the limit to detect an oversized body. Unlike
-	// http.MaxBytesReader this does not force "Connection: close": net/http
-	// then discards the unread rest and keeps the connection, as Node does.
-	body, err := readBody(r.Body, g.cfg.MaxPayloadSize, *bp)
+	// Read one byte past the limit to detect an oversized body, growing
+	// the buffer with the bytes that arrive (never with Content-Length).
+	// Unlike http.MaxBytesReader this does not force "Connection: close":
+	// net/http then discards the unread rest and keeps the connection, as
+	// Node does.
+	body, err := budget.ReadAll(r.Context(), l, *bp, r.Body, g.cfg.MaxPayloadSize)
 	*bp = body
-	if err != nil {
+	switch {
+	case errors.Is(err, budget.ErrBusy) || errors.Is(err, budget.ErrTooLarge):
+		return replyBusy
+	case err != nil:
 		return rawError("request aborted")
 	}
 	if int64(len(body)) > g.cfg.MaxPayloadSize {

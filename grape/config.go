@@ -60,6 +60,19 @@ type Config struct {
 	// (besides Node's 5000-record count). A single name larger than half of
 	// it is still held alone. Default 8 MiB.
 	SeenPeersBytes int
+	// BodyBudget bounds the bytes of request bodies the API reads at once,
+	// over all connections (see pkg/budget); at least MaxPayloadSize+1. A
+	// request that finds it spent waits up to a second, then gets 503
+	// ERR_GRAPE_BUSY.
+	BodyBudget int64
+	// MaxConns caps the API connections open at once (0 = no cap). At the
+	// cap the grape stops accepting; new connections wait in the kernel
+	// backlog until a slot frees (see pkg/connlimit).
+	MaxConns int
+	// HeaderTimeout bounds reading a request's headers (at most 10 s), so
+	// connections that never finish a request are dropped and free their
+	// slot.
+	HeaderTimeout time.Duration
 	// ShutdownTimeout bounds how long Run waits for in-flight HTTP requests
 	// after its context is done.
 	ShutdownTimeout time.Duration
@@ -91,9 +104,24 @@ func DefaultConfig() Config {
 		// take with names of a few dozen bytes, so only long names reach them.
 		LookupCacheBytes: 4 << 20,
 		SeenPeersBytes:   8 << 20,
+		BodyBudget:       DefaultBodyBudget,
+		MaxConns:         DefaultMaxConns,
+		HeaderTimeout:    MaxHeaderTimeout,
 		Logger:           zerolog.Nop(),
 	}
 }
+
+// Defaults of the API's hardening settings.
+const (
+	// DefaultBodyBudget holds 2000 bodies of the default 8192-byte limit.
+	DefaultBodyBudget = 16 << 20
+	// DefaultMaxConns is well below typical descriptor limits (Go raises
+	// the soft RLIMIT_NOFILE to the hard one, often 20000 to 1M, at start)
+	// and far above what links need (a few keep-alive connections each).
+	DefaultMaxConns = 4096
+	// MaxHeaderTimeout is the longest (and default) header read timeout.
+	MaxHeaderTimeout = 10 * time.Second
+)
 
 // validate reports the first setting that cannot work, naming the field.
 func (c *Config) validate() error {
@@ -135,6 +163,15 @@ func (c *Config) validate() error {
 	}
 	if c.LookupCacheBytes <= 0 || c.SeenPeersBytes <= 0 {
 		errs = append(errs, errors.New("grape: LookupCacheBytes and SeenPeersBytes must be > 0"))
+	}
+	if c.BodyBudget <= c.MaxPayloadSize {
+		errs = append(errs, fmt.Errorf("grape: BodyBudget %d must be > MaxPayloadSize %d (one body is read one byte past the limit)", c.BodyBudget, c.MaxPayloadSize))
+	}
+	if c.MaxConns < 0 {
+		errs = append(errs, fmt.Errorf("grape: MaxConns %d must be >= 0 (0 = no cap)", c.MaxConns))
+	}
+	if c.HeaderTimeout <= 0 || c.HeaderTimeout > MaxHeaderTimeout {
+		errs = append(errs, fmt.Errorf("grape: HeaderTimeout %v must be in (0, %v]", c.HeaderTimeout, MaxHeaderTimeout))
 	}
 	return errors.Join(errs...)
 }

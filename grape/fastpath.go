@@ -1,7 +1,6 @@
 package grape
 
 import (
-	"io"
 	"sync"
 	"unicode/utf8"
 )
@@ -87,27 +86,3 @@ var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b 
 
 // maxPooledBody keeps one huge body from pinning memory in the pool.
 const maxPooledBody = 16 << 10
-
-// readBody reads r into buf (reusing its capacity) but no more than
-// limit+1 bytes, so an oversized body is detected without reading it all.
-func readBody(r io.Reader, limit int64, buf []byte) ([]byte, error) {
-	buf = buf[:0]
-	for int64(len(buf)) <= limit {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		end := cap(buf)
-		if int64(end) > limit+1 {
-			end = int(limit + 1)
-		}
-		n, err := r.Read(buf[len(buf):end])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
-	return buf, nil
-}

@@ -1,9 +1,7 @@
 package grape
 
 import (
-	"bytes"
 	"testing"
-	"testing/iotest"
 )
 
 // checkFastAgreesWithSlow: whenever the shortcut accepts a body, the exact
@@ -68,22 +66,4 @@ func FuzzParseFast(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) { checkFastAgreesWithSlow(t, body) })
-}
-
-func TestReadBodyLimit(t *testing.T) {
-	for _, n := range []int{0, 1, 511, 512, 513, 8192, 8193, 20000} {
-		src := bytes.Repeat([]byte{'x'}, n)
-		// One byte per Read, so the loop's growth and limit are exercised.
-		got, err := readBody(iotest.OneByteReader(bytes.NewReader(src)), 8192, make([]byte, 0, 4))
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := min(n, 8193)
-		if len(got) != want || !bytes.Equal(got, src[:want]) {
-			t.Errorf("%d-byte body: read %d bytes, want %d", n, len(got), want)
-		}
-	}
-	if _, err := readBody(iotest.ErrReader(iotest.ErrTimeout), 10, nil); err == nil {
-		t.Error("read error not returned")
-	}
 }

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/grenache-go/grenache/pkg/budget"
+	"github.com/grenache-go/grenache/pkg/connlimit"
 	"github.com/grenache-go/grenache/pkg/dht"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/singleflight"
@@ -28,10 +30,12 @@ type Grape struct {
 	log     zerolog.Logger
 	node    dhtNode
 	ln      net.Listener
+	capped  net.Listener // ln behind the MaxConns cap; what the API serves
 	srv     *http.Server
 	seen    *seenPeers
 	lcache  *lookupCache
 	lookups singleflight.Group
+	bodies  *budget.Budget // request bodies being read, over all connections
 
 	// Background lookup refreshes (see refresh).
 	bgMu      sync.Mutex
@@ -109,6 +113,7 @@ func newGrapeWith(cfg Config, node dhtNode, lc *lookupCache) (*Grape, error) {
 		log:     cfg.Logger.With().Str("component", "grape").Logger(),
 		node:    node,
 		ln:      ln,
+		capped:  connlimit.NewListener(ln, cfg.MaxConns),
 		started: now(),
 		now:     now,
 		runDone: make(chan struct{}),
@@ -122,10 +127,16 @@ func newGrapeWith(cfg Config, node dhtNode, lc *lookupCache) (*Grape, error) {
 	g.seen = newSeenPeers(memAge, seenPeersMax, cfg.SeenPeersBytes, now)
 	g.metrics = newMetrics(node, g.seen)
 	g.opCtx, g.opCancel = context.WithCancel(context.Background())
+	if g.bodies, err = budget.New(cfg.BodyBudget, budget.DefaultWait); err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("grape: %w", err)
+	}
 	g.srv = &http.Server{
-		Handler:           g.router(),
-		ConnContext:       withConnRoute,
-		ReadHeaderTimeout: 60 * time.Second,
+		Handler:     g.router(),
+		ConnContext: withConnRoute,
+		// Node's 60 s header timeout let a slowloris client hold a socket
+		// (and, before MaxConns, a descriptor) for a minute per request.
+		ReadHeaderTimeout: cfg.HeaderTimeout,
 		ReadTimeout:       2 * time.Minute,
 		IdleTimeout:       5 * time.Second, // Node's keepAliveTimeout
 		// net/http's own complaints (bad requests, accept errors) go to our log.
@@ -175,7 +186,7 @@ func (g *Grape) Run(ctx context.Context) error {
 	dhtErr := make(chan error, 1)
 	go func() { dhtErr <- g.node.Run(dhtCtx) }()
 	srvErr := make(chan error, 1)
-	go func() { srvErr <- g.srv.Serve(g.ln) }()
+	go func() { srvErr <- g.srv.Serve(g.capped) }()
 	g.log.Info().Str("api", g.ln.Addr().String()).Str("dht", g.node.Addr().String()).Msg("grape running")
 
 	var err error

@@ -10,6 +10,7 @@ type reply struct {
 	status  int
 	body    []byte
 	outcome string // metrics label
+	close   bool   // close the connection after it (the body may be half read)
 }
 
 // Outcome labels of grape_http_requests_total.
@@ -21,6 +22,7 @@ const (
 	outcomeTooLarge   = "too_large"   // 413
 	outcomeBadRequest = "bad_request" // 500 raw text
 	outcomeEmpty      = "empty"       // /get miss
+	outcomeBusy       = "busy"        // 503, body budget spent
 )
 
 func okJSON(body []byte) reply { return reply{status: http.StatusOK, body: body, outcome: outcomeOK} }
@@ -41,6 +43,11 @@ var (
 	replyTooLarge = reply{status: http.StatusRequestEntityTooLarge, body: []byte("ERR_GRAPE_PAYLOAD_SIZE"), outcome: outcomeTooLarge}
 	replyInvalid  = reply{status: http.StatusInternalServerError, body: []byte("ERR_GRAPE_PAYLOAD_INVALID"), outcome: outcomeBadRequest}
 	replyEmpty    = reply{status: http.StatusOK, body: nil, outcome: outcomeEmpty}
+	// replyBusy answers a body that got no room in the body budget within
+	// its wait, in the shape of Node's other raw errors. It closes the
+	// connection: net/http would otherwise wait for the unread rest of the
+	// body before replying, which a stalled client never sends.
+	replyBusy = reply{status: http.StatusServiceUnavailable, body: []byte("ERR_GRAPE_BUSY"), outcome: outcomeBusy, close: true}
 )
 
 // write sends the reply with exactly Node's headers: no Content-Type (Go
@@ -52,14 +59,19 @@ func (rp reply) write(w http.ResponseWriter) {
 	h := w.Header()
 	h["Content-Type"] = nil
 	h["Content-Length"] = contentLength(len(rp.body))
-	h["Connection"] = hdrKeepAlive
-	h["Keep-Alive"] = hdrKeepAliveTimeout
+	if rp.close {
+		h["Connection"] = hdrClose
+	} else {
+		h["Connection"] = hdrKeepAlive
+		h["Keep-Alive"] = hdrKeepAliveTimeout
+	}
 	w.WriteHeader(rp.status)
 	_, _ = w.Write(rp.body)
 }
 
 var (
 	hdrKeepAlive        = []string{"keep-alive"}
+	hdrClose            = []string{"close"}
 	hdrKeepAliveTimeout = []string{"timeout=5"}
 	smallLengths        = func() (t [1024][]string) {
 		for i := range t {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/grenache-go/grenache/pkg/transport"
 	"github.com/rs/zerolog"
 )
 
@@ -33,6 +34,14 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// Limits bound the work one job may ask for.
 	Limits JobLimits
+	// BodyBudget bounds the bytes of request bodies the RPC server reads or
+	// decompresses at once, over all connections (see pkg/budget). At least
+	// MinBodyBudget; a request that finds it spent waits up to a second,
+	// then gets 503 ERR_SERVER_BUSY.
+	BodyBudget int64
+	// MaxConns caps the RPC connections open at once (0 = no cap). At the cap the server
+	// stops accepting; new connections wait in the kernel backlog (see pkg/connlimit).
+	MaxConns int
 	// Logger receives the worker's structured logs.
 	Logger zerolog.Logger
 }
@@ -46,7 +55,16 @@ const (
 	DefaultShutdownGrace    = 10 * time.Second
 	DefaultMaxSleep         = 60 * time.Second
 	DefaultMaxHashRounds    = 1_000_000
+	// DefaultBodyBudget is eight 8 MiB bodies at once, or tens of thousands of small ones.
+	DefaultBodyBudget = transport.DefaultBodyBudget
+	// MaxBodyBytes is the RPC server's body limit, before and after gunzip.
+	MaxBodyBytes = 8 << 20
+	// DefaultMaxConns leaves room for many clients' keep-alive pools.
+	DefaultMaxConns = 10000
 )
+
+// MinBodyBudget is the smallest BodyBudget that admits one request of MaxBodyBytes, gzipped.
+var MinBodyBudget = transport.MinBodyBudget(MaxBodyBytes)
 
 // DefaultConfig returns the documented defaults: service job_service on port 1337, announcing
 // every 5 s to http://127.0.0.1:30001, no faults, admin listener off, 10 s shutdown grace.
@@ -58,6 +76,8 @@ func DefaultConfig() Config {
 		AnnounceInterval: DefaultAnnounceInterval,
 		ShutdownGrace:    DefaultShutdownGrace,
 		Limits:           JobLimits{MaxSleep: DefaultMaxSleep, MaxHashRounds: DefaultMaxHashRounds},
+		BodyBudget:       DefaultBodyBudget,
+		MaxConns:         DefaultMaxConns,
 		Logger:           zerolog.Nop(),
 	}
 }
@@ -93,6 +113,13 @@ func (c Config) Validate() error {
 	}
 	if c.Limits.MaxHashRounds < 1 {
 		errs = append(errs, fmt.Errorf("max hash rounds %d must be ≥ 1", c.Limits.MaxHashRounds))
+	}
+	if c.BodyBudget < MinBodyBudget {
+		errs = append(errs, fmt.Errorf("body budget %d bytes too small: allowed ≥ %d (twice the %d-byte body limit plus decompressor state)",
+			c.BodyBudget, MinBodyBudget, MaxBodyBytes))
+	}
+	if c.MaxConns < 0 {
+		errs = append(errs, fmt.Errorf("max conns %d must not be negative (0 = no cap)", c.MaxConns))
 	}
 	if err := c.Faults.Validate(); err != nil {
 		errs = append(errs, err)

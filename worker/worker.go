@@ -18,6 +18,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/grenache-go/grenache/pkg/budget"
+	"github.com/grenache-go/grenache/pkg/connlimit"
 	"github.com/grenache-go/grenache/pkg/link"
 	"github.com/grenache-go/grenache/pkg/transport"
 )
@@ -153,14 +155,19 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 func (w *Worker) run(ctx context.Context) error {
-	srv := transport.NewHTTPServer(w.h.handle, transport.WithServerLogger(w.log))
+	bodies, err := budget.New(w.cfg.BodyBudget, budget.DefaultWait)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	srv := transport.NewHTTPServer(w.h.handle, transport.WithServerLogger(w.log),
+		transport.WithMaxBodyBytes(MaxBodyBytes), transport.WithBodyBudget(bodies))
 	var adm *http.Server
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := srv.Serve(w.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(connlimit.NewListener(w.ln, w.cfg.MaxConns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("worker: rpc server: %w", err)
 		}
 	}()

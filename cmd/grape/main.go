@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/grenache-go/grenache/grape"
@@ -72,6 +73,11 @@ func load(args []string, getenv func(string) string, stdout io.Writer) (grape.Co
 				From: "flag or env", Allowed: "an IPv4 or IPv6 address", Err: errors.New("not an IP address")}
 		}
 	}
+	if s.BodyBudget <= s.MaxPayloadSize {
+		return grape.Config{}, s, &config.Error{Flag: "--body_budget", Env: "GRAPE_BODY_BUDGET", Value: strconv.FormatInt(s.BodyBudget, 10),
+			From: "flag, env or default", Allowed: fmt.Sprintf("more than --check_maxPayloadSize (env GRAPE_MAX_PAYLOAD_SIZE), here %d", s.MaxPayloadSize),
+			Err: errors.New("a body of the payload limit would never fit")}
+	}
 	cfg := grape.DefaultConfig()
 	cfg.DHTPort = s.DHTPort
 	cfg.APIPort = s.APIPort
@@ -87,5 +93,8 @@ func load(args []string, getenv func(string) string, stdout io.Writer) (grape.Co
 	cfg.LookupCacheTTL = s.LookupCacheTTL
 	cfg.LookupCacheBytes = s.LookupCacheBytes
 	cfg.SeenPeersBytes = s.SeenPeersBytes
+	cfg.BodyBudget = s.BodyBudget
+	cfg.MaxConns = s.MaxConns
+	cfg.HeaderTimeout = s.HeaderTimeout
 	return cfg, s, nil
 }

@@ -41,7 +41,8 @@ func TestDefaults(t *testing.T) {
 	if cfg.PeerMaxAge != 120*time.Second || cfg.MaxPayloadSize != 8192 || cfg.MaxTables != 5000 ||
 		cfg.MaxValues != 5000 || cfg.NodeLiveness != 300*time.Second || cfg.Concurrency != 16 ||
 		cfg.QueryTimeout != 2*time.Second || len(cfg.Bootstrap) != 0 || cfg.Bind != "" ||
-		cfg.LookupCacheTTL != 500*time.Millisecond {
+		cfg.LookupCacheTTL != 500*time.Millisecond || cfg.BodyBudget != grape.DefaultBodyBudget ||
+		cfg.MaxConns != grape.DefaultMaxConns || cfg.HeaderTimeout != grape.MaxHeaderTimeout {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	if s.LogFormat != "auto" || s.LogLevel != "info" {
@@ -120,6 +121,9 @@ func TestInvalidExits2(t *testing.T) {
 		{[]string{"--dp", "1", "--aph", "2", "--log-level", "loud"}, nil, []string{"--log-level", "GRAPE_LOG_LEVEL", "debug"}},
 		{[]string{"--dp", "1", "--aph", "2", "-b", "localhost"}, nil, []string{"-b/--bind", "GRAPE_BIND", "IP"}},
 		{[]string{"--dp", "1", "--aph", "2", "--dc", "0"}, map[string]string{}, []string{"--dc/--dht_concurrency", "GRAPE_CONCURRENCY"}},
+		{[]string{"--dp", "1", "--aph", "2", "--body_budget", "8192"}, nil, []string{"--body_budget", "GRAPE_BODY_BUDGET", "--check_maxPayloadSize", "GRAPE_MAX_PAYLOAD_SIZE", "8192"}},
+		{[]string{"--dp", "1", "--aph", "2", "--header_timeout", "60s"}, nil, []string{"--header_timeout", "GRAPE_HEADER_TIMEOUT", "1..10000"}},
+		{[]string{"--dp", "1", "--aph", "2"}, map[string]string{"GRAPE_MAX_CONNS": "-1"}, []string{"--max_conns", "GRAPE_MAX_CONNS", ">= 0"}},
 	}
 	for _, c := range cases {
 		var out, errb bytes.Buffer

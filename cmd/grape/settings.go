@@ -18,6 +18,9 @@ type settings struct {
 	Concurrency    int           `env:"GRAPE_CONCURRENCY" envDefault:"16" flag:"dc,dht_concurrency" allowed:"1..1024" usage:"KRPC queries in flight per DHT lookup"`
 	QueryTimeout   time.Duration `env:"GRAPE_QUERY_TIMEOUT" envDefault:"2s" flag:"query_timeout" allowed:"1..60000" usage:"how long one KRPC query waits for its reply"`
 	LookupCacheTTL time.Duration `env:"GRAPE_LOOKUP_CACHE_TTL" envDefault:"500" flag:"lookup_cache_ttl" allowed:"0..1000" usage:"how long a finished DHT walk may answer repeated /lookup calls of one name (0 = walk every time, like Node); at most 1000 so a new announcement shows within about a second"`
+	BodyBudget     int64         `env:"GRAPE_BODY_BUDGET" envDefault:"16777216" flag:"body_budget" allowed:"2.." usage:"bytes of request bodies read at once over all API connections (more than --check_maxPayloadSize); a request that finds it spent waits up to 1 s, then gets 503 ERR_GRAPE_BUSY"`
+	MaxConns       int           `env:"GRAPE_MAX_CONNS" envDefault:"4096" flag:"max_conns" allowed:"0.." usage:"API connections open at once (0 = no cap); at the cap new connections wait in the kernel backlog"`
+	HeaderTimeout  time.Duration `env:"GRAPE_HEADER_TIMEOUT" envDefault:"10000" flag:"header_timeout" allowed:"1..10000" usage:"how long a client may take to send a request's headers before the connection is dropped (Node: 60 s)"`
 	CacheMaxAge    int           `flag:"cache_maxAge" usage:"accepted for compatibility with Node's grape, which ignores it too"`
 	LogFormat      string        `env:"GRAPE_LOG_FORMAT" envDefault:"auto" flag:"log-format" allowed:"auto|json|console" usage:"log format (auto = console on a terminal, json otherwise)"`
 	LogLevel       string        `env:"GRAPE_LOG_LEVEL" envDefault:"info" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level"`

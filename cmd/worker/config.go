@@ -28,6 +28,8 @@ type settings struct {
 	ShutdownGrace    time.Duration `env:"WORKER_SHUTDOWN_GRACE" envDefault:"10s" flag:"shutdown-grace" allowed:"0..600000" usage:"how long requests in flight may finish after SIGTERM"`
 	MaxSleep         time.Duration `env:"WORKER_MAX_SLEEP" envDefault:"60s" flag:"max-sleep" allowed:"0..3600000" usage:"longest sleep job accepted"`
 	MaxHashRounds    int           `env:"WORKER_MAX_HASH_ROUNDS" envDefault:"1000000" flag:"max-hash-rounds" allowed:"1..100000000" usage:"largest rounds a hash job may ask for"`
+	BodyBudget       int64         `env:"WORKER_BODY_BUDGET" envDefault:"67108864" flag:"body-budget" allowed:"16842754.." usage:"bytes of request bodies read or decompressed at once over all connections (at least twice the 8 MiB body limit plus 64 KiB); a request that finds it spent waits up to 1 s, then gets 503 ERR_SERVER_BUSY"`
+	MaxConns         int           `env:"WORKER_MAX_CONNS" envDefault:"10000" flag:"max-conns" allowed:"0.." usage:"RPC connections open at once (0 = no cap); at the cap new connections wait in the kernel backlog"`
 	LogFormat        string        `env:"WORKER_LOG_FORMAT" envDefault:"auto" flag:"log-format" allowed:"auto|json|console" usage:"log format (auto = console on a terminal, json otherwise)"`
 	LogLevel         string        `env:"WORKER_LOG_LEVEL" envDefault:"info" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level"`
 }
@@ -77,5 +79,7 @@ func loadSettings(src config.Source) (settings, worker.Config, error) {
 	cfg.AdminPort = s.AdminPort
 	cfg.ShutdownGrace = s.ShutdownGrace
 	cfg.Limits = worker.JobLimits{MaxSleep: s.MaxSleep, MaxHashRounds: s.MaxHashRounds}
+	cfg.BodyBudget = s.BodyBudget
+	cfg.MaxConns = s.MaxConns
 	return s, cfg, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,23 @@ func TestDefaultsMatchTheIssue(t *testing.T) {
 		len(c.Grapes) != 1 || c.Grapes[0] != "http://127.0.0.1:30001" || c.AdminPort != 0 ||
 		c.Faults != (worker.Faults{}) || c.ShutdownGrace != 10*time.Second {
 		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+// The settings' documented defaults and minimum are the library's numbers.
+func TestBodyBudgetSettingMatchesTheLibrary(t *testing.T) {
+	c, err := load(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BodyBudget != worker.DefaultBodyBudget || c.MaxConns != worker.DefaultMaxConns {
+		t.Fatalf("defaults: budget %d conns %d", c.BodyBudget, c.MaxConns)
+	}
+	if c, err := load([]string{"--body-budget", strconv.FormatInt(worker.MinBodyBudget, 10)}, nil); err != nil || c.BodyBudget != worker.MinBodyBudget {
+		t.Fatalf("the minimum %d is refused: %v", worker.MinBodyBudget, err)
+	}
+	if _, err := load([]string{"--body-budget", strconv.FormatInt(worker.MinBodyBudget-1, 10)}, nil); err == nil {
+		t.Fatal("a budget below the minimum was accepted")
 	}
 }
 
@@ -73,6 +91,8 @@ func TestInvalidValuesNameFlagVariableAndAllowed(t *testing.T) {
 		{[]string{"--announce-interval", "1.5"}, nil, []string{"--announce-interval", "WORKER_ANNOUNCE_INTERVAL", "milliseconds as an integer, or a Go duration"}},
 		{[]string{"--log-level", "loud"}, nil, []string{"--log-level", "WORKER_LOG_LEVEL", "debug"}},
 		{[]string{"--service", ""}, nil, []string{"--service", "WORKER_SERVICE_NAME", "non-empty"}},
+		{[]string{"--body-budget", "16842753"}, nil, []string{"--body-budget", "WORKER_BODY_BUDGET", "16842754"}},
+		{nil, map[string]string{"WORKER_MAX_CONNS": "-1"}, []string{"--max-conns", "WORKER_MAX_CONNS", ">= 0"}},
 		{[]string{"--bind", "localhost"}, nil, []string{"--bind", "WORKER_BIND", "IPv4"}},
 		{[]string{"--fault-error-rate", "0.7", "--fault-timeout-rate", "0.7"}, nil, []string{"WORKER_FAULT_ERROR_RATE", "WORKER_FAULT_TIMEOUT_RATE", "at most 1"}},
 	}

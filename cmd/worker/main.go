@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -26,6 +27,22 @@ const (
 	exitFailure  = 1
 	exitSettings = 2
 )
+
+// memoryHeadroom is what the soft memory limit allows beside the body
+// budget: connections (~15 KiB each), handlers, replies and the runtime.
+const memoryHeadroom = 32 << 20
+
+// memoryLimit is the Go soft memory limit the worker sets unless GOMEMLIMIT
+// is given. The body budget bounds live body bytes, but a refused body
+// (a gzip bomb stopped at 8 MiB) leaves its buffers to the GC, and with
+// GOGC's default pacing a burst of them doubles RSS before a collection
+// runs; near this limit the GC collects sooner instead. It is soft: a
+// larger live heap makes the GC work harder, never fails an allocation.
+func memoryLimit(bodyBudget int64) int64 { return bodyBudget + memoryHeadroom }
+
+// setMemoryLimit is debug.SetMemoryLimit; in-process tests of run replace
+// it so they do not change the test binary's own limit.
+var setMemoryLimit = func(n int64) { debug.SetMemoryLimit(n) }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -48,6 +65,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitSettings
 	}
 	cfg.Logger = config.NewLogger(s.LogFormat, s.LogLevel, stderr)
+	if getenv("GOMEMLIMIT") == "" {
+		setMemoryLimit(memoryLimit(cfg.BodyBudget))
+	}
 	w, err := worker.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)

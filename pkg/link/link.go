@@ -137,7 +137,8 @@ type envelope struct {
 // It starts at the grape that answered last and moves to the next one on a
 // transport failure or per-attempt timeout; an HTTP answer of any status
 // ends the search because the grape is alive and failing over would not
-// change its verdict on the request.
+// change its verdict on the request, except 503: a Go grape whose body
+// budget is spent says so (ERR_GRAPE_BUSY), and another grape may have room.
 func (l *Link) post(ctx context.Context, endpoint string, data any) ([]byte, error) {
 	if l.ctx.Err() != nil {
 		return nil, ErrClosed
@@ -153,6 +154,10 @@ func (l *Link) post(ctx context.Context, endpoint string, data any) ([]byte, err
 		idx := (start + i) % n
 		grape := l.cfg.Grapes[idx]
 		status, reply, err := l.attempt(ctx, grape+"/"+endpoint, body)
+		if err == nil && status == http.StatusServiceUnavailable && i < n-1 {
+			errs = append(errs, fmt.Errorf("%s: %w", grape, &StatusError{Grape: grape, Status: status, Body: string(reply)}))
+			continue
+		}
 		if err == nil {
 			if i > 0 {
 				l.cur.Store(int32(idx))

@@ -129,6 +129,26 @@ func TestFailoverOnRefusedAndRemembers(t *testing.T) {
 	}
 }
 
+// A grape out of body budget answers 503 ERR_GRAPE_BUSY: the link tries the
+// next grape; with no other grape left it reports the 503.
+func TestFailoverOnBusyGrape(t *testing.T) {
+	busy := newFakeGrape(t, func(string, json.RawMessage) (int, string) { return 503, "ERR_GRAPE_BUSY" })
+	ok := newFakeGrape(t, okLookup)
+	l := newTestLink(t, busy.URL, ok.URL)
+	if _, err := l.Announce(context.Background(), "svc", 1); err != nil {
+		t.Fatalf("announce with a busy first grape: %v", err)
+	}
+	if ok.hits.Load() != 1 {
+		t.Fatalf("second grape hits = %d, want 1", ok.hits.Load())
+	}
+	alone := newTestLink(t, busy.URL)
+	_, err := alone.Announce(context.Background(), "svc", 1)
+	var se *StatusError
+	if !errors.As(err, &se) || se.Status != 503 || se.Body != "ERR_GRAPE_BUSY" {
+		t.Fatalf("single busy grape: %v", err)
+	}
+}
+
 func TestFailoverOnSlowGrape(t *testing.T) {
 	slow := newFakeGrape(t, okLookup)
 	slow.delay = 5 * time.Second

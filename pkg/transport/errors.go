@@ -34,6 +34,10 @@ const (
 	// TokenServerClosing answers a WebSocket request that arrives while the
 	// server drains for Shutdown, so the caller can retry elsewhere at once.
 	TokenServerClosing = "ERR_SERVER_CLOSING"
+	// TokenServerBusy answers a request whose body could not get room in
+	// the server's body budget within its wait (HTTP 503): the server is
+	// alive but full, so the caller should retry elsewhere.
+	TokenServerBusy = "ERR_SERVER_BUSY"
 	// TokenResultEncode replaces a result that could not be encoded as JSON.
 	TokenResultEncode = "ERR_RESULT_ENCODE"
 )

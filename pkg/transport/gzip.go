@@ -3,9 +3,12 @@ package transport
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/grenache-go/grenache/pkg/budget"
 )
 
 // Pools for gzip state: a gzip.Writer holds ~800 KB of compressor tables,
@@ -44,9 +47,18 @@ func gzipTo(dst *bytes.Buffer, src []byte) error {
 
 var errTooLarge = errors.New("decompressed body exceeds limit")
 
+// gunzipReserve is what a decompression leases for the pooled reader's
+// state (a 32 KiB window plus Huffman tables) before it starts, so many
+// small gzip bodies decompressing at once are counted too.
+const gunzipReserve = 64 << 10
+
 // gunzipTo decompresses src into dst, failing when the output would exceed
-// limit bytes (a small gzip body can expand enormously).
-func gunzipTo(dst *bytes.Buffer, src []byte, limit int64) error {
+// limit bytes (a small gzip body can expand enormously). The output grows
+// with the bytes actually produced, under l (see budget.ReadAll).
+func gunzipTo(ctx context.Context, l *budget.Lease, dst *bytes.Buffer, src []byte, limit int64) error {
+	if err := l.Add(ctx, gunzipReserve); err != nil {
+		return err
+	}
 	zr, _ := gzipReaders.Get().(*gzip.Reader)
 	var err error
 	if zr == nil {
@@ -58,37 +70,30 @@ func gunzipTo(dst *bytes.Buffer, src []byte, limit int64) error {
 		return err
 	}
 	defer gzipReaders.Put(zr)
-	n, err := io.Copy(dst, io.LimitReader(zr, limit+1))
-	if err != nil {
-		return err
-	}
-	if n > limit {
-		return errTooLarge
-	}
-	return nil
+	return readInto(ctx, l, dst, zr, limit)
 }
 
 // readBody reads at most limit bytes from r into dst; more is errTooLarge.
-func readBody(dst *bytes.Buffer, r io.Reader, sizeHint, limit int64) error {
+// sizeHint (a Content-Length, -1 if unknown) only rejects early and caps
+// growth: the buffer grows with what arrives, never with what is claimed,
+// and every byte of it is leased from l first.
+func readBody(ctx context.Context, l *budget.Lease, dst *bytes.Buffer, r io.Reader, sizeHint, limit int64) error {
 	if sizeHint > limit {
 		return errTooLarge
 	}
-	if sizeHint >= 0 {
-		// Known length (net/http enforces it): read exactly that much,
-		// skipping the LimitReader allocation on the hot path.
-		dst.Grow(int(sizeHint))
-		b := dst.AvailableBuffer()[:sizeHint]
-		if _, err := io.ReadFull(r, b); err != nil {
-			return err
-		}
-		dst.Write(b)
-		return nil
-	}
-	n, err := dst.ReadFrom(io.LimitReader(r, limit+1))
+	return readInto(ctx, l, dst, r, limit)
+}
+
+// readInto reads r into dst (reusing its capacity) under l, errTooLarge past limit.
+func readInto(ctx context.Context, l *budget.Lease, dst *bytes.Buffer, r io.Reader, limit int64) error {
+	dst.Reset()
+	b, err := budget.ReadAll(ctx, l, dst.AvailableBuffer(), r, limit)
+	// Hand the (possibly regrown) slice back to the buffer so it is pooled.
+	*dst = *bytes.NewBuffer(b)
 	if err != nil {
 		return err
 	}
-	if n > limit {
+	if int64(len(b)) > limit {
 		return errTooLarge
 	}
 	return nil

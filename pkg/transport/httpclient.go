@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/grenache-go/grenache/pkg/budget"
 )
 
 // HTTPClientConfig configures an HTTPClient. Zero fields take the defaults
@@ -150,7 +152,8 @@ func (c *HTTPClient) callRaw(ctx context.Context, addr, key string, pl []byte, o
 	defer resp.Body.Close()
 	raw := getBuf()
 	defer putBuf(raw)
-	if err := readBody(raw, resp.Body, resp.ContentLength, c.cfg.MaxReplyBytes); err != nil {
+	var unbudgeted budget.Lease // a reply is bounded by MaxReplyBytes; no shared budget
+	if err := readBody(ctx, &unbudgeted, raw, resp.Body, resp.ContentLength, c.cfg.MaxReplyBytes); err != nil {
 		return nil, c.callErr(ctx, addr, err)
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -159,7 +162,7 @@ func (c *HTTPClient) callRaw(ctx context.Context, addr, key string, pl []byte, o
 			// Our server gzips its error replies too when the request was.
 			unz := getBuf()
 			defer putBuf(unz)
-			if gunzipTo(unz, body, 4096) == nil {
+			if gunzipTo(ctx, &unbudgeted, unz, body, 4096) == nil {
 				body = unz.Bytes()
 			}
 		}
@@ -172,7 +175,7 @@ func (c *HTTPClient) callRaw(ctx context.Context, addr, key string, pl []byte, o
 	if opts.Compress {
 		unz := getBuf()
 		defer putBuf(unz)
-		if err := gunzipTo(unz, reply, c.cfg.MaxReplyBytes); err != nil {
+		if err := gunzipTo(ctx, &unbudgeted, unz, reply, c.cfg.MaxReplyBytes); err != nil {
 			return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: fmt.Errorf("ERR_REPLY_ENCODING_COMPRESSION: %w", err)}
 		}
 		reply = unz.Bytes()

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/grenache-go/grenache/pkg/budget"
 	"github.com/rs/zerolog"
 )
 
@@ -37,6 +38,7 @@ type HTTPServer struct {
 	srv     *http.Server
 	tls     *tls.Config
 	maxBody int64
+	budget  *budget.Budget
 	log     zerolog.Logger
 }
 
@@ -53,6 +55,16 @@ func WithTLS(cfg *tls.Config) HTTPServerOption {
 // (default 8 MiB). Larger requests get 413 and ERR_REQUEST_TOO_LARGE.
 func WithMaxBodyBytes(n int64) HTTPServerOption {
 	return func(s *HTTPServer) { s.maxBody = n }
+}
+
+// WithBodyBudget shares b between every request body this server reads or
+// decompresses at once (default: a budget of its own of DefaultBodyBudget
+// bytes, or MinBodyBudget of the body limit if that is larger). A request
+// that cannot get its bytes within the budget's wait gets 503 and
+// ERR_SERVER_BUSY. b must hold at least MinBodyBudget(max body) bytes, or
+// the largest allowed requests are refused the same way.
+func WithBodyBudget(b *budget.Budget) HTTPServerOption {
+	return func(s *HTTPServer) { s.budget = b }
 }
 
 // WithIdleTimeout sets how long an idle keep-alive connection is kept
@@ -92,6 +104,9 @@ func NewHTTPServer(h Handler, opts ...HTTPServerOption) *HTTPServer {
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.budget == nil {
+		s.budget = defaultBudget(s.maxBody)
 	}
 	s.srv.ErrorLog = httpErrorLog(s.log)
 	return s
@@ -150,25 +165,25 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	// The lease covers the raw body and its gunzipped copy until the
+	// handler has returned (the payload it sees is copied out of them).
+	lease := s.budget.NewLease()
+	defer lease.Release()
 	raw := getBuf()
 	defer putBuf(raw)
-	if err := readBody(raw, r.Body, r.ContentLength, s.maxBody); err != nil {
-		status, tok := http.StatusBadRequest, TokenRequestParse
-		if errors.Is(err, errTooLarge) {
-			status, tok = http.StatusRequestEntityTooLarge, TokenRequestTooLarge
-		}
-		s.reply(w, status, compress, grRID, tok, true, nil)
+	if err := readBody(r.Context(), &lease, raw, r.Body, r.ContentLength, s.maxBody); err != nil {
+		s.bodyError(w, err, compress, grRID)
 		return
 	}
 	body := raw.Bytes()
 	if compress {
 		plain := getBuf()
 		defer putBuf(plain)
-		switch err := gunzipTo(plain, body, s.maxBody); {
+		switch err := gunzipTo(r.Context(), &lease, plain, body, s.maxBody); {
 		case err == nil:
 			body = plain.Bytes()
-		case errors.Is(err, errTooLarge):
-			s.reply(w, http.StatusRequestEntityTooLarge, compress, grRID, TokenRequestTooLarge, true, nil)
+		case errors.Is(err, errTooLarge) || isBudgetErr(r.Context(), err):
+			s.bodyError(w, err, compress, grRID)
 			return
 		default:
 			// Node falls back to the raw body when gunzip fails; so do we.

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/grenache-go/grenache/pkg/budget"
 	"github.com/rs/zerolog"
 )
 
@@ -23,6 +25,7 @@ type WSServer struct {
 	h           Handler
 	hub         *wsHub
 	maxInFlight int
+	budget      *budget.Budget
 	log         zerolog.Logger
 	inflight    inflight
 }
@@ -41,6 +44,16 @@ func WithWSMaxMessageBytes(n int64) WSServerOption { return func(s *WSServer) { 
 // finishes, pushing back on the client instead of queueing without bound.
 func WithWSMaxInFlight(n int) WSServerOption { return func(s *WSServer) { s.maxInFlight = n } }
 
+// WithWSBodyBudget shares b between every message this server holds at
+// once, from its first byte until its reply is written (default: a budget
+// of its own of DefaultBodyBudget bytes, or the message limit + 1 if that
+// is larger). Messages grow with the bytes received, never with the length
+// a frame header claims. A connection whose message gets no room within
+// the budget's wait stops being read; once its requests in flight are
+// answered it is closed with status 1013 (try again later) and reason
+// ERR_SERVER_BUSY, so the caller retries elsewhere.
+func WithWSBodyBudget(b *budget.Budget) WSServerOption { return func(s *WSServer) { s.budget = b } }
+
 // WithWSLogger sets the logger for handler panics.
 func WithWSLogger(l zerolog.Logger) WSServerOption { return func(s *WSServer) { s.log = l } }
 
@@ -50,6 +63,9 @@ func NewWSServer(h Handler, opts ...WSServerOption) *WSServer {
 	s.hub = newWSHub(s.serveConn)
 	for _, o := range opts {
 		o(s)
+	}
+	if s.budget == nil {
+		s.budget, _ = budget.New(max(DefaultBodyBudget, s.hub.maxMsg+1), budget.DefaultWait)
 	}
 	s.hub.srv.ErrorLog = httpErrorLog(s.log)
 	return s
@@ -85,16 +101,25 @@ func (s *WSServer) serveConn(ctx context.Context, c *websocket.Conn, r *http.Req
 	defer conn.Wait()
 	defer cancel()
 	for {
-		_, msg, err := c.Read(ctx)
+		lease := s.budget.NewLease()
+		msg, err := s.readMessage(ctx, c, &lease)
 		if err != nil {
+			lease.Release()
+			if errors.Is(err, budget.ErrBusy) || errors.Is(err, budget.ErrTooLarge) {
+				// Answer what is in flight, then tell the peer to go elsewhere.
+				conn.Wait()
+				_ = c.Close(websocket.StatusTryAgainLater, TokenServerBusy)
+			}
 			return
 		}
 		var el [3][]byte
 		if !json.Valid(msg) {
+			lease.Release()
 			continue
 		}
 		n, err := splitArray(msg, el[:])
 		if err != nil {
+			lease.Release()
 			continue
 		}
 		rid := el[0]
@@ -109,11 +134,13 @@ func (s *WSServer) serveConn(ctx context.Context, c *websocket.Conn, r *http.Req
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
+			lease.Release()
 			return
 		}
 		conn.Add(1)
 		go func() {
-			defer func() { <-sem; conn.Done() }()
+			// The payload aliases msg: its lease ends with the reply.
+			defer func() { lease.Release(); <-sem; conn.Done() }()
 			var out []byte
 			if !s.inflight.add() {
 				out = appendReply(nil, rid, TokenServerClosing, true, nil)
@@ -133,6 +160,16 @@ func (s *WSServer) serveConn(ctx context.Context, c *websocket.Conn, r *http.Req
 			_ = c.Write(wctx, websocket.MessageText, out)
 		}()
 	}
+}
+
+// readMessage reads one whole message under l (the connection's read limit
+// is also the message limit), growing with the bytes that arrive.
+func (s *WSServer) readMessage(ctx context.Context, c *websocket.Conn, l *budget.Lease) ([]byte, error) {
+	_, r, err := c.Reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return budget.ReadAll(ctx, l, nil, r, s.hub.maxMsg)
 }
 
 // call runs the handler with panics turned into an error reply.
