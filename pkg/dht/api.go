@@ -69,6 +69,9 @@ type Stats struct {
 	QueryTimeouts uint64
 	ErrorsSent    uint64
 	BadPackets    uint64
+	// Unreachable counts queries failed at once by an ICMP error (the
+	// node's port or host unreachable; Linux only) instead of a timeout.
+	Unreachable uint64
 }
 
 // Clock is the time source; tests inject a fake one.
