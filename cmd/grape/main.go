@@ -39,6 +39,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if errors.Is(err, config.ErrHelp) {
 		return exitOK
 	}
+	if err == nil {
+		err = checkBootstrapResolves(ctx, s.Bootstrap, stderr)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "grape: %v\n", err)
 		return exitSettings
@@ -71,6 +74,9 @@ func load(args []string, getenv func(string) string, stdout io.Writer) (grape.Co
 			return grape.Config{}, s, &config.Error{Flag: "-b/--bind", Env: "GRAPE_BIND", Value: s.Bind,
 				From: "flag or env", Allowed: "an IPv4 or IPv6 address", Err: errors.New("not an IP address")}
 		}
+	}
+	if err := checkBootstrapSyntax(s.Bootstrap); err != nil {
+		return grape.Config{}, s, err
 	}
 	cfg := grape.DefaultConfig()
 	cfg.DHTPort = s.DHTPort

@@ -73,6 +73,11 @@ func (cfg *Config) validate() error {
 	case cfg.NodeLiveness <= 0:
 		return fmt.Errorf("dht: NodeLiveness must be > 0, got %v", cfg.NodeLiveness)
 	}
+	for _, b := range cfg.Bootstrap {
+		if _, err := CheckBootstrap(b); err != nil {
+			return fmt.Errorf("dht: Bootstrap entry %q: %v; allowed %s", b, err, BootstrapSyntax)
+		}
+	}
 	return nil
 }
 
