@@ -30,10 +30,17 @@ func (n *Node) failUnreachable(u unreachable) {
 	exact := ok && y == "q" && tidOK
 	var hit []*pending
 	n.mu.Lock()
-	for id, p := range n.pending {
-		if (!exact || id == tid) && unmapped(p.to.Addr) == to {
-			delete(n.pending, id)
+	if exact {
+		if p, ok := n.pending[tid]; ok && unmapped(p.to.Addr) == to {
+			delete(n.pending, tid)
 			hit = append(hit, p)
+		}
+	} else {
+		for id, p := range n.pending { // at most maxOutstanding
+			if unmapped(p.to.Addr) == to {
+				delete(n.pending, id)
+				hit = append(hit, p)
+			}
 		}
 	}
 	n.mu.Unlock()

@@ -206,3 +206,50 @@ func TestTimeoutSecondChanceOnlyWhenBehind(t *testing.T) {
 		t.Fatalf("the reply after the second send must count: %v", err)
 	}
 }
+
+// With IP_RECVERR the kernel also hands an ICMP error to the next sendto
+// on the socket, whatever its destination, and drops that datagram: send
+// must drain the error (failing the query it concerns) and send again.
+// No read loop runs here, so the send is the one that meets the error.
+func TestSendSurvivesPendingICMPError(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("ICMP errors are read on Linux only")
+	}
+	n, err := newNode(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.conn, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.conn.Close()
+	if err := enableUnreachable(n.conn); err != nil {
+		t.Fatal(err)
+	}
+	closed := netip.MustParseAddrPort(freeUDPAddr(t))
+	p := &pending{to: contact{Addr: closed}, ch: make(chan *msg, 1)}
+	n.pending[7] = p
+	q, _ := encodeMsg(&msg{T: tidBytes(7), Y: "q", Q: "ping", A: &args{ID: string(n.id[:])}})
+	if err := n.send(q, closed); err != nil {
+		t.Fatal(err)
+	}
+	peer := rawPeer(t, "127.0.0.1")
+	to := peer.LocalAddr().(*net.UDPAddr).AddrPort()
+	time.Sleep(20 * time.Millisecond) // the ICMP error is queued by now (loopback)
+	if err := n.send([]byte("d1:y1:qe"), to); err != nil {
+		t.Fatalf("send after an ICMP error for another destination: %v", err)
+	}
+	_ = peer.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, _, err := peer.ReadFromUDP(make([]byte, 64)); err != nil {
+		t.Fatalf("the datagram was lost: %v", err)
+	}
+	select {
+	case m := <-p.ch:
+		if m != unreachableMsg {
+			t.Fatalf("got %v", m)
+		}
+	default:
+		t.Fatal("the query to the closed port was not failed")
+	}
+}
