@@ -13,7 +13,7 @@ import (
 // because each retry costs one datagram per bootstrap entry.
 const (
 	joinRetryMin = 25 * time.Millisecond
-	joinRetryMax = 500 * time.Millisecond
+	joinRetryMax = 400 * time.Millisecond
 )
 
 // join bootstraps until a walk hears from some node (or ctx ends) and

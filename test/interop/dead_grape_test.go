@@ -82,7 +82,7 @@ func TestGoGrapeReadyWhenLateNodePeerComesUp(t *testing.T) {
 	}
 	ready := time.Since(start)
 	t.Logf("node grape 2 up %v after go grape 1 started; go grape 1 ready %v after it started", up, ready)
-	// The retry backoff is at most 500 ms (750 ms jittered): a second of
+	// The retry backoff is at most 400 ms (600 ms jittered): a second of
 	// slack past the Node grape's start; the fallback would be at 10 s.
 	if ready > up+time.Second {
 		t.Fatalf("go grape 1 ready after %v, node grape 2 up after %v: want within 1 s of it", ready, up)
