@@ -21,7 +21,10 @@ type Config struct {
 	DHTHost string
 	// APIPort is the TCP port of the HTTP API; 0 picks a free one.
 	APIPort int
-	// Bootstrap lists host:port of DHT nodes to join through; empty is allowed.
+	// Bootstrap lists host:port of DHT nodes to join through; empty is
+	// allowed. Each entry needs a port in 1-65535 and an IPv4 address or a
+	// DNS name as host (dht.CheckBootstrap); names are resolved at every
+	// use, not by New.
 	Bootstrap []string
 	// Bind, when set, is the IP the HTTP API listens on, and (like Node's -b)
 	// makes the grape store its own announcements locally under Bind:port.
@@ -141,6 +144,11 @@ func (c *Config) validate() error {
 	if c.DHTHost != "" {
 		if _, err := netip.ParseAddr(c.DHTHost); err != nil {
 			errs = append(errs, fmt.Errorf("grape: DHTHost %q is not an IP address", c.DHTHost))
+		}
+	}
+	for _, b := range c.Bootstrap {
+		if _, err := dht.CheckBootstrap(b); err != nil {
+			errs = append(errs, fmt.Errorf("grape: Bootstrap entry %q: %v; allowed %s", b, err, dht.BootstrapSyntax))
 		}
 	}
 	if c.PeerMaxAge < 0 {

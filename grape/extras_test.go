@@ -62,6 +62,7 @@ func TestHealthzStatusMetrics(t *testing.T) {
 		`grape_krpc_queries_sent_total{query="get_peers"} 4`,
 		`grape_krpc_queries_received_total{query="ping"} 2`,
 		`grape_krpc_query_timeouts_total 1`,
+		`grape_krpc_queries_unreachable_total 2`,
 		`grape_dht_routing_table_nodes 3`,
 		`grape_dht_stored_peers 7`,
 		`grape_dht_stored_values 0`,

@@ -104,7 +104,7 @@ func (f *fakeNode) Stats() dht.Stats {
 	defer f.mu.Unlock()
 	return dht.Stats{
 		ID: f.ID(), Addr: f.addr, RoutingNodes: 3, PeerKeys: len(f.peers), Peers: 7, Values: len(f.values),
-		QueriesSent: map[string]uint64{"get_peers": 4}, QueriesRecv: map[string]uint64{"ping": 2}, QueryTimeouts: 1,
+		QueriesSent: map[string]uint64{"get_peers": 4}, QueriesRecv: map[string]uint64{"ping": 2}, QueryTimeouts: 1, Unreachable: 2,
 	}
 }
 

@@ -163,7 +163,9 @@ func (g *Grape) APIAddr() net.Addr { return g.ln.Addr() }
 // DHTAddr is the bound UDP address of the DHT node.
 func (g *Grape) DHTAddr() netip.AddrPort { return g.node.Addr() }
 
-// Ready is closed when the DHT's first bootstrap walk has ended.
+// Ready is closed when the DHT has joined (a bootstrap walk heard from some
+// node), or one QueryTimeout after Run started if no bootstrap peer has
+// answered by then (the DHT keeps retrying them); see dht.Node.Ready.
 func (g *Grape) Ready() <-chan struct{} { return g.node.Ready() }
 
 // Run serves the DHT and the HTTP API until ctx is done or Close is called,

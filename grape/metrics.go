@@ -77,11 +77,12 @@ var (
 	descPeers    = prometheus.NewDesc("grape_dht_stored_peers", "Stored announcements over all keys.", nil, nil)
 	descValues   = prometheus.NewDesc("grape_dht_stored_values", "Stored BEP44 items.", nil, nil)
 	descSeen     = prometheus.NewDesc("grape_seen_peers", "Records in the grape's seen-peers memory that lookups answer from.", nil, nil)
+	descUnreach  = prometheus.NewDesc("grape_krpc_queries_unreachable_total", "KRPC queries failed at once by an ICMP error (node's port or host unreachable; Linux).", nil, nil)
 )
 
 // Describe sends the fixed descriptors.
 func (c *dhtCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSent, descRecv, descTimeouts, descErrSent, descBad, descRouting, descPeerKeys, descPeers, descValues, descSeen} {
+	for _, d := range []*prometheus.Desc{descSent, descRecv, descTimeouts, descErrSent, descBad, descRouting, descPeerKeys, descPeers, descValues, descSeen, descUnreach} {
 		ch <- d
 	}
 }
@@ -112,4 +113,5 @@ func (c *dhtCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descPeers, prometheus.GaugeValue, float64(st.Peers))
 	ch <- prometheus.MustNewConstMetric(descValues, prometheus.GaugeValue, float64(st.Values))
 	ch <- prometheus.MustNewConstMetric(descSeen, prometheus.GaugeValue, float64(c.seen.Len()))
+	ch <- prometheus.MustNewConstMetric(descUnreach, prometheus.CounterValue, float64(st.Unreachable))
 }

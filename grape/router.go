@@ -60,8 +60,9 @@ func connRouted(mux *chi.Mux) http.Handler {
 	})
 }
 
-// serveHealth answers 200 once the DHT has finished its bootstrap walk
-// (whatever its outcome, like Node's "ready"), 503 before.
+// serveHealth answers 200 once the DHT is ready (joined, or one
+// QueryTimeout without any bootstrap peer answering: Node's "ready"), 503
+// before.
 func (g *Grape) serveHealth(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	select {

@@ -40,6 +40,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if errors.Is(err, config.ErrHelp) {
 		return exitOK
 	}
+	if err == nil {
+		err = checkBootstrapResolves(ctx, s.Bootstrap, stderr)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "grape: %v\n", err)
 		return exitSettings
@@ -77,6 +80,9 @@ func load(args []string, getenv func(string) string, stdout io.Writer) (grape.Co
 		return grape.Config{}, s, &config.Error{Flag: "--body_budget", Env: "GRAPE_BODY_BUDGET", Value: strconv.FormatInt(s.BodyBudget, 10),
 			From: "flag, env or default", Allowed: fmt.Sprintf("more than --check_maxPayloadSize (env GRAPE_MAX_PAYLOAD_SIZE), here %d", s.MaxPayloadSize),
 			Err: errors.New("a body of the payload limit would never fit")}
+	}
+	if err := checkBootstrapSyntax(s.Bootstrap); err != nil {
+		return grape.Config{}, s, err
 	}
 	cfg := grape.DefaultConfig()
 	cfg.DHTPort = s.DHTPort

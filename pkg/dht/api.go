@@ -69,6 +69,9 @@ type Stats struct {
 	QueryTimeouts uint64
 	ErrorsSent    uint64
 	BadPackets    uint64
+	// Unreachable counts queries failed at once by an ICMP error (the
+	// node's port or host unreachable; Linux only) instead of a timeout.
+	Unreachable uint64
 }
 
 // Clock is the time source; tests inject a fake one.
@@ -80,8 +83,10 @@ type Clock interface {
 type Config struct {
 	// Addr is the UDP address to listen on, e.g. "0.0.0.0:20001"; port 0 picks one.
 	Addr string
-	// Bootstrap lists host:port of nodes to join through. It is also
-	// re-queried whenever the routing table holds fewer nodes than it lists.
+	// Bootstrap lists host:port of nodes to join through (CheckBootstrap
+	// says which entries New accepts). Run walks it until a node answers,
+	// retrying with a short backoff; it is also re-queried whenever the
+	// routing table holds fewer nodes than it lists.
 	Bootstrap []string
 	// PeerMaxAge is how long an announcement lives (Node's dht_peer_maxAge);
 	// a stored announcement expires between 2/3 and 4/3 of it. 0 = never.
@@ -96,7 +101,9 @@ type Config struct {
 	NodeLiveness time.Duration
 	// Concurrency is the number of KRPC queries in flight per lookup (alpha).
 	Concurrency int
-	// QueryTimeout is how long one KRPC query waits for its reply.
+	// QueryTimeout is how long one KRPC query waits for its reply (on
+	// Linux an ICMP error ends the wait early). It also bounds how long
+	// Ready waits for a bootstrap peer to answer.
 	QueryTimeout time.Duration
 	// Clock defaults to the wall clock.
 	Clock Clock

@@ -77,7 +77,8 @@ func (n *Node) pingAll(ctx context.Context, nodes []contact) {
 }
 
 // replaceOldest pings a full bucket's oldest contacts; the first that fails
-// is evicted (by query) and cand takes its place.
+// (timeout, ICMP unreachable, or another id at its address) is evicted (by
+// query) and cand takes its place.
 func (n *Node) replaceOldest(oldest []contact, cand contact) {
 	if n.replacing.Add(1) > maxReplacements {
 		n.replacing.Add(-1)
@@ -87,7 +88,7 @@ func (n *Node) replaceOldest(oldest []contact, cand contact) {
 		defer n.replacing.Add(-1)
 		for _, c := range oldest {
 			_, err := n.query(n.life, c, "ping", &args{})
-			if errors.Is(err, errTimeout) || errors.Is(err, errUnexpectedNode) {
+			if errors.Is(err, errTimeout) || errors.Is(err, errUnreachable) || errors.Is(err, errUnexpectedNode) {
 				now := n.cfg.Clock.Now()
 				n.mu.Lock()
 				n.rt.observe(cand, now)

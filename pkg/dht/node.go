@@ -40,7 +40,9 @@ type Node struct {
 
 	stats struct {
 		timeouts, errorsSent, badPackets atomic.Uint64
+		unreachable                      atomic.Uint64 // queries failed by ICMP
 	}
+	inPacket  atomic.Bool   // the read loop is handling a datagram
 	slots     chan struct{} // bounds outstanding queries
 	replacing atomic.Int32  // ping-oldest replacements in progress
 
@@ -70,6 +72,11 @@ func (cfg *Config) validate() error {
 		return fmt.Errorf("dht: QueryTimeout must be > 0, got %v", cfg.QueryTimeout)
 	case cfg.NodeLiveness <= 0:
 		return fmt.Errorf("dht: NodeLiveness must be > 0, got %v", cfg.NodeLiveness)
+	}
+	for _, b := range cfg.Bootstrap {
+		if _, err := CheckBootstrap(b); err != nil {
+			return fmt.Errorf("dht: Bootstrap entry %q: %v; allowed %s", b, err, BootstrapSyntax)
+		}
 	}
 	return nil
 }
@@ -117,6 +124,10 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dht: listen %s: %w", cfg.Addr, err)
 	}
+	if err := enableUnreachable(conn); err != nil {
+		// Not fatal: queries to dead ports then wait their QueryTimeout.
+		cfg.Logger.Warn().Err(err).Msg("ICMP errors not enabled on the DHT socket")
+	}
 	n.conn = conn
 	la := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	n.addr = netip.AddrPortFrom(la.Addr().Unmap(), la.Port())
@@ -125,17 +136,17 @@ func New(cfg Config) (*Node, error) {
 	return n, nil
 }
 
-// Run bootstraps (a find_node walk on our own id from the bootstrap list),
-// closes Ready, and then keeps the routing table alive until ctx is done or
-// Close is called. It closes the node before returning.
+// Run bootstraps (find_node walks on our own id from the bootstrap list,
+// retried with a short backoff until some node answers: join.go), closes
+// Ready, and then keeps the routing table alive until ctx is done or Close
+// is called. It closes the node before returning.
 func (n *Node) Run(ctx context.Context) error {
 	n.runWG.Add(1)
 	defer n.runWG.Done()
 	defer n.shutdown()
 	ctx, cancel := n.lifetime(ctx)
 	defer cancel()
-	n.bootstrap(ctx)
-	n.readyOnce.Do(func() { close(n.ready) })
+	n.join(ctx)
 	n.maintain(ctx)
 	return nil
 }
@@ -147,8 +158,10 @@ func (n *Node) lifetime(ctx context.Context) (context.Context, context.CancelFun
 	return ctx, func() { stop(); cancel() }
 }
 
-// Ready is closed when the first bootstrap walk has ended, whatever its
-// outcome (Node's "ready" event), or when the node closes.
+// Ready is closed when a bootstrap walk has heard from some node, or
+// QueryTimeout after Run started if none has (Node's "ready" event comes
+// after its first walk, which waits that long for a peer that is not up),
+// or when the node closes. Without a bootstrap list, after the first walk.
 func (n *Node) Ready() <-chan struct{} { return n.ready }
 
 // shutdown stops every goroutine except Run itself.
@@ -161,7 +174,7 @@ func (n *Node) shutdown() {
 			_ = n.conn.Close()
 		}
 		n.wg.Wait()
-		n.readyOnce.Do(func() { close(n.ready) })
+		n.markReady()
 	})
 }
 
@@ -225,6 +238,7 @@ func (n *Node) Stats() Stats {
 		QueryTimeouts: n.stats.timeouts.Load(),
 		ErrorsSent:    n.stats.errorsSent.Load(),
 		BadPackets:    n.stats.badPackets.Load(),
+		Unreachable:   n.stats.unreachable.Load(),
 	}
 	s.PeerKeys, s.Peers = n.peers.counts(now)
 	for k, v := range n.sent {

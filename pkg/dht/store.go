@@ -13,8 +13,9 @@ import (
 // bootstrap list (as Node does), which fills the routing table and tells
 // the nodes near us that we exist. Nodes that queried us first do not
 // replace the list: when a whole cluster starts at once, a node's first
-// contact is often a newcomer that bootstrapped through it.
-func (n *Node) bootstrap(ctx context.Context) {
+// contact is often a newcomer that bootstrapped through it. It returns how
+// many nodes answered.
+func (n *Node) bootstrap(ctx context.Context) int {
 	start := time.Now()
 	rs, err := n.walk(ctx, walkSpec{
 		q:         "find_node",
@@ -27,6 +28,7 @@ func (n *Node) bootstrap(ctx context.Context) {
 	n.mu.Unlock()
 	n.cfg.Logger.Debug().Err(err).Int("answered", len(rs)).Int("routing_nodes", known).
 		Dur("took", time.Since(start)).Msg("bootstrap walk ended")
+	return len(rs)
 }
 
 // tableFor returns the cached closest token-bearing responders for key, or

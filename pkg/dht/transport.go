@@ -17,7 +17,12 @@ var (
 	errTimeout        = errors.New("dht: query timed out")
 	errClosed         = errors.New("dht: node closed")
 	errUnexpectedNode = errors.New("dht: reply from an unexpected node id")
+	errUnreachable    = errors.New("dht: node unreachable (ICMP)")
 )
+
+// unreachableMsg is handed to a pending query instead of a reply when an
+// ICMP error says its datagram could not be delivered (unreachable.go).
+var unreachableMsg = &msg{}
 
 // pending is one of our queries waiting for its reply.
 type pending struct {
@@ -34,10 +39,18 @@ type result struct {
 	rtt  time.Duration
 }
 
-// query sends q to c and waits for its reply, a KRPC error (*Error), the
-// QueryTimeout, or node shutdown. ctx only bounds the wait for a free slot:
-// once sent, a query runs to its reply or timeout, so that a straggler a
-// walk gave up on is still evicted when it turns out dead.
+// query sends q to c and waits for its reply, a KRPC error (*Error), an
+// ICMP error saying c cannot be reached, the QueryTimeout, or node
+// shutdown. ctx only bounds the wait for a free slot: once sent, a query
+// runs to its reply or timeout, so that a straggler a walk gave up on is
+// still evicted when it turns out dead.
+//
+// A timeout gets one second chance, and only when our own read path is
+// behind (datagrams queued unread, or one being handled): on a starved host
+// the reply may be sitting in our socket while every pending query times
+// out at once, live nodes included. The query is then sent again (same
+// transaction id, so either reply counts) and waited for once more. A dead
+// node on a healthy host costs one QueryTimeout, as on a Node grape.
 func (n *Node) query(ctx context.Context, c contact, q string, a *args) (result, error) {
 	res := result{to: c}
 	select {
@@ -77,25 +90,72 @@ func (n *Node) query(ctx context.Context, c contact, q string, a *args) (result,
 	}
 	start := time.Now()
 	n.countSent(q)
-	if _, err := n.conn.WriteToUDPAddrPort(b, c.Addr); err != nil {
+	if err := n.send(b, c.Addr); err != nil {
 		n.evict(c)
 		return res, err
 	}
 	t := time.NewTimer(n.cfg.QueryTimeout)
 	defer t.Stop()
-	select {
-	case m := <-p.ch:
-		res.rtt = time.Since(start)
-		return n.acceptReply(res, m)
-	case <-t.C:
-		n.stats.timeouts.Add(1)
+	second := false
+	for {
+		select {
+		case m := <-p.ch:
+			return n.settle(res, c, q, m, time.Since(start))
+		case <-t.C:
+			select {
+			case m := <-p.ch: // dispatched while this goroutine waited to run
+				return n.settle(res, c, q, m, time.Since(start))
+			default:
+			}
+			if !second && n.readBehind() {
+				second = true
+				n.cfg.Logger.Debug().Str("q", q).Stringer("node", c.Addr).Msg("query timed out while our read path was behind: sent again")
+				_ = n.send(b, c.Addr)
+				t.Reset(n.cfg.QueryTimeout)
+				continue
+			}
+			n.stats.timeouts.Add(1)
+			n.evict(c)
+			n.markSuspect(c.Addr, true)
+			n.cfg.Logger.Debug().Str("q", q).Stringer("node", c.Addr).Msg("query timed out: node evicted")
+			return res, errTimeout
+		case <-n.closing:
+			return res, errClosed
+		}
+	}
+}
+
+// settle turns what the pending query received into its result: a reply,
+// or the ICMP verdict that c cannot be reached, which is treated like a
+// timeout that came early (evicted, dead suspect).
+func (n *Node) settle(res result, c contact, q string, m *msg, rtt time.Duration) (result, error) {
+	if m == unreachableMsg {
+		n.stats.unreachable.Add(1)
 		n.evict(c)
 		n.markSuspect(c.Addr, true)
-		n.cfg.Logger.Debug().Str("q", q).Stringer("node", c.Addr).Msg("query timed out: node evicted")
-		return res, errTimeout
-	case <-n.closing:
-		return res, errClosed
+		n.cfg.Logger.Debug().Str("q", q).Stringer("node", c.Addr).Msg("query failed: node unreachable (ICMP): evicted")
+		return res, errUnreachable
 	}
+	res.rtt = rtt
+	return n.acceptReply(res, m)
+}
+
+// send writes one datagram. With ICMP errors enabled (unreachable.go) a
+// send can fail only because an ICMP error for some other destination was
+// pending on the socket: the queue is drained and the send tried once more.
+func (n *Node) send(b []byte, to netip.AddrPort) error {
+	_, err := n.conn.WriteToUDPAddrPort(b, to)
+	if err != nil && isUnreachableErr(err) {
+		n.handleUnreachable()
+		_, err = n.conn.WriteToUDPAddrPort(b, to)
+	}
+	return err
+}
+
+// readBehind reports whether the read loop has datagrams it has not
+// handled yet: one in hand, or some queued in the socket.
+func (n *Node) readBehind() bool {
+	return n.inPacket.Load() || readBacklogged(n.conn)
 }
 
 // acceptReply applies Node's reply rules: if we knew the node's id, the
@@ -187,12 +247,17 @@ func (n *Node) readLoop() {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
+			if isUnreachableErr(err) {
+				n.handleUnreachable()
+			}
 			continue
 		}
+		n.inPacket.Store(true)
 		pkt := make([]byte, sz) // decoded values may alias the packet
 		copy(pkt, buf[:sz])
 		if out := n.handlePacket(pkt, from); out != nil {
-			_, _ = n.conn.WriteToUDPAddrPort(out, from)
+			_ = n.send(out, from)
 		}
+		n.inPacket.Store(false)
 	}
 }

@@ -2,7 +2,6 @@ package dht
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/netip"
 	"slices"
@@ -47,8 +46,6 @@ type cand struct {
 	// it is still asked, but it no longer holds Concurrency or a place
 	// among the K closest. dead: it timed out in some walk (suspects.go).
 	suspect, dead bool
-	// retried: asked again after a first timeout (handle); waited for.
-	retried bool
 }
 
 // walkSpec describes one iterative walk.
@@ -232,20 +229,22 @@ func (w *walker) step(now time.Time) (wake time.Duration, busy bool) {
 //     turned "stored on the closest nodes" into "not found";
 //   - it waits even for a node that timed out recently while nobody at all
 //     has answered: otherwise a node whose only contact timed out once
-//     (a false timeout under load) would give up on it at once forever;
-//   - a query that times out in such a walk, to a node not already dead at
-//     launch, is sent once more and waited for (handle): a starved host
-//     times out all its pending queries at once, live nodes included.
+//     (a false timeout under load) would give up on it at once forever.
 //
 // So a dead node costs a walk nothing once it timed out, and the grace (or
 // nothing) while the walk already has its result; only a walk that has
-// found nothing yet waits for a fresh dead node: two QueryTimeouts (the
-// retry), once per dead node, since it is then a dead suspect.
+// found nothing yet waits for a fresh dead node: one QueryTimeout, once
+// per dead node, since it is then a dead suspect (a Node grape waits the
+// same). When the dead node's host is up, its ICMP port-unreachable fails
+// the query at once (unreachable_linux.go) and nobody waits. The false
+// timeouts of a starved host get their second chance in query, which can
+// tell them apart (its read path is behind) instead of in the walk, which
+// would wait twice for every dead node.
 func (w *walker) waitsFor(c *cand, straggler bool) bool {
 	if !straggler || w.satisfied() {
 		return false
 	}
-	return !c.dead || !w.heard || c.retried
+	return !c.dead || !w.heard
 }
 
 // satisfied reports whether the walk has what it looks for.
@@ -290,14 +289,6 @@ func (w *walker) lateReply(res result, err error) {
 func (w *walker) handle(ev walkEvent) bool {
 	if ev.err != nil {
 		ev.c.state = failed
-		if errors.Is(ev.err, errTimeout) && !ev.c.dead && !ev.c.retried && !w.satisfied() {
-			// A first timeout while the walk has nothing: on a starved
-			// host our own read loop may be what was late (every pending
-			// query times out at once). Ask once more and wait for it, so
-			// a false timeout cannot empty the result; a node already dead
-			// at launch is not retried, so a dead node costs this once.
-			ev.c.state, ev.c.retried = unqueried, true
-		}
 		return false
 	}
 	w.rtts.add(ev.res.rtt)
