@@ -20,7 +20,7 @@ func benchNode(b *testing.B) (*Node, string) {
 		n.rt.observe(contact{ID: id, Addr: addrN(i)}, n.cfg.Clock.Now())
 	}
 	for i := 0; i < 10; i++ {
-		n.peers.add([]byte("stored"), netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(2000+i)), n.cfg.Clock.Now())
+		n.peers.add([]byte("stored"), netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(2000+i)), srcA, n.cfg.Clock.Now())
 	}
 	n.mu.Unlock()
 	tok := *ask(b, n, nodeA, q("get_peers", "\x00\x01", &args{ID: peerID, InfoHash: strPtr("x")})).R.Token
