@@ -58,6 +58,18 @@ type Config struct {
 	Clock dht.Clock
 	// Logger receives the grape's logs; the zero value logs nothing.
 	Logger zerolog.Logger
+	// MaxPeers bounds the DHT peer store's announcements over all keys.
+	MaxPeers int
+	// MaxPeerBytes is the DHT peer store's byte budget (key bytes plus a
+	// measured overhead per announcement). When the store is full, the
+	// source holding the most bytes loses its oldest announcement: the
+	// announcing IP for announce_peer, the HTTP client's IP for the
+	// self-store of Bind.
+	MaxPeerBytes int
+	// MaxValueBytes is the BEP44 value store's byte budget.
+	MaxValueBytes int
+	// MaxTableBytes is the per-key lookup tables' byte budget.
+	MaxTableBytes int
 }
 
 // DefaultConfig returns the documented defaults: DHT on 0.0.0.0:20001, API
@@ -78,6 +90,10 @@ func DefaultConfig() Config {
 		LookupCacheTTL:  500 * time.Millisecond,
 		ShutdownTimeout: 5 * time.Second,
 		Logger:          zerolog.Nop(),
+		MaxPeers:        10000,
+		MaxPeerBytes:    32 << 20,
+		MaxValueBytes:   8 << 20,
+		MaxTableBytes:   16 << 20,
 	}
 }
 
@@ -119,6 +135,9 @@ func (c *Config) validate() error {
 	if c.MaxPayloadSize <= 0 {
 		errs = append(errs, errors.New("grape: MaxPayloadSize must be > 0"))
 	}
+	if c.MaxPeers <= 0 || c.MaxPeerBytes <= 0 || c.MaxValueBytes <= 0 || c.MaxTableBytes <= 0 {
+		errs = append(errs, errors.New("grape: MaxPeers, MaxPeerBytes, MaxValueBytes and MaxTableBytes must be > 0"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -134,6 +153,10 @@ func (c *Config) dhtConfig() dht.Config {
 	d.PeerMaxAge = c.PeerMaxAge
 	d.MaxTables = c.MaxTables
 	d.MaxValues = c.MaxValues
+	d.MaxPeers = c.MaxPeers
+	d.MaxPeerBytes = c.MaxPeerBytes
+	d.MaxValueBytes = c.MaxValueBytes
+	d.MaxTableBytes = c.MaxTableBytes
 	d.NodeLiveness = c.NodeLiveness
 	d.Concurrency = c.Concurrency
 	d.QueryTimeout = c.QueryTimeout

@@ -85,5 +85,9 @@ func load(args []string, getenv func(string) string, stdout io.Writer) (grape.Co
 	cfg.Concurrency = s.Concurrency
 	cfg.QueryTimeout = s.QueryTimeout
 	cfg.LookupCacheTTL = s.LookupCacheTTL
+	cfg.MaxPeers = s.MaxPeers
+	cfg.MaxPeerBytes = s.MaxPeerBytes
+	cfg.MaxValueBytes = s.MaxValueBytes
+	cfg.MaxTableBytes = s.MaxTableBytes
 	return cfg, s, nil
 }

@@ -18,6 +18,10 @@ type settings struct {
 	Concurrency    int           `env:"GRAPE_CONCURRENCY" envDefault:"16" flag:"dc,dht_concurrency" allowed:"1..1024" usage:"KRPC queries in flight per DHT lookup"`
 	QueryTimeout   time.Duration `env:"GRAPE_QUERY_TIMEOUT" envDefault:"2s" flag:"query_timeout" allowed:"1..60000" usage:"how long one KRPC query waits for its reply"`
 	LookupCacheTTL time.Duration `env:"GRAPE_LOOKUP_CACHE_TTL" envDefault:"500" flag:"lookup_cache_ttl" allowed:"0..1000" usage:"how long a finished DHT walk may answer repeated /lookup calls of one name (0 = walk every time, like Node); at most 1000 so a new announcement shows within about a second"`
+	MaxPeers       int           `env:"GRAPE_MAX_PEERS" envDefault:"10000" flag:"dht_maxPeers" allowed:"1.." usage:"max announcements in the DHT peer store over all keys; when full, the source (announcing IP) holding the most loses its oldest"`
+	MaxPeerBytes   int           `env:"GRAPE_MAX_PEER_BYTES" envDefault:"33554432" flag:"dht_maxPeerBytes" allowed:"1048576.." usage:"byte budget of the DHT peer store (key bytes plus 896 per announcement)"`
+	MaxValueBytes  int           `env:"GRAPE_MAX_VALUE_BYTES" envDefault:"8388608" flag:"dht_maxValueBytes" allowed:"1048576.." usage:"byte budget of the BEP44 value store (value and salt bytes plus 448 per item)"`
+	MaxTableBytes  int           `env:"GRAPE_MAX_TABLE_BYTES" envDefault:"16777216" flag:"dht_maxTableBytes" allowed:"1048576.." usage:"byte budget of the per-key DHT lookup tables (key and token bytes plus 256 per table and 112 per node)"`
 	CacheMaxAge    int           `flag:"cache_maxAge" usage:"accepted for compatibility with Node's grape, which ignores it too"`
 	LogFormat      string        `env:"GRAPE_LOG_FORMAT" envDefault:"auto" flag:"log-format" allowed:"auto|json|console" usage:"log format (auto = console on a terminal, json otherwise)"`
 	LogLevel       string        `env:"GRAPE_LOG_LEVEL" envDefault:"info" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level"`

@@ -48,7 +48,7 @@ func TestPeerStoreExpiryWindow(t *testing.T) {
 
 	// Re-adding from the old generation moves the entry to the current one.
 	s.add([]byte("k"), p1, srcA, at(170*time.Second)) // current gen of [160,240)
-	if !has(s, "k", p1, at(250*time.Second)) {  // old gen now
+	if !has(s, "k", p1, at(250*time.Second)) {        // old gen now
 		t.Fatal("k in old generation")
 	}
 	s.add([]byte("k"), p1, srcA, at(250*time.Second)) // back to current
