@@ -1,10 +1,12 @@
 package dht
 
 import (
+	"context"
 	"crypto/ed25519"
 	"fmt"
 	"net/netip"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -136,5 +138,60 @@ func TestSuspectsBounded(t *testing.T) {
 		if len(n.suspects) > maxSuspects {
 			t.Fatalf("%d suspects, bound %d", len(n.suspects), maxSuspects)
 		}
+	}
+}
+
+// A token longer than maxTokenLen is not kept from a walk's reply (it
+// would sit in a lookup table for 5 minutes), a normal one is.
+func TestWalkDropsOversizedTokens(t *testing.T) {
+	for _, tc := range []struct {
+		tokLen int
+		kept   bool
+	}{{20, true}, {maxTokenLen + 1, false}, {60000, false}} {
+		peer := rawPeer(t, "127.0.0.2")
+		cfg := testConfig(peer.LocalAddr().String())
+		x, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan []responder, 1)
+		go func() {
+			rs, _ := x.walk(context.Background(), walkSpec{q: "get_peers", key: []byte("k"),
+				args: func() *args { return &args{InfoHash: strPtr("k")} }})
+			done <- rs
+		}()
+		_, m, from := readMsg(t, peer)
+		var pid NodeID
+		pid[0] = 0x42
+		rep, _ := encodeMsg(&msg{T: m.T, Y: "r", R: &reply{ID: string(pid[:]), Token: strPtr(strings.Repeat("t", tc.tokLen))}})
+		if _, err := peer.WriteToUDP(rep, from); err != nil {
+			t.Fatal(err)
+		}
+		rs := <-done
+		_ = x.Close()
+		if len(rs) != 1 {
+			t.Fatalf("token of %d bytes: %d responders", tc.tokLen, len(rs))
+		}
+		if kept := rs[0].token != nil; kept != tc.kept {
+			t.Errorf("token of %d bytes: kept %v, want %v", tc.tokLen, kept, tc.kept)
+		}
+	}
+}
+
+// The routing table holds fixed-size contacts, at most K per bucket, and
+// its address index never outgrows it, however many nodes speak to us.
+func TestRoutingTableBounded(t *testing.T) {
+	clk := newFakeClock()
+	var self NodeID
+	rt := newRoutingTable(self, K, clk.Now())
+	for i := 0; i < 100000; i++ {
+		var id NodeID
+		copy(id[:], fmt.Sprintf("%020d", i*7919))
+		id[0] = byte(i)
+		id[1] = byte(i >> 8)
+		rt.observe(contact{ID: id, Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 1)}, clk.Now())
+	}
+	if n := rt.len(); n > len(rt.buckets)*K || len(rt.byAddr) != n {
+		t.Fatalf("%d contacts, %d addresses; bound %d", n, len(rt.byAddr), len(rt.buckets)*K)
 	}
 }
