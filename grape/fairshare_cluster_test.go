@@ -170,3 +170,43 @@ func httpFlood(c *http.Client, apiURL string, n int) error {
 	close(errs)
 	return errors.Join(<-errs)
 }
+
+// The self-store of a grape started with -b charges each announcement to
+// the HTTP client's IP: one client flooding /announce evicts its own
+// records, not another client's service. (No other grape: the flood stays
+// in this grape's own store.)
+func TestSelfStoreFairSharePerHTTPClient(t *testing.T) {
+	cfg := grape.DefaultConfig()
+	cfg.DHTHost, cfg.DHTPort, cfg.APIPort, cfg.Bind = "127.0.0.1", 0, 0, "127.0.0.1"
+	cfg.MaxPeers = 100
+	cfg.LookupCacheTTL = 0
+	g, err := grape.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	<-g.Ready()
+	if _, err := callFrom(httpClientFrom(t, "127.0.0.6"), g.APIURL(), "announce", `["self:svc",4000]`); err != nil {
+		t.Fatal(err)
+	}
+	flood := httpClientFrom(t, "127.0.0.5")
+	for i := 0; i < 2000; i++ {
+		if _, err := callFrom(flood, g.APIURL(), "announce", fmt.Sprintf(`["self:flood-%d",5000]`, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if body, _ := grapetest.Call(g.APIURL(), "lookup", `"self:svc"`); body != `["127.0.0.1:4000"]` {
+		t.Errorf("after a flood from another client, lookup answered %s", body)
+	}
+	if body, _ := grapetest.Call(g.APIURL(), "lookup", `"self:flood-1999"`); body != `["127.0.0.1:5000"]` {
+		t.Errorf("the flooder's newest record: %s", body)
+	}
+}
