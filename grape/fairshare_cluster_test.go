@@ -114,8 +114,10 @@ func TestFloodFromOneSourceKeepsOthersServices(t *testing.T) {
 	}
 	t.Logf("floods took %v (KRPC %v, HTTP %v): %d of %d announce_peer acked, %d /announce, %d lookup rounds during them",
 		took, krpcTook, httpTook, krpcAcked, fairGrapes*krpcFloodNames, httpFloodNames, checks)
-	// The flood must really have filled the stores, or the test proves nothing.
-	if krpcAcked < fairGrapes*krpcFloodNames*9/10 {
+	// The flood must really have overflowed the stores, or the test proves
+	// nothing. About 0.3% of the packets are lost on a loaded host; half
+	// is still 200 times each store's cap, and leaves room for a starved one.
+	if krpcAcked < fairGrapes*krpcFloodNames/2 {
 		t.Fatalf("only %d announce_peer acked: the flood did not reach the grapes", krpcAcked)
 	}
 	for _, g := range gs {
