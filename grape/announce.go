@@ -10,8 +10,11 @@ import (
 )
 
 // announce handles /announce: data is [name, port]. Port 0 means the grape's
-// own DHT port; with Bind set the grape also stores the announcement itself.
-func (g *Grape) announce(ctx context.Context, data any) reply {
+// own DHT port; with Bind set the grape also stores the announcement itself,
+// charged to from (the HTTP client's IP) so that one client flooding it
+// evicts its own records first. Remote grapes charge what we send them to
+// our DHT IP: KRPC carries no other source.
+func (g *Grape) announce(ctx context.Context, data any, from netip.Addr) reply {
 	arr, ok := data.([]any)
 	if !ok {
 		return appError("ERR_GRAPE_ANNOUNCE")
@@ -40,7 +43,7 @@ func (g *Grape) announce(ctx context.Context, data any) reply {
 		return appError(dht.ErrAllFailed.Error())
 	}
 	if g.selfIP.IsValid() {
-		g.node.StoreLocal(key, netip.AddrPortFrom(g.selfIP, uint16(p)))
+		g.node.StoreLocal(key, netip.AddrPortFrom(g.selfIP, uint16(p)), from)
 	}
 	n, err := g.node.Announce(ctx, key, p)
 	// The announcement is now stored on the closest nodes: this grape's

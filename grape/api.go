@@ -3,6 +3,7 @@ package grape
 import (
 	"errors"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/grenache-go/grenache/pkg/budget"
@@ -76,7 +77,7 @@ func (g *Grape) handle(r *http.Request, ep string, bp *[]byte, l *budget.Lease) 
 	}
 	switch ep {
 	case epAnnounce:
-		return g.announce(ctx, data)
+		return g.announce(ctx, data, requester(r))
 	case epLookup:
 		return g.lookup(ctx, data, body)
 	case epPut:
@@ -85,6 +86,16 @@ func (g *Grape) handle(r *http.Request, ep string, bp *[]byte, l *budget.Lease) 
 		return g.get(ctx, data)
 	}
 	return replyNotFound
+}
+
+// requester is the IP an HTTP request came from (zero when unknown): the
+// source the DHT peer store charges a self-stored announcement to.
+func requester(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }
 
 // dhtErrorReply sends a DHT failure the Node way: the message as a JSON

@@ -84,6 +84,18 @@ type Config struct {
 	Clock dht.Clock
 	// Logger receives the grape's logs; the zero value logs nothing.
 	Logger zerolog.Logger
+	// MaxPeers bounds the DHT peer store's announcements over all keys.
+	MaxPeers int
+	// MaxPeerBytes is the DHT peer store's byte budget (key bytes plus a
+	// measured overhead per announcement). When the store is full, the
+	// source holding the most bytes loses its oldest announcement: the
+	// announcing IP for announce_peer, the HTTP client's IP for the
+	// self-store of Bind.
+	MaxPeerBytes int
+	// MaxValueBytes is the BEP44 value store's byte budget.
+	MaxValueBytes int
+	// MaxTableBytes is the per-key lookup tables' byte budget.
+	MaxTableBytes int
 }
 
 // DefaultConfig returns the documented defaults: DHT on 0.0.0.0:20001, API
@@ -111,6 +123,10 @@ func DefaultConfig() Config {
 		MaxConns:         DefaultMaxConns,
 		HeaderTimeout:    MaxHeaderTimeout,
 		Logger:           zerolog.Nop(),
+		MaxPeers:         10000,
+		MaxPeerBytes:     32 << 20,
+		MaxValueBytes:    8 << 20,
+		MaxTableBytes:    16 << 20,
 	}
 }
 
@@ -181,6 +197,9 @@ func (c *Config) validate() error {
 	if c.HeaderTimeout <= 0 || c.HeaderTimeout > MaxHeaderTimeout {
 		errs = append(errs, fmt.Errorf("grape: HeaderTimeout %v must be in (0, %v]", c.HeaderTimeout, MaxHeaderTimeout))
 	}
+	if c.MaxPeers <= 0 || c.MaxPeerBytes <= 0 || c.MaxValueBytes <= 0 || c.MaxTableBytes <= 0 {
+		errs = append(errs, errors.New("grape: MaxPeers, MaxPeerBytes, MaxValueBytes and MaxTableBytes must be > 0"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -196,6 +215,10 @@ func (c *Config) dhtConfig() dht.Config {
 	d.PeerMaxAge = c.PeerMaxAge
 	d.MaxTables = c.MaxTables
 	d.MaxValues = c.MaxValues
+	d.MaxPeers = c.MaxPeers
+	d.MaxPeerBytes = c.MaxPeerBytes
+	d.MaxValueBytes = c.MaxValueBytes
+	d.MaxTableBytes = c.MaxTableBytes
 	d.NodeLiveness = c.NodeLiveness
 	d.Concurrency = c.Concurrency
 	d.QueryTimeout = c.QueryTimeout

@@ -58,7 +58,7 @@ func (f *fakeNode) Announce(_ context.Context, key []byte, port int) (int, error
 	return 1, nil
 }
 
-func (f *fakeNode) StoreLocal(key []byte, peer netip.AddrPort) {
+func (f *fakeNode) StoreLocal(key []byte, peer netip.AddrPort, _ netip.Addr) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.local[string(key)] = append(f.local[string(key)], peer)

@@ -11,11 +11,11 @@ import (
 	"github.com/grenache-go/grenache/grape/grapetest"
 )
 
-// storeHolds asks the DHT node at addr, with a raw get_peers over UDP,
+// storeHoldsAny asks the DHT node at addr, with a raw get_peers over UDP,
 // whether its peer store still holds an announcement for name. The query
 // carries a 1-byte id so the node does not add the probe to its routing
 // table (its walks would then wait on a socket that never answers).
-func storeHolds(t *testing.T, addr, name string) bool {
+func storeHoldsAny(t *testing.T, addr, name string) bool {
 	t.Helper()
 	c, err := net.Dial("udp", addr)
 	if err != nil {
@@ -53,7 +53,7 @@ func TestLookupKeepsLivePeerAtShortMaxAge(t *testing.T) {
 	}
 	held := func() bool {
 		for _, g := range gs {
-			if storeHolds(t, g.DHTAddr().String(), name) {
+			if storeHoldsAny(t, g.DHTAddr().String(), name) {
 				return true
 			}
 		}

@@ -17,7 +17,7 @@ type dhtNode interface {
 	ID() dht.NodeID
 	Addr() netip.AddrPort
 	Announce(ctx context.Context, key []byte, port int) (int, error)
-	StoreLocal(key []byte, peer netip.AddrPort)
+	StoreLocal(key []byte, peer netip.AddrPort, source netip.Addr)
 	Lookup(ctx context.Context, key []byte) ([]netip.AddrPort, error)
 	Put(ctx context.Context, item dht.Item) (dht.Target, error)
 	Get(ctx context.Context, target dht.Target, salt []byte) (dht.GetResult, bool, error)

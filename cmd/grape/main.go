@@ -102,5 +102,9 @@ func load(args []string, getenv func(string) string, stdout io.Writer) (grape.Co
 	cfg.BodyBudget = s.BodyBudget
 	cfg.MaxConns = s.MaxConns
 	cfg.HeaderTimeout = s.HeaderTimeout
+	cfg.MaxPeers = s.MaxPeers
+	cfg.MaxPeerBytes = s.MaxPeerBytes
+	cfg.MaxValueBytes = s.MaxValueBytes
+	cfg.MaxTableBytes = s.MaxTableBytes
 	return cfg, s, nil
 }

@@ -21,6 +21,10 @@ type settings struct {
 	BodyBudget     int64         `env:"GRAPE_BODY_BUDGET" envDefault:"16777216" flag:"body_budget" allowed:"2.." usage:"bytes of request bodies read at once over all API connections (more than --check_maxPayloadSize); a request that finds it spent waits up to 1 s, then gets 503 ERR_GRAPE_BUSY"`
 	MaxConns       int           `env:"GRAPE_MAX_CONNS" envDefault:"4096" flag:"max_conns" allowed:"0.." usage:"API connections open at once (0 = no cap); at the cap new connections wait in the kernel backlog"`
 	HeaderTimeout  time.Duration `env:"GRAPE_HEADER_TIMEOUT" envDefault:"10000" flag:"header_timeout" allowed:"1..10000" usage:"how long a client may take to send a request's headers before the connection is dropped (Node: 60 s)"`
+	MaxPeers       int           `env:"GRAPE_MAX_PEERS" envDefault:"10000" flag:"dht_maxPeers" allowed:"1.." usage:"max announcements in the DHT peer store over all keys; when full, the source (announcing IP) holding the most loses its oldest"`
+	MaxPeerBytes   int           `env:"GRAPE_MAX_PEER_BYTES" envDefault:"33554432" flag:"dht_maxPeerBytes" allowed:"1048576.." usage:"byte budget of the DHT peer store (key bytes plus 896 per announcement)"`
+	MaxValueBytes  int           `env:"GRAPE_MAX_VALUE_BYTES" envDefault:"8388608" flag:"dht_maxValueBytes" allowed:"1048576.." usage:"byte budget of the BEP44 value store (value and salt bytes plus 448 per item)"`
+	MaxTableBytes  int           `env:"GRAPE_MAX_TABLE_BYTES" envDefault:"16777216" flag:"dht_maxTableBytes" allowed:"1048576.." usage:"byte budget of the per-key DHT lookup tables (key and token bytes plus 256 per table and 112 per node)"`
 	CacheMaxAge    int           `flag:"cache_maxAge" usage:"accepted for compatibility with Node's grape, which ignores it too"`
 	LogFormat      string        `env:"GRAPE_LOG_FORMAT" envDefault:"auto" flag:"log-format" allowed:"auto|json|console" usage:"log format (auto = console on a terminal, json otherwise)"`
 	LogLevel       string        `env:"GRAPE_LOG_LEVEL" envDefault:"info" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level"`

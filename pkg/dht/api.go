@@ -97,6 +97,17 @@ type Config struct {
 	MaxValues int
 	// MaxPeers bounds the announcement store over all keys.
 	MaxPeers int
+	// MaxPeerBytes bounds the announcement store's memory: each entry is
+	// charged its key's bytes plus a measured per-entry overhead. When the
+	// store is full (MaxPeers or MaxPeerBytes), room is taken from the
+	// source (announcing IP) holding the most bytes, oldest first.
+	MaxPeerBytes int
+	// MaxValueBytes bounds the BEP44 value store's memory (value, salt and
+	// a per-item overhead), on top of MaxValues.
+	MaxValueBytes int
+	// MaxTableBytes bounds the per-key lookup tables' memory (keys, tokens
+	// and a per-responder overhead), on top of MaxTables.
+	MaxTableBytes int
 	// NodeLiveness: after this long without routing-table change, ping all nodes.
 	NodeLiveness time.Duration
 	// Concurrency is the number of KRPC queries in flight per lookup (alpha).
@@ -120,15 +131,18 @@ type Config struct {
 // DefaultConfig returns the documented Grenache defaults.
 func DefaultConfig() Config {
 	return Config{
-		Addr:         "0.0.0.0:20001",
-		PeerMaxAge:   120 * time.Second,
-		MaxTables:    5000,
-		MaxValues:    5000,
-		MaxPeers:     10000,
-		NodeLiveness: 5 * time.Minute,
-		Concurrency:  16,
-		QueryTimeout: 2 * time.Second,
-		Logger:       zerolog.Nop(),
+		Addr:          "0.0.0.0:20001",
+		PeerMaxAge:    120 * time.Second,
+		MaxTables:     5000,
+		MaxValues:     5000,
+		MaxPeers:      10000,
+		MaxPeerBytes:  32 << 20,
+		MaxValueBytes: 8 << 20,
+		MaxTableBytes: 16 << 20,
+		NodeLiveness:  5 * time.Minute,
+		Concurrency:   16,
+		QueryTimeout:  2 * time.Second,
+		Logger:        zerolog.Nop(),
 	}
 }
 

@@ -20,7 +20,7 @@ func benchNode(b *testing.B) (*Node, string) {
 		n.rt.observe(contact{ID: id, Addr: addrN(i)}, n.cfg.Clock.Now())
 	}
 	for i := 0; i < 10; i++ {
-		n.peers.add([]byte("stored"), netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(2000+i)), n.cfg.Clock.Now())
+		n.peers.add([]byte("stored"), netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(2000+i)), srcA, n.cfg.Clock.Now())
 	}
 	n.mu.Unlock()
 	tok := *ask(b, n, nodeA, q("get_peers", "\x00\x01", &args{ID: peerID, InfoHash: strPtr("x")})).R.Token
@@ -109,5 +109,30 @@ func BenchmarkDecodeGetPeersReply(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkPeerStoreFloodAdd measures one add to a full store (10000
+// entries) from a source flooding unique names: the eviction of the
+// flooder's oldest entry plus the insert, with an honest source holding 10.
+func BenchmarkPeerStoreFloodAdd(b *testing.B) {
+	clk := newFakeClock()
+	s := newPeerStore(120e9, 10000, 32<<20, clk.Now())
+	for i := 0; i < 10; i++ {
+		s.add([]byte("svc"), netip.AddrPortFrom(srcA, uint16(1000+i)), srcA, clk.Now())
+	}
+	flood := netip.AddrPortFrom(srcB, 5000)
+	keys := make([][]byte, 1<<16)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "flood-%020d", i)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		s.add(keys[i&(len(keys)-1)], flood, srcB, clk.Now())
+		i++
+	}
+	if len(s.get([]byte("svc"), 100, clk.Now())) != 10 {
+		b.Fatal("the flood evicted the honest source")
 	}
 }

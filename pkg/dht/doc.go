@@ -9,9 +9,9 @@
 // ed25519 verification of mutable puts.
 //
 // Layout: pure cores with the time passed in (routing.go, tokens.go,
-// peerstore.go, values.go, tables.go, distance.go, krpc.go) and thin shells
-// that own the socket and goroutines (transport.go, server.go, walk.go,
-// store.go, peers.go, bep44.go, maintain.go, node.go).
+// peerstore.go, peersources.go, values.go, tables.go, distance.go, krpc.go)
+// and thin shells that own the socket and goroutines (transport.go,
+// server.go, walk.go, store.go, peers.go, bep44.go, maintain.go, node.go).
 //
 //	        UDP socket (one, IPv4)
 //	               |

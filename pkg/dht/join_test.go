@@ -41,7 +41,7 @@ func TestJoinRetriesUntilBootstrapPeerIsUp(t *testing.T) {
 	cb.QueryTimeout = qt
 	started := time.Now()
 	b := startNode(t, cb)
-	b.StoreLocal([]byte("svc"), netip.MustParseAddrPort("127.0.0.1:1337"))
+	b.StoreLocal([]byte("svc"), netip.MustParseAddrPort("127.0.0.1:1337"), netip.MustParseAddr("127.0.0.1"))
 	waitFor(t, 5*time.Second, func() bool { return a.Stats().RoutingNodes > 0 })
 	joined := time.Since(started)
 	got, err := a.Lookup(context.Background(), []byte("svc"))

@@ -61,7 +61,7 @@ func TestDeadBootstrap(t *testing.T) {
 	if _, err := n.Put(ctx, Item{V: []byte("x")}); !errors.Is(err, ErrNoNodes) {
 		t.Fatalf("put: %v", err)
 	}
-	n.StoreLocal([]byte("x"), netip.MustParseAddrPort("10.0.0.1:80"))
+	n.StoreLocal([]byte("x"), netip.MustParseAddrPort("10.0.0.1:80"), srcA)
 	got, err := n.Lookup(ctx, []byte("x"))
 	if err != nil || len(got) != 1 || got[0] != netip.MustParseAddrPort("10.0.0.1:80") {
 		t.Fatalf("lookup: %v %v", got, err)
@@ -189,7 +189,7 @@ func TestMutablePutGetOverNetwork(t *testing.T) {
 	// c stored it as one of the closest; make c ask the others by
 	// dropping its local copy.
 	c.mu.Lock()
-	c.values = newValueStore(10)
+	c.values = newValueStore(10, 1<<30)
 	c.mu.Unlock()
 	r, ok, err := c.Get(ctx, tg, []byte("mysalt"))
 	if err != nil || !ok || r.Local || string(r.Item.V) != "mutable hello" || r.Item.Seq != 1 || r.Token == nil || r.From == c.ID() {

@@ -66,6 +66,8 @@ func (cfg *Config) validate() error {
 		return fmt.Errorf("dht: PeerMaxAge must be >= 0, got %v", cfg.PeerMaxAge)
 	case cfg.MaxTables < 0 || cfg.MaxValues < 0 || cfg.MaxPeers < 0:
 		return errors.New("dht: MaxTables, MaxValues and MaxPeers must be >= 0")
+	case cfg.MaxPeerBytes < 0 || cfg.MaxValueBytes < 0 || cfg.MaxTableBytes < 0:
+		return errors.New("dht: MaxPeerBytes, MaxValueBytes and MaxTableBytes must be >= 0")
 	case cfg.Concurrency < 1 || cfg.Concurrency > 256:
 		return fmt.Errorf("dht: Concurrency must be in 1..256, got %d", cfg.Concurrency)
 	case cfg.QueryTimeout <= 0:
@@ -102,9 +104,9 @@ func newNode(cfg Config) (*Node, error) {
 	now := cfg.Clock.Now()
 	n.rt = newRoutingTable(n.id, K, now)
 	n.tokens = newTokens(now)
-	n.peers = newPeerStore(cfg.PeerMaxAge, cfg.MaxPeers, now)
-	n.values = newValueStore(cfg.MaxValues)
-	n.tables = newLookupTables(cfg.MaxTables)
+	n.peers = newPeerStore(cfg.PeerMaxAge, cfg.MaxPeers, cfg.MaxPeerBytes, now)
+	n.values = newValueStore(cfg.MaxValues, cfg.MaxValueBytes)
+	n.tables = newLookupTables(cfg.MaxTables, cfg.MaxTableBytes)
 	return n, nil
 }
 

@@ -14,20 +14,20 @@ import (
 func TestPeerStoreAddReportsNew(t *testing.T) {
 	clk := newFakeClock()
 	t0 := clk.Now()
-	s := newPeerStore(120*time.Second, 100, t0)
-	if !s.add([]byte("k"), p1, t0) {
+	s := newPeerStore(120*time.Second, 100, 1<<30, t0)
+	if !s.add([]byte("k"), p1, srcA, t0) {
 		t.Fatal("first add must be new")
 	}
-	if s.add([]byte("k"), p1, t0.Add(time.Second)) {
+	if s.add([]byte("k"), p1, srcA, t0.Add(time.Second)) {
 		t.Fatal("refresh in the current generation is not new")
 	}
-	if s.add([]byte("k"), p1, t0.Add(90*time.Second)) {
+	if s.add([]byte("k"), p1, srcA, t0.Add(90*time.Second)) {
 		t.Fatal("refresh from the old generation is not new")
 	}
-	if !s.add([]byte("k"), p2, t0.Add(90*time.Second)) {
+	if !s.add([]byte("k"), p2, srcA, t0.Add(90*time.Second)) {
 		t.Fatal("another peer under the key is new")
 	}
-	if !s.add([]byte("k"), p1, t0.Add(400*time.Second)) {
+	if !s.add([]byte("k"), p1, srcA, t0.Add(400*time.Second)) {
 		t.Fatal("a peer that expired is new again")
 	}
 }
@@ -54,8 +54,8 @@ func TestOnNewPeerHook(t *testing.T) {
 	waitReady(t, a)
 	waitReady(t, b)
 
-	a.StoreLocal([]byte("local"), netip.MustParseAddrPort("10.0.0.1:80"))
-	a.StoreLocal([]byte("local"), netip.MustParseAddrPort("10.0.0.1:80"))
+	a.StoreLocal([]byte("local"), netip.MustParseAddrPort("10.0.0.1:80"), srcA)
+	a.StoreLocal([]byte("local"), netip.MustParseAddrPort("10.0.0.1:80"), srcA)
 	if n := count("local"); n != 1 {
 		t.Fatalf("StoreLocal twice: hook called %d times, want 1", n)
 	}

@@ -54,15 +54,17 @@ func (n *Node) Announce(ctx context.Context, key []byte, port int) (int, error) 
 }
 
 // StoreLocal adds peer under key to our own peer store (grape -b stores its
-// own announcements locally, under the bind IP).
-func (n *Node) StoreLocal(key []byte, peer netip.AddrPort) {
+// own announcements locally, under the bind IP). source is who asked for it
+// (the grape passes its HTTP client's IP): the store's fair share is per
+// source, so one client flooding the store evicts its own records first.
+func (n *Node) StoreLocal(key []byte, peer netip.AddrPort, source netip.Addr) {
 	peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
 	if !peer.Addr().Is4() || peer.Port() == 0 {
 		return
 	}
 	now := n.cfg.Clock.Now()
 	n.mu.Lock()
-	isNew := n.peers.add(key, peer, now)
+	isNew := n.peers.add(key, peer, source.Unmap(), now)
 	n.mu.Unlock()
 	if isNew && n.cfg.OnNewPeer != nil {
 		n.cfg.OnNewPeer(string(key))

@@ -144,7 +144,8 @@ func (n *Node) onGetPeers(t string, a *args, from netip.AddrPort) *msg {
 	return n.ok(t, r)
 }
 
-// onAnnounce stores (UDP source IP, port) under the raw info_hash.
+// onAnnounce stores (UDP source IP, port) under the raw info_hash, charged
+// to the UDP source IP for the store's per-source fair share.
 func (n *Node) onAnnounce(t string, a *args, from netip.AddrPort) *msg {
 	if a.InfoHash == nil || a.Token == nil {
 		return errMsg(t, codeProtocol, "`announce_peer` missing required `a.info_hash` or `a.token` field")
@@ -167,7 +168,7 @@ func (n *Node) onAnnounce(t string, a *args, from netip.AddrPort) *msg {
 	}
 	now := n.cfg.Clock.Now()
 	n.mu.Lock()
-	isNew := n.peers.add([]byte(*a.InfoHash), peer, now)
+	isNew := n.peers.add([]byte(*a.InfoHash), peer, peer.Addr(), now)
 	n.mu.Unlock()
 	if isNew && n.cfg.OnNewPeer != nil {
 		n.cfg.OnNewPeer(*a.InfoHash)

@@ -82,7 +82,7 @@ func TestSlowHolderIsWaitedForUntilFound(t *testing.T) {
 	fast := startNode(t, cfg)
 	slow := startDelayProxy(t, holder.Addr(), delay)
 	svc := netip.MustParseAddrPort("127.0.0.1:1337")
-	holder.StoreLocal([]byte("svc"), svc)
+	holder.StoreLocal([]byte("svc"), svc, srcA)
 
 	ca := testConfig(fast.Addr().String(), slow.addr().String())
 	ca.QueryTimeout = qt
@@ -106,7 +106,7 @@ func TestSlowHolderIsWaitedForUntilFound(t *testing.T) {
 
 	// Once found, stragglers are not waited for: with the service stored
 	// on the fast node too, lookups end long before the slow node answers.
-	fast.StoreLocal([]byte("svc"), svc)
+	fast.StoreLocal([]byte("svc"), svc, srcA)
 	start = time.Now()
 	got, err = a.Lookup(ctx, []byte("svc"))
 	d = time.Since(start)

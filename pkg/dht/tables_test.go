@@ -7,7 +7,7 @@ import (
 
 func TestLookupTables(t *testing.T) {
 	clk := newFakeClock()
-	l := newLookupTables(2)
+	l := newLookupTables(2, 1<<30)
 	r := []responder{{contact: contact{ID: id(1), Addr: addrN(1)}, token: []byte("t")}}
 	l.set([]byte("a"), r, clk.Now())
 	clk.Advance(4 * time.Minute)

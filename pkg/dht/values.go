@@ -81,12 +81,22 @@ func checkReplace(stored, in *Item) *Error {
 	return nil
 }
 
-// valueStore is the BEP44 item store: an LRU bounded by max items, with no
-// time expiry (like bittorrent-dht's). Not safe for concurrent use.
+// valueItemOverhead is what one stored item costs beyond its value and
+// salt bytes: the item with its key, signature and CAS, the list element
+// and the map slot (about 330 bytes summed by size class). An upper bound,
+// checked by TestValueStoreByteBudget (heap growth per item, measured at
+// about 150 bytes with Go 1.26).
+const valueItemOverhead = 448
+
+// valueStore is the BEP44 item store: an LRU bounded by max items and
+// maxBytes charged bytes (valueCost), with no time expiry (like
+// bittorrent-dht's). Not safe for concurrent use.
 type valueStore struct {
-	max int
-	ll  *list.List // of *storedItem, most recently used first
-	m   map[Target]*list.Element
+	max      int
+	maxBytes int
+	bytes    int
+	ll       *list.List // of *storedItem, most recently used first
+	m        map[Target]*list.Element
 }
 
 type storedItem struct {
@@ -94,8 +104,11 @@ type storedItem struct {
 	item   Item
 }
 
-func newValueStore(max int) *valueStore {
-	return &valueStore{max: max, ll: list.New(), m: make(map[Target]*list.Element)}
+// valueCost is the bytes an item is charged against maxBytes.
+func valueCost(it *Item) int { return len(it.V) + len(it.Salt) + valueItemOverhead }
+
+func newValueStore(max, maxBytes int) *valueStore {
+	return &valueStore{max: max, maxBytes: maxBytes, ll: list.New(), m: make(map[Target]*list.Element)}
 }
 
 // get returns the item at target.
@@ -120,20 +133,38 @@ func (s *valueStore) put(it Item) (Target, *Error) {
 		if err := checkReplace(&si.item, &it); err != nil {
 			return t, err
 		}
+		if valueCost(&it) > s.maxBytes {
+			s.ll.Remove(e)
+			delete(s.m, t)
+			s.bytes -= valueCost(&si.item)
+			return t, nil
+		}
+		s.bytes += valueCost(&it) - valueCost(&si.item)
 		si.item = cloneItem(it)
 		s.ll.MoveToFront(e)
+		s.evictOver(0, 1)
 		return t, nil
 	}
-	if s.max <= 0 {
+	c := valueCost(&it)
+	if s.max <= 0 || c > s.maxBytes {
 		return t, nil
 	}
-	for s.ll.Len() >= s.max {
-		last := s.ll.Back()
-		s.ll.Remove(last)
-		delete(s.m, last.Value.(*storedItem).target)
-	}
+	s.evictOver(c, 0)
 	s.m[t] = s.ll.PushFront(&storedItem{target: t, item: cloneItem(it)})
+	s.bytes += c
 	return t, nil
+}
+
+// evictOver drops least recently used items until room bytes more fit in
+// the budget and at most max items remain, keeping the keep most recent.
+func (s *valueStore) evictOver(room, keep int) {
+	for s.ll.Len() > keep && (s.ll.Len() >= s.max+keep || s.bytes+room > s.maxBytes) {
+		last := s.ll.Back()
+		si := last.Value.(*storedItem)
+		s.ll.Remove(last)
+		delete(s.m, si.target)
+		s.bytes -= valueCost(&si.item)
+	}
 }
 
 // len is the number of stored items.

@@ -52,7 +52,7 @@ func TestSignatureBufferMatchesBEP44(t *testing.T) {
 }
 
 func TestValueStoreRules(t *testing.T) {
-	s := newValueStore(10)
+	s := newValueStore(10, 1<<30)
 	// Immutable.
 	tg, err := s.put(Item{V: []byte("hello world")})
 	if err != nil || tg != ImmutableTarget([]byte("hello world")) {
@@ -123,7 +123,7 @@ func TestValueStoreRules(t *testing.T) {
 }
 
 func TestValueStoreLRUBound(t *testing.T) {
-	s := newValueStore(2)
+	s := newValueStore(2, 1<<30)
 	a, _ := s.put(Item{V: []byte("a")})
 	b, _ := s.put(Item{V: []byte("b")})
 	s.get(a) // a is now most recent

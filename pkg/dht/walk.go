@@ -273,7 +273,7 @@ func (w *walker) launch(c *cand, now time.Time) {
 // spec.late when it would have made the K closest answered nodes. Runs in
 // the query's goroutine; w.final is safe to read once done is closed.
 func (w *walker) lateReply(res result, err error) {
-	if err != nil || w.spec.late == nil || res.r == nil || res.r.Token == nil || res.from.ID == (NodeID{}) {
+	if err != nil || w.spec.late == nil || res.r == nil || res.r.Token == nil || len(*res.r.Token) > maxTokenLen || res.from.ID == (NodeID{}) {
 		return
 	}
 	if slices.ContainsFunc(w.final, func(r responder) bool { return r.ID == res.from.ID }) {
@@ -307,7 +307,7 @@ func (w *walker) handle(ev walkEvent) bool {
 	}
 	if c != nil {
 		c.state = answered
-		if ev.res.r.Token != nil {
+		if ev.res.r.Token != nil && len(*ev.res.r.Token) <= maxTokenLen {
 			c.token = []byte(*ev.res.r.Token)
 		}
 	}
