@@ -11,35 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grenache-go/grenache/internal/hostile"
 	"github.com/grenache-go/grenache/pkg/budget"
 	"github.com/grenache-go/grenache/pkg/connlimit"
 )
 
 // apiAddr is the grape's API as host:port.
 func apiAddr(g *Grape) string { return strings.TrimPrefix(g.APIURL(), "http://") }
-
-// dialAll opens n connections to addr, writes head on each, and closes
-// them at cleanup.
-func dialAll(t *testing.T, addr string, n int, head string) []net.Conn {
-	t.Helper()
-	conns := make([]net.Conn, 0, n)
-	t.Cleanup(func() {
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	for range n {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conns = append(conns, c)
-		if _, err := io.WriteString(c, head); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return conns
-}
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -74,7 +52,7 @@ func TestAPIClaimedBodiesLeaseWhatArrives(t *testing.T) {
 	if _, err := callAPI(g, "announce", `["hostile_svc",1337]`); err != nil {
 		t.Fatal(err)
 	}
-	dialAll(t, apiAddr(g), conns, "POST /lookup HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n{")
+	hostile.HoldConns(t, apiAddr(g), conns, "POST /lookup HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n{")
 	eventually(t, "every body to lease its first chunk", func() bool { return g.bodies.InUse() == conns*budget.MinChunk })
 	lat := lookupTimes(t, g, 21)
 	// Generous (loaded 2-core box): a lookup starved of budget would take
@@ -89,9 +67,9 @@ func TestAPIClaimedBodiesLeaseWhatArrives(t *testing.T) {
 func TestAPIOverBudgetGets503(t *testing.T) {
 	g, _ := startFake(t, func(c *Config) { c.MaxPayloadSize = 16384; c.BodyBudget = 20000 })
 	head := "POST /lookup HTTP/1.1\r\nHost: x\r\nContent-Length: 16384\r\n\r\n"
-	dialAll(t, apiAddr(g), 1, head+strings.Repeat(" ", 16000))
+	hostile.HoldConns(t, apiAddr(g), 1, head+strings.Repeat(" ", 16000))
 	eventually(t, "the first body to lease 16 KiB", func() bool { return g.bodies.InUse() == 16384 })
-	c := dialAll(t, apiAddr(g), 1, head+strings.Repeat(" ", 3000))[0]
+	c := hostile.HoldConns(t, apiAddr(g), 1, head+strings.Repeat(" ", 3000))[0]
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
@@ -130,7 +108,7 @@ func TestAPISlowlorisIsDroppedAndTheCapHolds(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	conns := dialAll(t, apiAddr(g), loris, "POST /lookup HTTP/1.1\r\nHost: x\r\n")
+	conns := hostile.HoldConns(t, apiAddr(g), loris, "POST /lookup HTTP/1.1\r\nHost: x\r\n")
 	dropped := make(chan time.Duration, loris)
 	for _, c := range conns {
 		go func() {

@@ -1,39 +1,13 @@
 package grape_test
 
 import (
-	"bytes"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/grenache-go/grenache/grape"
 	"github.com/grenache-go/grenache/grape/grapetest"
 )
-
-// storeHoldsAny asks the DHT node at addr, with a raw get_peers over UDP,
-// whether its peer store still holds an announcement for name. The query
-// carries a 1-byte id so the node does not add the probe to its routing
-// table (its walks would then wait on a socket that never answers).
-func storeHoldsAny(t *testing.T, addr, name string) bool {
-	t.Helper()
-	c, err := net.Dial("udp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	q := fmt.Sprintf("d1:ad2:id1:x9:info_hash%d:%se1:q9:get_peers1:t2:pp1:y1:qe", len(name), name)
-	if _, err := c.Write([]byte(q)); err != nil {
-		t.Fatal(err)
-	}
-	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
-	buf := make([]byte, 2048)
-	n, err := c.Read(buf)
-	if err != nil {
-		t.Fatalf("probe of %s: %v", addr, err)
-	}
-	return bytes.Contains(buf[:n], []byte("6:values"))
-}
 
 // With --dpa 200 (the grenache-grape test "should not cache dead peers when
 // doing lookups"), lookups on both grapes keep returning an announced peer
@@ -53,7 +27,7 @@ func TestLookupKeepsLivePeerAtShortMaxAge(t *testing.T) {
 	}
 	held := func() bool {
 		for _, g := range gs {
-			if storeHoldsAny(t, g.DHTAddr().String(), name) {
+			if grapetest.StoreHolds(t, g.DHTAddr().String(), name) {
 				return true
 			}
 		}

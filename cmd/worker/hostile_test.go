@@ -2,12 +2,9 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,9 +12,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/grenache-go/grenache/internal/hostile"
 )
 
 // startWorkerProcess runs the built worker on a free loopback port, with a
@@ -111,40 +109,7 @@ func TestProcessClaimedBodiesKeepRSSBounded(t *testing.T) {
 	const conns = 3000
 	proc, addr := startWorkerProcess(t)
 	idle := procKB(t, proc, "VmRSS")
-	var mu sync.Mutex
-	var open []net.Conn
-	t.Cleanup(func() {
-		for _, c := range open {
-			_ = c.Close()
-		}
-	})
-	var wg sync.WaitGroup
-	errc := make(chan error, 8)
-	for w := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < conns; i += 8 {
-				c, err := net.Dial("tcp", addr)
-				if err != nil {
-					errc <- err
-					return
-				}
-				mu.Lock()
-				open = append(open, c)
-				mu.Unlock()
-				if _, err := io.WriteString(c, "POST / HTTP/1.1\r\nHost: w\r\nContent-Length: 8388608\r\n\r\n["); err != nil {
-					errc <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errc)
-	if err := <-errc; err != nil {
-		t.Fatalf("opening %d connections: %v", conns, err)
-	}
+	hostile.HoldConns(t, addr, conns, "POST / HTTP/1.1\r\nHost: w\r\nContent-Length: 8388608\r\n\r\n[")
 	time.Sleep(500 * time.Millisecond) // let the worker read every request's first byte
 	lat := echoTimes(t, addr, 51)
 	rss, hwm := procKB(t, proc, "VmRSS"), procKB(t, proc, "VmHWM")
@@ -164,43 +129,15 @@ func TestProcessClaimedBodiesKeepRSSBounded(t *testing.T) {
 	}
 }
 
-// bomb1GiB is 1 GiB of zeros as 1024 concatenated gzip members (~1 MB).
-func bomb1GiB(t *testing.T) []byte {
-	var one bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&one, gzip.BestCompression)
-	_, _ = zw.Write(make([]byte, 1<<20))
-	_ = zw.Close()
-	return bytes.Repeat(one.Bytes(), 1024)
-}
-
 // The second target: 20 concurrent 1 GiB gzip bombs keep the worker
 // under 150 MB RSS; each is refused (413 at the body limit, or 503 when the
 // budget stays spent), and the worker answers normally afterwards.
 func TestProcessGzipBombsKeepRSSBounded(t *testing.T) {
 	proc, addr := startWorkerProcess(t)
-	bomb := bomb1GiB(t)
-	tr := &http.Transport{MaxConnsPerHost: 0}
+	bomb := hostile.GzipBomb(1024)
+	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	var wg sync.WaitGroup
-	statuses := make([]int, 20)
-	for i := range statuses {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest("POST", "http://"+addr+"/", bytes.NewReader(bomb))
-			req.Header.Set("grc-compress", "gzip")
-			resp, err := hc.Do(req)
-			if err != nil {
-				t.Errorf("bomb %d: %v", i, err)
-				return
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			statuses[i] = resp.StatusCode
-		}()
-	}
-	wg.Wait()
+	statuses := hostile.SendBombs(t, &http.Client{Transport: tr, Timeout: 30 * time.Second}, "http://"+addr+"/", bomb, 20)
 	hwm := procKB(t, proc, "VmHWM")
 	t.Logf("20 concurrent 1 GiB gzip bombs (%d bytes each): statuses %v, peak RSS %d kB", len(bomb), statuses, hwm)
 	for i, s := range statuses {

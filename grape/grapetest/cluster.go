@@ -2,10 +2,12 @@
 package grapetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -149,4 +151,30 @@ func Call(apiURL, endpoint, data string) (string, error) {
 		return string(b), fmt.Errorf("status %d: %s", resp.StatusCode, b)
 	}
 	return string(b), nil
+}
+
+// StoreHolds asks the DHT node at addr (host:port), with a raw get_peers
+// over UDP, whether its own peer store holds any announcement for name: a
+// get_peers answer carries only that node's store, unlike /lookup, which
+// also merges a walk and the grape's seen-peers memory. The query carries a
+// 1-byte id so the node does not add the probe to its routing table (its
+// walks would then wait on a socket that never answers).
+func StoreHolds(t testing.TB, addr, name string) bool {
+	t.Helper()
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	q := fmt.Sprintf("d1:ad2:id1:x9:info_hash%d:%se1:q9:get_peers1:t2:pp1:y1:qe", len(name), name)
+	if _, err := c.Write([]byte(q)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	buf := make([]byte, 2048)
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatalf("get_peers probe of %s: %v", addr, err)
+	}
+	return bytes.Contains(buf[:n], []byte("6:values"))
 }

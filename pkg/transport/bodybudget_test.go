@@ -11,34 +11,12 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/grenache-go/grenache/internal/hostile"
 	"github.com/grenache-go/grenache/pkg/budget"
 )
-
-// claimBig opens n connections that each send a request claiming claim
-// bytes of body and then only one byte, and keeps them open until cleanup.
-func claimBig(t *testing.T, addr string, n int, claim int64) {
-	t.Helper()
-	conns := make([]net.Conn, 0, n)
-	t.Cleanup(func() {
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	for range n {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conns = append(conns, c)
-		if _, err := fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n[", claim); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 func heapAlloc() uint64 {
 	runtime.GC()
@@ -74,7 +52,7 @@ func TestHTTPServerBodyMemoryFollowsBytesReceived(t *testing.T) {
 	b, _ := budget.New(DefaultBodyBudget, budget.DefaultWait)
 	addr, _ := startHTTPServer(t, testHandler, WithBodyBudget(b))
 	before := heapAlloc()
-	claimBig(t, addr, conns, 8<<20)
+	hostile.HoldConns(t, addr, conns, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 8388608\r\n\r\n[")
 	waitFor(t, "every connection to lease its first chunk", func() bool { return b.InUse() == conns*budget.MinChunk })
 	// 500 requests that claimed 4 GiB between them hold 250 KiB of budget;
 	// the heap grows by the connections' own state (~10 KiB each), far
@@ -131,24 +109,13 @@ func TestHTTPServerOverBudgetGets503(t *testing.T) {
 	}
 }
 
-// gzipBomb is n MiB of zeros as concatenated gzip members (~1 KiB each), so
-// a large bomb costs nothing to build.
-func gzipBomb(t testing.TB, mib int) []byte {
-	t.Helper()
-	var one bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&one, gzip.BestCompression)
-	_, _ = zw.Write(make([]byte, 1<<20))
-	_ = zw.Close()
-	return bytes.Repeat(one.Bytes(), mib)
-}
-
 // Concurrent gzip bombs: each stops at the body limit with 413 (or waits
 // and gets 503); their output together never exceeds the budget, and the
 // budget is whole again afterwards.
 func TestHTTPServerGzipBombsShareTheBudget(t *testing.T) {
 	b, _ := budget.New(MinBodyBudget(8<<20)*2, 2*time.Second)
 	addr, _ := startHTTPServer(t, testHandler, WithBodyBudget(b))
-	bomb := gzipBomb(t, 256)
+	bomb := hostile.GzipBomb(256)
 	var peak int64
 	stop := make(chan struct{})
 	sampled := make(chan struct{})
@@ -163,24 +130,7 @@ func TestHTTPServerGzipBombsShareTheBudget(t *testing.T) {
 			}
 		}
 	}()
-	var wg sync.WaitGroup
-	statuses := make([]int, 8)
-	for i := range statuses {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest("POST", "http://"+addr+"/", bytes.NewReader(bomb))
-			req.Header.Set("grc-compress", "gzip")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Errorf("bomb %d: %v", i, err)
-				return
-			}
-			resp.Body.Close()
-			statuses[i] = resp.StatusCode
-		}()
-	}
-	wg.Wait()
+	statuses := hostile.SendBombs(t, http.DefaultClient, "http://"+addr+"/", bomb, 8)
 	close(stop)
 	<-sampled
 	for i, s := range statuses {

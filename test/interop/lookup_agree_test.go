@@ -1,38 +1,13 @@
 package interop
 
 import (
-	"bytes"
-	"fmt"
-	"net"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/grenache-go/grenache/grape"
+	"github.com/grenache-go/grenache/grape/grapetest"
 )
-
-// goStoreHolds asks a Go grape's DHT node with a raw get_peers whether its
-// peer store still holds name. The 1-byte id keeps the probe out of the
-// node's routing table.
-func goStoreHolds(t *testing.T, addr, name string) bool {
-	t.Helper()
-	c, err := net.Dial("udp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	q := fmt.Sprintf("d1:ad2:id1:x9:info_hash%d:%se1:q9:get_peers1:t2:pp1:y1:qe", len(name), name)
-	if _, err := c.Write([]byte(q)); err != nil {
-		t.Fatal(err)
-	}
-	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
-	buf := make([]byte, 2048)
-	n, err := c.Read(buf)
-	if err != nil {
-		t.Fatalf("probe of %s: %v", addr, err)
-	}
-	return bytes.Contains(buf[:n], []byte("6:values"))
-}
 
 // TestLookupKeepsLivePeerWithNode is grenache-grape's "should not cache
 // dead peers when doing lookups" (--dpa 200) across implementations: an
@@ -64,12 +39,12 @@ func TestLookupKeepsLivePeerWithNode(t *testing.T) {
 			}
 			if peers := m.api.lookup(t, name); !slices.Contains(peers, want) {
 				gone[m.api.label] = time.Since(start)
-				if m.proc == nil && goStoreHolds(t, g.dht, name) {
+				if m.proc == nil && grapetest.StoreHolds(t, g.dht, name) {
 					t.Fatalf("the Go grape answered %q %v after the announce while its DHT store still holds the peer", peers, gone[m.api.label])
 				}
 			}
 		}
-		if storeGone == 0 && !goStoreHolds(t, g.dht, name) {
+		if storeGone == 0 && !grapetest.StoreHolds(t, g.dht, name) {
 			storeGone = time.Since(start)
 		}
 	}
