@@ -5,14 +5,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-)
 
-func heapInUse() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
+	"github.com/grenache-go/grenache/internal/hostile"
+)
 
 // maxSizeMessage is a message from origin i of n hints whose origin id and
 // peers are all the longest allowed (64 bytes).
@@ -32,7 +27,7 @@ func maxSizeMessage(clk *fakeClock, i, n int) *Message {
 // keeps the origins it already had and rejects the rest as over the limit.
 func TestBookByteBudget(t *testing.T) {
 	const budget = 4 << 20
-	before := heapInUse()
+	before := hostile.LiveHeap()
 	b, clk := newBook(t, func(c *Config) {
 		c.MaxOrigins, c.MaxPeers, c.MaxBookBytes = 256, 1024, budget
 	})
@@ -57,7 +52,7 @@ func TestBookByteBudget(t *testing.T) {
 	if deg, _ := b.Pressure(first.Hints[0].Peer); deg == 0 {
 		t.Error("an established origin lost its hints to the flood")
 	}
-	held := heapInUse() - before
+	held := hostile.LiveHeap() - before
 	t.Logf("heap held %d", held)
 	if held > budget*11/10 {
 		t.Errorf("the book holds %d heap bytes, budget %d", held, budget)
@@ -67,7 +62,7 @@ func TestBookByteBudget(t *testing.T) {
 
 	// Short peers at the default counts: the counts bind, and the heap
 	// stays within what is charged.
-	before = heapInUse()
+	before = hostile.LiveHeap()
 	b, clk = newBook(t)
 	for i := 0; i < 64; i++ {
 		hs := make([]Hint, 512)
@@ -76,7 +71,7 @@ func TestBookByteBudget(t *testing.T) {
 		}
 		wantVerdict(t, ingest(t, b, fmt.Sprintf("127.0.0.1:%d", 20000+i), msg(clk, fmt.Sprintf("origin-%d", i), 1, hs...)), Applied)
 	}
-	held, charged := heapInUse()-before, b.Bytes()
+	held, charged := hostile.LiveHeap()-before, b.Bytes()
 	t.Logf("default counts: heap %d, charged %d", held, charged)
 	if held > uint64(charged)*11/10 {
 		t.Errorf("default counts: %d heap bytes held, %d charged", held, charged)

@@ -5,23 +5,11 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"net/netip"
-	"runtime"
 	"strings"
 	"testing"
-)
 
-// heapGrowth reports how many bytes of heap fill leaves allocated (after
-// a GC on both sides); keep is kept alive until the second reading.
-func heapGrowth(fill func() any) int64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	keep := fill()
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	runtime.KeepAlive(keep)
-	return int64(after.HeapAlloc) - int64(before.HeapAlloc)
-}
+	"github.com/grenache-go/grenache/internal/hostile"
+)
 
 // maxItem is a mutable BEP44 item of the largest size a put may carry:
 // a 999-byte value and a 64-byte salt.
@@ -62,7 +50,7 @@ func TestValueStoreByteBudget(t *testing.T) {
 		items[i] = signed(priv, string(items[i].V), 1, fmt.Sprint(i))
 	}
 	var charged int
-	used := heapGrowth(func() any {
+	used := hostile.HeapGrowth(func() any {
 		s := newValueStore(n, 1<<40)
 		for _, it := range items {
 			if _, err := s.put(it); err != nil {
@@ -107,7 +95,7 @@ func TestLookupTablesByteBudget(t *testing.T) {
 	for _, per := range []int{1, K} {
 		const n = 5000
 		var charged int
-		used := heapGrowth(func() any {
+		used := hostile.HeapGrowth(func() any {
 			l := newLookupTables(n, 1<<40)
 			for i := 0; i < n; i++ {
 				rs := make([]responder, 0, 2*K) // spare capacity, as walks leave it

@@ -6,14 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-func heapInUse() uint64 {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
+	"github.com/grenache-go/grenache/internal/hostile"
+)
 
 // Filled with the largest results a grape can send (a name and peers
 // adding up to about maxReplyBytes), the cache keeps its counted bytes and
@@ -23,7 +18,7 @@ func heapInUse() uint64 {
 func TestCacheByteBudget(t *testing.T) {
 	const budget = 4 << 20
 	clk := &fakeClock{t: time.Unix(1000, 0)}
-	before := heapInUse()
+	before := hostile.LiveHeap()
 	c := newLRUCache(2500, budget, time.Minute, clk.now)
 	peer := strings.Repeat("p", 1000) // hostile grape: 1000-byte "addresses"
 	for i := 0; i < 40; i++ {         // 40 MB offered
@@ -37,7 +32,7 @@ func TestCacheByteBudget(t *testing.T) {
 			t.Fatalf("after %d results the cache counts %d bytes, budget %d", i+1, b, budget)
 		}
 	}
-	if held := heapInUse() - before; held > budget*11/10 {
+	if held := hostile.LiveHeap() - before; held > budget*11/10 {
 		t.Errorf("the cache holds %d heap bytes, budget %d", held, budget)
 	}
 	if _, ok := c.get("39" + strings.Repeat("n", 8192)); !ok {
@@ -54,12 +49,12 @@ func TestCacheByteBudget(t *testing.T) {
 	runtime.KeepAlive(c)
 	// Many small results: the count binds and the heap stays within what
 	// is counted.
-	before = heapInUse()
+	before = hostile.LiveHeap()
 	c = newLRUCache(2500, budget, time.Minute, clk.now)
 	for i := 0; i < 5000; i++ {
 		c.put("svc-"+strconv.Itoa(i), []string{"127.0.0.1:" + strconv.Itoa(i)})
 	}
-	if held, counted := heapInUse()-before, c.size(); held > uint64(counted)*11/10 || c.len() != 2500 {
+	if held, counted := hostile.LiveHeap()-before, c.size(); held > uint64(counted)*11/10 || c.len() != 2500 {
 		t.Errorf("small results: %d heap bytes held, %d counted, %d entries", held, counted, c.len())
 	}
 	runtime.KeepAlive(c)

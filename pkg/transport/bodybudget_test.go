@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -17,13 +16,6 @@ import (
 	"github.com/grenache-go/grenache/internal/hostile"
 	"github.com/grenache-go/grenache/pkg/budget"
 )
-
-func heapAlloc() uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
-}
 
 // echoLatencies times n sequential echo calls over one keep-alive client.
 func echoLatencies(t *testing.T, addr string, n int) []time.Duration {
@@ -51,13 +43,13 @@ func TestHTTPServerBodyMemoryFollowsBytesReceived(t *testing.T) {
 	const conns = 500
 	b, _ := budget.New(DefaultBodyBudget, budget.DefaultWait)
 	addr, _ := startHTTPServer(t, testHandler, WithBodyBudget(b))
-	before := heapAlloc()
+	before := hostile.LiveHeap()
 	hostile.HoldConns(t, addr, conns, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 8388608\r\n\r\n[")
 	waitFor(t, "every connection to lease its first chunk", func() bool { return b.InUse() == conns*budget.MinChunk })
 	// 500 requests that claimed 4 GiB between them hold 250 KiB of budget;
 	// the heap grows by the connections' own state (~10 KiB each), far
 	// below the 4 GiB reserving the claims would take.
-	if grown := int64(heapAlloc()) - int64(before); grown > 64<<20 {
+	if grown := int64(hostile.LiveHeap()) - int64(before); grown > 64<<20 {
 		t.Fatalf("heap grew %d MiB for %d one-byte bodies", grown>>20, conns)
 	}
 	lat := echoLatencies(t, addr, 21)
