@@ -13,9 +13,34 @@ import (
 // random run beside it as baselines and are reported, not judged. Every
 // bound is a ratio within one run or a count, never an absolute time.
 const (
-	s0MaxP50Ratio   = 1.10 // adaptive p50 / round-robin p50
-	s0MaxImbalance  = 1.25 // busiest / idlest peer
-	s0MaxNoise      = 4.0  // machine noise (attempt p99 / p50) beyond which S0 is not judged
+	// Adaptive p50 / round-robin p50, both over the same 600 requests (10 s
+	// at 60 req/s) to the same workers at the same time. Service time is
+	// 1 ms + U(0, 1 ms) jitter, so the sample median's standard error is
+	// about J/(2√n) = 1 ms/(2·√600) = 0.020 ms per client, 0.029 ms for the
+	// difference: σ ≈ 1% of the 2.9 ms p50, so 1.10 is 10σ above 1.0
+	// (normal tail P < 1e-9). Measured over 8 runs: 0.994-1.017 (sd 0.008).
+	// It catches a picker that prefers slower peers or queues requests on
+	// one (the ratio of a client piling onto one worker's queue is > 1.3).
+	s0MaxP50Ratio = 1.10
+	// Busiest / idlest peer: the tolerance. On its own it is not a
+	// bound one can judge at 600 requests: uniform random picking exceeds it
+	// in 41% of runs (simulated, 10^6 multinomial(600, 1/5) draws; q99.9 of
+	// the ratio is 1.67), and the adaptive client, whose least-recently-
+	// picked tie-break shares like round robin only while every cost stays
+	// inside the balance band, drifts by as much on a loaded box (1.379 seen).
+	s0MaxImbalance = 1.25
+	// So the ratio only fails S0 if the counts are also uneven beyond what
+	// the sample explains: Pearson's χ² of the per-peer attempt counts
+	// against equal shares, 4 degrees of freedom over 5 peers. For even
+	// independent picks P(χ²₄ > x) = e^(-x/2)(1 + x/2), 4.99e-4 at x = 20
+	// (simulated at n = 600: P(χ² > 18.47) = 1.04e-3 against the 1.0e-3 of
+	// the formula, so the approximation holds at this size). The adaptive
+	// client is less dispersed than that: χ² 0.4-2.6 over 8 runs, mean 1.5
+	// (random: mean 3.5). At 600 requests χ² > 20 takes one peer at ≥ 27.3% or
+	// ≤ 12.7% of attempts (a picker herding onto the fastest peer, or starving
+	// one); at 12000 (full mode) the 1.25 ratio is the binding side.
+	s0MaxChi2       = 20.0
+	s0MaxNoise      = 4.0 // machine noise (attempt p99 / p50) beyond which S0 is not judged
 	s1MaxSlowShare  = 0.02
 	s1MaxP99Ratio   = 0.25 // adaptive p99 / round-robin p99
 	s2MinSuccess    = 0.999
@@ -37,6 +62,25 @@ func (s *section) checkSuccess(w lab.Window, minRate float64, where string) {
 	allowed := int64(float64(w.Requests) * (1 - minRate) * (1 + 1e-9))
 	s.check(w.Failed <= allowed, "success %.3f%% ≥ %.1f%%%s (%d of %d failed, %d allowed)",
 		100*w.SuccessRate(), 100*minRate, where, w.Failed, w.Requests, allowed)
+}
+
+// chiSquareEven is Pearson's χ² statistic of the window's attempts per peer
+// over addrs against equal shares (len(addrs)-1 degrees of freedom).
+func chiSquareEven(w lab.Window, addrs []string) float64 {
+	var total int64
+	for _, a := range addrs {
+		total += w.PeerAttempts[a]
+	}
+	if total == 0 {
+		return 0
+	}
+	want := float64(total) / float64(len(addrs))
+	var chi2 float64
+	for _, a := range addrs {
+		d := float64(w.PeerAttempts[a]) - want
+		chi2 += d * d / want
+	}
+	return chi2
 }
 
 // checkAttempts checks a window's attempts per logical request.
@@ -82,8 +126,10 @@ func TestScenarioS0Healthy(t *testing.T) {
 			rr := res.Run(client.StrategyRoundRobin).Total()
 			ratio := float64(a.P50) / float64(rr.P50)
 			s.check(ratio <= s0MaxP50Ratio, "p50 %.2f ms vs round-robin %.2f ms: ratio %.3f ≤ %.2f", ms(a.P50), ms(rr.P50), ratio, s0MaxP50Ratio)
-			imb := a.Imbalance(e.workers.Addrs())
-			s.check(imb <= s0MaxImbalance, "busiest/idlest peer %.3f ≤ %.2f", imb, s0MaxImbalance)
+			imb, chi2 := a.Imbalance(e.workers.Addrs()), chiSquareEven(a, e.workers.Addrs())
+			s.check(imb <= s0MaxImbalance || chi2 <= s0MaxChi2,
+				"busiest/idlest peer %.3f ≤ %.2f, or the spread within sampling noise: χ² of per-peer attempts vs equal shares %.2f ≤ %g",
+				imb, s0MaxImbalance, chi2, s0MaxChi2)
 			s.check(a.Failed == 0, "no failed request (%d failed)", a.Failed)
 		},
 	})
