@@ -73,7 +73,7 @@ func cluster(t *testing.T, n int) string {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		peers, _ := l.Lookup(context.Background(), "svc")
 		if len(peers) == n {

@@ -209,7 +209,7 @@ func TestRunServesAndStops(t *testing.T) {
 	}()
 	re := regexp.MustCompile(`"api":"(http://127\.0\.0\.1:\d+)"`)
 	var api string
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if m := re.FindStringSubmatch(logs.String()); m != nil {
 			api = m[1]
 			break

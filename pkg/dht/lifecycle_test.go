@@ -71,7 +71,7 @@ func TestDeadBootstrap(t *testing.T) {
 		t.Fatalf("local get: %+v %v %v", r, ok, err)
 	}
 	// The bootstrap query's own timeout lands about when its walk gave up.
-	waitFor(t, 2*time.Second, func() bool { return n.Stats().QueryTimeouts > 0 })
+	waitFor(t, 10*time.Second, func() bool { return n.Stats().QueryTimeouts > 0 })
 }
 
 func TestNoBootstrapNoNodes(t *testing.T) {
@@ -242,11 +242,11 @@ func TestLivenessEvictsAndRebootstraps(t *testing.T) {
 	cancel()
 	<-aDone
 	a.Close()
-	waitFor(t, 5*time.Second, func() bool { return b.Stats().RoutingNodes == 0 })
+	waitFor(t, 10*time.Second, func() bool { return b.Stats().RoutingNodes == 0 })
 
 	aCfg.Addr = aAddr
 	a2 := startNode(t, aCfg)
-	waitFor(t, 5*time.Second, func() bool { return b.Stats().RoutingNodes == 1 })
+	waitFor(t, 10*time.Second, func() bool { return b.Stats().RoutingNodes == 1 })
 	b.mu.Lock()
 	_, ok := b.rt.idAt(a2.Addr())
 	b.mu.Unlock()
@@ -278,7 +278,7 @@ func TestFullBucketReplacesDeadContact(t *testing.T) {
 	if _, err := z.query(context.Background(), contact{Addr: x.Addr()}, "ping", &args{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, func() bool {
+	waitFor(t, 10*time.Second, func() bool {
 		x.mu.Lock()
 		defer x.mu.Unlock()
 		id, ok := x.rt.idAt(z.Addr())

@@ -90,7 +90,7 @@ func TestSlowHolderIsWaitedForUntilFound(t *testing.T) {
 	waitReady(t, a)
 	// The join walk ended without the slow node; its late reply (within
 	// QueryTimeout) still teaches a's routing table.
-	waitFor(t, 5*time.Second, func() bool { return a.Stats().RoutingNodes == 2 })
+	waitFor(t, 10*time.Second, func() bool { return a.Stats().RoutingNodes == 2 })
 
 	ctx := context.Background()
 	start := time.Now()
@@ -147,7 +147,7 @@ func TestAnnounceReachesLateStraggler(t *testing.T) {
 	ca.QueryTimeout = cfg.QueryTimeout
 	a := startNode(t, ca)
 	waitReady(t, a)
-	waitFor(t, 5*time.Second, func() bool { return a.Stats().RoutingNodes == 2 })
+	waitFor(t, 10*time.Second, func() bool { return a.Stats().RoutingNodes == 2 })
 
 	start := time.Now()
 	acked, err := a.Announce(context.Background(), []byte("late"), 1234)
@@ -158,6 +158,6 @@ func TestAnnounceReachesLateStraggler(t *testing.T) {
 	if d >= delay {
 		t.Fatalf("announce took %v: it waited for the slow node", d)
 	}
-	waitFor(t, 3*time.Second, func() bool { return holder.Stats().Peers == 1 })
+	waitFor(t, 10*time.Second, func() bool { return holder.Stats().Peers == 1 })
 	t.Logf("announce returned after %v (acked %d); the slow node stored it later", d, acked)
 }
