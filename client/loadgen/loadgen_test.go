@@ -12,13 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/grenache-go/grenache/client"
+	"github.com/grenache-go/grenache/internal/leakcheck"
 	"github.com/grenache-go/grenache/pkg/transport"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 type resolver []string
 

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/grenache-go/grenache/grape"
-	"go.uber.org/goleak"
+	"github.com/grenache-go/grenache/internal/leakcheck"
 )
 
 // TestMain doubles as the grape binary when GRAPE_TEST_RUN_MAIN is set, so
@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	goleak.VerifyTestMain(m)
+	leakcheck.Main(m)
 }
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
