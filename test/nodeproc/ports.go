@@ -1,13 +1,17 @@
 package nodeproc
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // handedOut remembers every port this process has returned, so two calls in
@@ -40,7 +44,8 @@ func claim(port int) bool {
 // `go test ./...` a Node start of about a second loses its port about once
 // per hundred ports). The probe therefore draws ports
 // from below the ephemeral range, where nothing is assigned automatically;
-// only a fixed-port service could hold one, and the probe sees that.
+// only a fixed-port service could hold one, and the probe sees that. Test
+// binaries drawing from the same range reserve what they draw (reserve).
 const minProbePort = 10000
 
 // probeRange is [lo, hi) of the ports probed, or (0, 0) when the ephemeral
@@ -59,6 +64,7 @@ func probeRange() (lo, hi int) {
 
 // probe returns a port that could be bound by listen a moment ago: a random
 // one below the ephemeral range if there is one, else one the kernel picks.
+// The port is also reserved across test binaries until the test ends.
 func probe(t testing.TB, what string, listen func(port int) (int, error)) int {
 	t.Helper()
 	lo, hi := probeRange()
@@ -74,13 +80,49 @@ func probe(t testing.TB, what string, listen func(port int) (int, error)) int {
 			}
 			t.Fatalf("nodeproc: probe free %s port: %v", what, err)
 		}
-		if claim(port) {
+		if claim(port) && reserve(t, what, port) {
 			return port
 		}
 	}
 	t.Fatalf("nodeproc: no fresh %s port after 200 tries", what)
 	return 0
 }
+
+// reserve claims port for the rest of the test across every test binary
+// on the machine: `go test ./...` runs several packages that start Node
+// processes at once, and two of them could draw the same port and both
+// find it free before either Node process binds it (seen once in a full
+// parallel run). The claim is a file created exclusively in a shared
+// directory and removed when the test ends; one left by a killed run is
+// taken over after staleReservation.
+func reserve(t testing.TB, what string, port int) bool {
+	dir := filepath.Join(os.TempDir(), "grenache-nodeproc-ports")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return true // no shared directory: the probe alone decides
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%s-%d", strings.ToLower(what), port))
+	for range 2 {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
+		if err == nil {
+			_ = f.Close()
+			t.Cleanup(func() { _ = os.Remove(path) })
+			return true
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return true
+		}
+		st, err := os.Stat(path)
+		if err != nil || time.Since(st.ModTime()) < staleReservation {
+			return false
+		}
+		_ = os.Remove(path) // left by a run that was killed
+	}
+	return false
+}
+
+// staleReservation is how old a reservation file must be to be taken over:
+// longer than any test holds a port.
+const staleReservation = time.Hour
 
 // FreeTCPPort returns a TCP port that was free on all interfaces a moment
 // ago. Node's HTTP API binds the IPv6 wildcard, so the probe does too. A
