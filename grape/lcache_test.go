@@ -171,7 +171,7 @@ func TestLookupWalksOncePerTTL(t *testing.T) {
 	}
 	waitWalks := func(n int) {
 		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); walks() != n; time.Sleep(time.Millisecond) {
+		for deadline := time.Now().Add(10 * time.Second); walks() != n; time.Sleep(time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("%d walks, want %d", walks(), n)
 			}
@@ -210,7 +210,7 @@ func TestLookupWalksOncePerTTL(t *testing.T) {
 	node.lookupGate = nil
 	node.mu.Unlock()
 	// Old (TTL after the refresh started): walk first.
-	for deadline := time.Now().Add(5 * time.Second); g.lcache.st("svc") != lcFresh; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); g.lcache.st("svc") != lcFresh; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("refresh did not complete")
 		}

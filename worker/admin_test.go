@@ -111,10 +111,10 @@ func TestHealthzReportsDrainingDuringShutdown(t *testing.T) {
 		_, err := c.Call(context.Background(), w.Addr(), "job_service", map[string]any{"job": "sleep", "ms": 500}, transport.CallOptions{})
 		done <- err
 	}()
-	waitFor(t, 5*time.Second, "request in flight", func() bool { return value(w.h.m.inFlight) == 1 })
+	waitFor(t, 10*time.Second, "request in flight", func() bool { return value(w.h.m.inFlight) == 1 })
 	stopped := make(chan error, 1)
 	go func() { stopped <- stop() }()
-	waitFor(t, 5*time.Second, "healthz draining", func() bool {
+	waitFor(t, 10*time.Second, "healthz draining", func() bool {
 		st, b := adminDo(t, "GET", base+"/healthz", "")
 		return st == http.StatusServiceUnavailable && strings.Contains(b, `"draining"`)
 	})

@@ -14,16 +14,15 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/grenache-go/grenache/client"
 	"github.com/grenache-go/grenache/grape/grapetest"
+	"github.com/grenache-go/grenache/internal/leakcheck"
 	"github.com/grenache-go/grenache/pkg/config"
 	"github.com/grenache-go/grenache/pkg/link"
 	"github.com/grenache-go/grenache/pkg/transport"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 // env is a fake environment for run.
 func env(vars map[string]string) func(string) string {
@@ -73,7 +72,7 @@ func cluster(t *testing.T, n int) string {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		peers, _ := l.Lookup(context.Background(), "svc")
 		if len(peers) == n {

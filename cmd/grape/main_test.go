@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/grenache-go/grenache/grape"
-	"go.uber.org/goleak"
+	"github.com/grenache-go/grenache/internal/leakcheck"
 )
 
 // TestMain doubles as the grape binary when GRAPE_TEST_RUN_MAIN is set, so
@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	goleak.VerifyTestMain(m)
+	leakcheck.Main(m)
 }
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -213,7 +213,7 @@ func TestRunServesAndStops(t *testing.T) {
 	}()
 	re := regexp.MustCompile(`"api":"(http://127\.0\.0\.1:\d+)"`)
 	var api string
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if m := re.FindStringSubmatch(logs.String()); m != nil {
 			api = m[1]
 			break

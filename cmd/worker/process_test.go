@@ -145,7 +145,7 @@ func TestProcessSIGTERMDrainsInFlightAndExitsZero(t *testing.T) {
 		got <- reply{b, err}
 	}()
 	metrics := "http://127.0.0.1:" + strconv.Itoa(admin) + "/metrics"
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		_, b, _ := httpDo("GET", metrics, "", nil)
 		if strings.Contains(b, "worker_requests_in_flight 1") {

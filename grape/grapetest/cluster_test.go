@@ -4,10 +4,10 @@ import (
 	"testing"
 
 	"github.com/grenache-go/grenache/grape/grapetest"
-	"go.uber.org/goleak"
+	"github.com/grenache-go/grenache/internal/leakcheck"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 func TestClusterConnects(t *testing.T) {
 	gs := grapetest.Cluster(t, 4)

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"github.com/grenache-go/grenache/internal/leakcheck"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 type testSettings struct {
 	Port    int           `env:"T_PORT" flag:"p,port" required:"true" allowed:"0..65535" usage:"a port"`

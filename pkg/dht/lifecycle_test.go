@@ -72,7 +72,7 @@ func TestDeadBootstrap(t *testing.T) {
 	}
 	// The bootstrap query failed: by ICMP port unreachable where the
 	// system reports it (Linux), else by its own timeout.
-	waitFor(t, 2*time.Second, func() bool { s := n.Stats(); return s.QueryTimeouts+s.Unreachable > 0 })
+	waitFor(t, 10*time.Second, func() bool { s := n.Stats(); return s.QueryTimeouts+s.Unreachable > 0 })
 }
 
 func TestNoBootstrapNoNodes(t *testing.T) {
@@ -243,11 +243,11 @@ func TestLivenessEvictsAndRebootstraps(t *testing.T) {
 	cancel()
 	<-aDone
 	a.Close()
-	waitFor(t, 5*time.Second, func() bool { return b.Stats().RoutingNodes == 0 })
+	waitFor(t, 10*time.Second, func() bool { return b.Stats().RoutingNodes == 0 })
 
 	aCfg.Addr = aAddr
 	a2 := startNode(t, aCfg)
-	waitFor(t, 5*time.Second, func() bool { return b.Stats().RoutingNodes == 1 })
+	waitFor(t, 10*time.Second, func() bool { return b.Stats().RoutingNodes == 1 })
 	b.mu.Lock()
 	_, ok := b.rt.idAt(a2.Addr())
 	b.mu.Unlock()
@@ -279,7 +279,7 @@ func TestFullBucketReplacesDeadContact(t *testing.T) {
 	if _, err := z.query(context.Background(), contact{Addr: x.Addr()}, "ping", &args{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, func() bool {
+	waitFor(t, 10*time.Second, func() bool {
 		x.mu.Lock()
 		defer x.mu.Unlock()
 		id, ok := x.rt.idAt(z.Addr())

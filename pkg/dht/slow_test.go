@@ -69,13 +69,19 @@ func (p *delayProxy) run() {
 }
 
 // The flake of TestCluster50 under load, made deterministic: the only node
-// holding a service answers 300 ms late (alive, on a busy host), while
+// holding a service answers 1 s late (alive, on a busy host), while
 // another node answers at once, so the straggler grace is the 50 ms floor.
 // A lookup that has found nothing must wait for the slow node rather than
 // report no peers; a lookup that already has its answer must not.
+//
+// The delay is 1 s (it was 300 ms): a lookup that does not
+// wait for it ends after the 50 ms grace, and a loaded -race host has
+// stalled a goroutine for 250-450 ms, which a 300 ms delay could not tell
+// from waiting. QueryTimeout 3 s keeps the slow node "slow", not dead, with
+// 2 s of room above the delay for the lookup that must wait.
 func TestSlowHolderIsWaitedForUntilFound(t *testing.T) {
-	const delay = 300 * time.Millisecond
-	qt := 2 * time.Second
+	const delay = time.Second
+	qt := 3 * time.Second
 	cfg := testConfig()
 	cfg.QueryTimeout = qt
 	holder := startNode(t, cfg)
@@ -90,7 +96,7 @@ func TestSlowHolderIsWaitedForUntilFound(t *testing.T) {
 	waitReady(t, a)
 	// The join walk ended without the slow node; its late reply (within
 	// QueryTimeout) still teaches a's routing table.
-	waitFor(t, 5*time.Second, func() bool { return a.Stats().RoutingNodes == 2 })
+	waitFor(t, 10*time.Second, func() bool { return a.Stats().RoutingNodes == 2 })
 
 	ctx := context.Background()
 	start := time.Now()
@@ -136,10 +142,13 @@ func TestSlowHolderIsWaitedForUntilFound(t *testing.T) {
 // An announce does not wait for a slow node (its token walk has answers
 // from a fast one), but the slow node still gets the store when its late
 // reply comes, so the announcement is not left on farther nodes only.
+//
+// As above, the slow node is 1 s late so that an announce that waits for it
+// (the defect) is told apart from a stalled host: the announce takes ~50 ms.
 func TestAnnounceReachesLateStraggler(t *testing.T) {
-	const delay = 300 * time.Millisecond
+	const delay = time.Second
 	cfg := testConfig()
-	cfg.QueryTimeout = 2 * time.Second
+	cfg.QueryTimeout = 3 * time.Second
 	holder := startNode(t, cfg)
 	fast := startNode(t, cfg)
 	slow := startDelayProxy(t, holder.Addr(), delay)
@@ -147,7 +156,7 @@ func TestAnnounceReachesLateStraggler(t *testing.T) {
 	ca.QueryTimeout = cfg.QueryTimeout
 	a := startNode(t, ca)
 	waitReady(t, a)
-	waitFor(t, 5*time.Second, func() bool { return a.Stats().RoutingNodes == 2 })
+	waitFor(t, 10*time.Second, func() bool { return a.Stats().RoutingNodes == 2 })
 
 	start := time.Now()
 	acked, err := a.Announce(context.Background(), []byte("late"), 1234)
@@ -158,6 +167,6 @@ func TestAnnounceReachesLateStraggler(t *testing.T) {
 	if d >= delay {
 		t.Fatalf("announce took %v: it waited for the slow node", d)
 	}
-	waitFor(t, 3*time.Second, func() bool { return holder.Stats().Peers == 1 })
+	waitFor(t, 10*time.Second, func() bool { return holder.Stats().Peers == 1 })
 	t.Logf("announce returned after %v (acked %d); the slow node stored it later", d, acked)
 }

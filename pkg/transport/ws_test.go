@@ -200,7 +200,7 @@ func TestWSClientClosesIdleSockets(t *testing.T) {
 	if _, err := c.Call(context.Background(), addr, "k", "hello"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c.mu.Lock()
 		n := len(c.conns)

@@ -8,7 +8,7 @@ package interop
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/grenache-go/grenache/internal/leakcheck"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leakcheck.Main(m) }

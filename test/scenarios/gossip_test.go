@@ -80,7 +80,24 @@ const gTableHead = "| client | gossip | req/s | requests | success | attempts | 
 // warm-up: until the quiet client has failed on the bad worker itself,
 // hints alone never stop it from trying a peer (by design, so a liar cannot
 // starve a fresh client — S8), and a short run would mostly measure that.
+//
+// One run's verdict is a comparison of two small counts, so it is played in
+// a fresh world once more when a bound fails (gossipTries). The per-run
+// odds were measured on the same balancer and gossip book in virtual time
+// (client.DefaultConfig, gossip every 1 s, 3000 seeds, throwaway program):
+// a 45 s run with 35 counted seconds gives the quiet clients W (gossip) and
+// X (none) attempts at w0 with X ≥ 3 in every seed (median 17, q0.1% 3) and
+// 2W > X in 10 of 3000 (3.3e-3: rare spells in which the hint does not hold
+// the quiet client back, W up to 18). Doubling the run only halved that
+// (1.7e-3 at 80 s), the spells are not sampling noise, so the sample is
+// grown by a second independent world instead: both fail with P ≈ 1.1e-5.
+// A client whose hints change nothing (W and X both ~Poisson(17)) passes
+// 2W ≤ X in 3.2% of runs, so two tries still catch it in 94% of runs.
 func TestScenarioS7GossipQuietClient(t *testing.T) {
+	gossipTries(t, playS7)
+}
+
+func playS7(t *testing.T) (failed []string) {
 	// The short run is 45 s, not 30: its verdict compares attempt counts of
 	// 2 req/s clients, and with 22 counted seconds those were 0-6 against
 	// 5-13, so a stall on a busy CI machine could flip the 1/3 bound.
@@ -138,14 +155,15 @@ func TestScenarioS7GossipQuietClient(t *testing.T) {
 	heard := quietG.g.Counters().Applied > 0
 	writeGossipReport(t, "S7", s.String())
 	if !ok {
-		t.Errorf("S7: with gossip %d attempts to the bad worker, without %d: want at most %s", withG.counted, without.counted, bound)
+		failed = append(failed, fmt.Sprintf("S7: with gossip %d attempts to the bad worker, without %d: want at most %s", withG.counted, without.counted, bound))
 	}
 	if !power {
-		t.Errorf("S7: without gossip only %d attempts to the bad worker after the warm-up: the run shows nothing", without.counted)
+		failed = append(failed, fmt.Sprintf("S7: without gossip only %d attempts to the bad worker after the warm-up: the run shows nothing", without.counted))
 	}
 	if !heard {
-		t.Errorf("S7: the quiet client applied no hints: %+v", quietG.g.Counters())
+		failed = append(failed, fmt.Sprintf("S7: the quiet client applied no hints: %+v", quietG.g.Counters()))
 	}
+	return failed
 }
 
 // S8: a client keeps publishing DEGRADED for a healthy worker. Honest
@@ -153,7 +171,20 @@ func TestScenarioS7GossipQuietClient(t *testing.T) {
 // gossip) still give that worker at least half of their fair share, and no
 // breaker opens. The load starts only once both have the lie in their hint
 // books, so they meet it before they have any evidence of their own.
+//
+// The quiet client's 40 requests over 20 s give the victim a count whose
+// spread, measured on the same balancer and gossip book in virtual time
+// (10000 seeds, throwaway program), has median 10 of a fair 10, q0.1% 4:
+// below half its fair share in 24 of 10000 runs (2.4e-3; 1.2e-3 at 30 s,
+// 2e-4 at 40 s). As in S7 a failed bound is played once more in a fresh
+// world (gossipTries): both fail with P ≈ 5.8e-6, for 20 s more only in
+// the runs that need it. A liar that starves the victim (count near 0)
+// fails both.
 func TestScenarioS8GossipLiar(t *testing.T) {
+	gossipTries(t, playS8)
+}
+
+func playS8(t *testing.T) (failed []string) {
 	dur := gossipPick(20*time.Second, 60*time.Second)
 	const service = "s8:gossip"
 	ctx, cancel := context.WithTimeout(context.Background(), dur+2*time.Minute)
@@ -195,19 +226,46 @@ func TestScenarioS8GossipLiar(t *testing.T) {
 		fmt.Fprintf(&s, "- %s: %s gave w1 %d attempts, fair share %.0f (≥ half required: %.1f%% of fair)\n",
 			gMark(ok), gc.name, got, fair, 100*float64(got)/max(fair, 1))
 		if !ok {
-			t.Errorf("S8: %s gave the slandered worker %d attempts, fair share %.0f", gc.name, got, fair)
+			failed = append(failed, fmt.Sprintf("S8: %s gave the slandered worker %d attempts, fair share %.0f", gc.name, got, fair))
 		}
 		opens := gc.opensTotal()
 		fmt.Fprintf(&s, "- %s: %s breaker opens %d (0 required)\n", gMark(opens == 0), gc.name, opens)
 		if opens != 0 {
-			t.Errorf("S8: %s opened %d breakers", gc.name, opens)
+			failed = append(failed, fmt.Sprintf("S8: %s opened %d breakers", gc.name, opens))
 		}
 	}
 	fmt.Fprintf(&s, "- %s: the lie was still in both hint books at the end\n", gMark(stillLying))
 	if !stillLying {
-		t.Error("S8: the lie was gone from the honest clients' books before the end of the run")
+		failed = append(failed, "S8: the lie was gone from the honest clients' books before the end of the run")
 	}
 	writeGossipReport(t, "S8", s.String())
+	return failed
+}
+
+// gossipTries plays a gossip scenario in a fresh world (its own subtest,
+// whose cleanups stop that world) and, if a bound failed, once more: the
+// scenario fails only if both runs do. A bound on small counts that a
+// correct client misses in about 3 of 1000 runs (see S7, S8) then misses
+// in about 1 in 100000, while a defect that fails most runs still fails
+// the test. Setup errors (t.Fatal inside play) fail at once.
+func gossipTries(t *testing.T, play func(t *testing.T) []string) {
+	const tries = 2
+	for try := 1; try <= tries; try++ {
+		var failed []string
+		t.Run(fmt.Sprintf("run%d", try), func(t *testing.T) {
+			failed = play(t)
+			if len(failed) > 0 && try < tries {
+				t.Logf("a bound failed, playing a fresh world once more: %s", strings.Join(failed, "; "))
+				return
+			}
+			for _, f := range failed {
+				t.Error(f)
+			}
+		})
+		if len(failed) == 0 || t.Failed() {
+			return
+		}
+	}
 }
 
 // gMark is a bound's verdict word in the report.
