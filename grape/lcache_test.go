@@ -209,8 +209,11 @@ func TestLookupWalksOncePerTTL(t *testing.T) {
 	node.mu.Lock()
 	node.lookupGate = nil
 	node.mu.Unlock()
-	// Old (TTL after the refresh started): walk first.
-	for deadline := time.Now().Add(10 * time.Second); g.lcache.st("svc") != lcFresh; time.Sleep(time.Millisecond) {
+	// Old (TTL after the refresh started): walk first. Wait for the
+	// refresh to finish, not for state to say fresh: state answers fresh
+	// while a refresh is still running, and a lookup that then finds the
+	// entry old joins that refresh's walk instead of starting a fourth.
+	for deadline := time.Now().Add(10 * time.Second); g.lcache.refreshingNow("svc") || g.lcache.st("svc") != lcFresh; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("refresh did not complete")
 		}
@@ -220,6 +223,14 @@ func TestLookupWalksOncePerTTL(t *testing.T) {
 	if n := walks(); n != 4 {
 		t.Fatalf("%d walks, want 4: an old entry walks before answering", n)
 	}
+}
+
+// refreshingNow reports whether a background refresh of name is running.
+func (c *lookupCache) refreshingNow(name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, _ := c.entry(name)
+	return e.refreshing
 }
 
 // st is state for tests that leave the seen-peers memory unrotated.
