@@ -61,10 +61,12 @@ type announcer struct {
 	done   chan struct{} // closed when the loop has exited
 }
 
-// StopAnnouncing stops the loop started for name and port and waits for it
-// to exit, so no announce for it is sent after StopAnnouncing returns.
-// Nothing is sent to the grape: there is no unannounce; the entry expires
-// from the DHT on its own.
+// StopAnnouncing stops the loop started for name and port, waits for it to
+// exit (no announce for it is sent after that), then asks every grape to
+// drop the announcement (Unannounce), bounded by RequestTimeout, so clients
+// stop finding the service at once instead of after the DHT's max age. A
+// grape without the extension (a Node grape) keeps the record until it
+// expires; failures are logged, not returned: the loop is stopped either way.
 func (l *Link) StopAnnouncing(name string, port int) {
 	key := announceKey(name, port)
 	l.mu.Lock()
@@ -73,9 +75,15 @@ func (l *Link) StopAnnouncing(name string, port int) {
 		delete(l.announcers, key)
 	}
 	l.mu.Unlock()
-	if ok {
-		a.cancel()
-		<-a.done
+	if !ok {
+		return
+	}
+	a.cancel()
+	<-a.done
+	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.RequestTimeout)
+	defer cancel()
+	if _, err := l.Unannounce(ctx, name, port); err != nil && l.ctx.Err() == nil {
+		l.cfg.Logger.Warn().Err(err).Str("service", name).Int("port", port).Msg("unannounce failed; the record expires on its own")
 	}
 }
 

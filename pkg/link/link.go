@@ -133,6 +133,11 @@ type envelope struct {
 	Data any    `json:"data"`
 }
 
+// encodeEnvelope is the request body for data, with a fresh rid.
+func encodeEnvelope(data any) ([]byte, error) {
+	return json.Marshal(envelope{RID: uuid.NewString(), Data: data})
+}
+
 // post sends one API request and returns the reply body of a 2xx answer.
 // It starts at the grape that answered last and moves to the next one on a
 // transport failure or per-attempt timeout; an HTTP answer of any status
@@ -143,7 +148,7 @@ func (l *Link) post(ctx context.Context, endpoint string, data any) ([]byte, err
 	if l.ctx.Err() != nil {
 		return nil, ErrClosed
 	}
-	body, err := json.Marshal(envelope{RID: uuid.NewString(), Data: data})
+	body, err := encodeEnvelope(data)
 	if err != nil {
 		return nil, fmt.Errorf("link: encode %s request: %w", endpoint, err)
 	}

@@ -325,20 +325,31 @@ func TestStartStopAnnouncing(t *testing.T) {
 	if g.hits.Load() < 3 {
 		t.Fatalf("only %d announces", g.hits.Load())
 	}
-	l.StopAnnouncing("svc", 1337) // returns once the loop has exited
-	n := g.hits.Load()
+	l.StopAnnouncing("svc", 1337) // returns once the loop has exited and the grape was asked to unannounce
+	announces := func() (n int, unannounced bool) {
+		for _, r := range g.requests() {
+			switch {
+			case r.Path == "/announce" && strings.Contains(string(r.Body), `["svc",1337]`):
+				n++
+			case r.Path == "/unannounce" && strings.Contains(string(r.Body), `["svc",1337]`):
+				unannounced = true
+			default:
+				t.Fatalf("unexpected request %s %s", r.Path, r.Body)
+			}
+		}
+		return n, unannounced
+	}
+	n, unannounced := announces()
+	if !unannounced {
+		t.Fatal("StopAnnouncing did not ask the grape to unannounce")
+	}
 	time.Sleep(200 * time.Millisecond)
 	// The announce cancelled in flight may still reach the fake grape after
 	// StopAnnouncing returns (its bytes were on loopback; on a loaded host
-	// the handler can run much later), so one more hit is allowed; a loop
-	// that survived would announce every 20 ms, ~10 more in 200 ms.
-	if got := g.hits.Load(); got > n+1 {
+	// the handler can run much later), so one more is allowed; a loop that
+	// survived would announce every 20 ms, ~10 more in 200 ms.
+	if got, _ := announces(); got > n+1 {
 		t.Fatalf("announces continued after StopAnnouncing: %d -> %d", n, got)
-	}
-	for _, r := range g.requests() {
-		if r.Path != "/announce" || !strings.Contains(string(r.Body), `["svc",1337]`) {
-			t.Fatalf("unexpected request %s %s", r.Path, r.Body)
-		}
 	}
 }
 
