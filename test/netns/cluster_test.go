@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -115,6 +116,31 @@ func TestClusterAcrossHosts(t *testing.T) {
 			l.expectCall(t, i, clientBin, payload, 1)
 			// --map sends to every worker: both are reachable from here.
 			l.expectCall(t, i, clientBin, payload, 2, "--map")
+		}
+	})
+
+	t.Run("a worker announcing through another host's grape", func(t *testing.T) {
+		// The grape stores what it announces under its own IP, so this
+		// worker on host 2 is found on host 0, where nothing listens; the
+		// worker warns at start.
+		const name = "netns_elsewhere"
+		l.run(2, workerBin, "--service", name, "--port", strconv.Itoa(workerPort+2),
+			"--grape", l.apiURL(0), "--announce-interval", announceInterval, "--log-level", "warn")
+		logs := l.logs[len(l.logs)-1]
+		wrong := []string{l.addr(0) + ":" + strconv.Itoa(workerPort+2)}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got, err := l.lookup(1, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.Equal(got, wrong) && strings.Contains(logs.String(), "names a grape on another host") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("lookup on host 1: %v, want %v; worker log: %s", got, wrong, logs.String())
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	})
 
