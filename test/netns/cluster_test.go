@@ -62,7 +62,7 @@ func TestClusterAcrossHosts(t *testing.T) {
 	both := []string{l.workerAddr(0), l.workerAddr(1)}
 	start = time.Now()
 	for i := range l.hosts {
-		l.waitLookup(i, both, 20*time.Second)
+		l.waitLookup(t, i, both, 20*time.Second)
 	}
 	t.Logf("every grape (Go and Node) returns %v %v after the workers started", both, time.Since(start).Round(time.Millisecond))
 
@@ -119,14 +119,17 @@ func TestClusterAcrossHosts(t *testing.T) {
 		}
 	})
 
+	// A worker on host 2 announcing through host 0's grape (started here:
+	// the lab's helpers fail the parent test).
+	const elsewhere = "netns_elsewhere"
+	l.run(2, workerBin, "--service", elsewhere, "--port", strconv.Itoa(workerPort+2),
+		"--grape", l.apiURL(0), "--announce-interval", announceInterval, "--log-level", "warn")
+	elsewhereLogs := l.logs[len(l.logs)-1]
 	t.Run("a worker announcing through another host's grape", func(t *testing.T) {
-		// The grape stores what it announces under its own IP, so this
-		// worker on host 2 is found on host 0, where nothing listens; the
-		// worker warns at start.
-		const name = "netns_elsewhere"
-		l.run(2, workerBin, "--service", name, "--port", strconv.Itoa(workerPort+2),
-			"--grape", l.apiURL(0), "--announce-interval", announceInterval, "--log-level", "warn")
-		logs := l.logs[len(l.logs)-1]
+		// The grape stores what it announces under its own IP, so the
+		// worker is found on host 0, where nothing listens; it warns at
+		// start.
+		name, logs := elsewhere, elsewhereLogs
 		wrong := []string{l.addr(0) + ":" + strconv.Itoa(workerPort+2)}
 		deadline := time.Now().Add(10 * time.Second)
 		for {
@@ -174,7 +177,7 @@ func TestClusterAcrossHosts(t *testing.T) {
 		// query timeout.
 		bound := 2 * nodePeerMaxAge
 		for _, i := range []int{0, 2} {
-			l.waitLookup(i, []string{l.workerAddr(0)}, bound+10*time.Second-time.Since(killed))
+			l.waitLookup(t, i, []string{l.workerAddr(0)}, bound+10*time.Second-time.Since(killed))
 			t.Logf("host %d: dead worker gone from lookups %v after the kill (worst case %v)",
 				i, time.Since(killed).Round(time.Millisecond), bound)
 		}
@@ -191,27 +194,27 @@ func TestClusterAcrossHosts(t *testing.T) {
 // waitLookup polls host i's grape until a lookup of the service returns
 // exactly want. An address that is no worker's fails at once: that is a
 // wrong announced or stored address.
-func (l *lab) waitLookup(i int, want []string, timeout time.Duration) {
-	l.t.Helper()
+func (l *lab) waitLookup(t *testing.T, i int, want []string, timeout time.Duration) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
-	any := map[string]bool{l.workerAddr(0): true, l.workerAddr(1): true}
+	workers := map[string]bool{l.workerAddr(0): true, l.workerAddr(1): true}
 	var got []string
 	for {
 		var err error
 		got, err = l.lookup(i, service)
 		if err != nil {
-			l.t.Fatal(err)
+			t.Fatal(err)
 		}
 		for _, a := range got {
-			if !any[a] {
-				l.t.Fatalf("lookup on host %d returned %v: %s is no worker's address (workers: %v)", i, got, a, []string{l.workerAddr(0), l.workerAddr(1)})
+			if !workers[a] {
+				t.Fatalf("lookup on host %d returned %v: %s is no worker's address (workers: %v)", i, got, a, []string{l.workerAddr(0), l.workerAddr(1)})
 			}
 		}
 		if slices.Equal(got, want) {
 			return
 		}
 		if time.Now().After(deadline) {
-			l.t.Fatalf("lookup on host %d: %v after %v, want %v", i, got, timeout, want)
+			t.Fatalf("lookup on host %d: %v after %v, want %v", i, got, timeout, want)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
