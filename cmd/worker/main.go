@@ -65,6 +65,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitSettings
 	}
 	cfg.Logger = config.NewLogger(s.LogFormat, s.LogLevel, stderr)
+	for _, g := range remoteGrapes(cfg.Grapes, localAddrs(), resolveHost) {
+		cfg.Logger.Warn().Str("grape", g).Msg("--grape (WORKER_GRAPE) names a grape on another host: " +
+			"a grape stores announcements under its own IP, so callers would look for this worker on that host; " +
+			"announce through a grape on this host (docs/configuration.md, Running on several hosts)")
+	}
 	if getenv("GOMEMLIMIT") == "" {
 		setMemoryLimit(memoryLimit(cfg.BodyBudget))
 	}

@@ -8,8 +8,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +31,9 @@ type lab struct {
 	t      *testing.T
 	prefix string
 	hosts  []string // namespace names
+	apiIP  []string // where host i's grape API listens for l.call ("" = 127.0.0.1)
 	procs  []*exec.Cmd
+	logs   []*syncBuffer // output of procs[i], printed when the test failed
 }
 
 // requireLab skips unless namespaces can be made here.
@@ -64,6 +68,7 @@ func newLab(t *testing.T, n int) *lab {
 	for i := 0; i < n; i++ {
 		ns := l.prefix + "h" + strconv.Itoa(i)
 		l.hosts = append(l.hosts, ns)
+		l.apiIP = append(l.apiIP, "")
 		veth := "vb" + strconv.Itoa(i)
 		l.ip("netns", "add", ns)
 		l.ip("-n", ns, "link", "set", "lo", "up")
@@ -84,12 +89,15 @@ func (l *lab) ip(args ...string) {
 	}
 }
 
-// close kills the grapes and deletes every namespace (and so the veths).
+// close kills the processes and deletes every namespace (and so the veths).
 func (l *lab) close() {
-	for _, p := range l.procs {
+	for i, p := range l.procs {
 		if p.Process != nil {
 			_ = p.Process.Kill()
 			_ = p.Wait()
+		}
+		if l.t.Failed() {
+			l.t.Logf("output of %s:\n%s", strings.Join(p.Args, " "), l.logs[i].String())
 		}
 	}
 	for _, ns := range append(l.hosts, l.prefix+"br") {
@@ -108,32 +116,60 @@ func (l *lab) peers(i int) string {
 	return strings.Join(out, ",")
 }
 
-// start runs a grape on host i: Go (the binary at goBin) or Node.
-func (l *lab) start(i int, goBin string) *exec.Cmd {
+// start runs a grape on host i: Go (the binary at goBin) or Node, with
+// extra flags after the lab's own. A Node grape gets --dpa 120000 unless
+// extra sets it; a grape given -b is called by l.call on that address.
+func (l *lab) start(i int, goBin string, extra ...string) *exec.Cmd {
 	l.t.Helper()
-	args := []string{"netns", "exec", l.hosts[i]}
+	var args []string
 	if goBin != "" {
 		args = append(args, goBin, "--log-level", "warn")
 	} else {
-		args = append(args, "node", filepath.Join(nodeproc.Dir(), nodeproc.GrapeScript), "--dpa", "120000")
+		args = append(args, "node", filepath.Join(nodeproc.Dir(), nodeproc.GrapeScript))
+		if !slices.Contains(extra, "--dpa") {
+			args = append(args, "--dpa", "120000")
+		}
 	}
 	args = append(args, "--dp", strconv.Itoa(dhtPort), "--aph", strconv.Itoa(apiPort), "--bn", l.peers(i))
-	cmd := exec.Command(ipCmd, args...)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if k := slices.Index(extra, "-b"); k >= 0 && k+1 < len(extra) {
+		l.apiIP[i] = extra[k+1]
+	}
+	return l.run(i, append(args, extra...)...)
+}
+
+// run starts argv in host i's namespace; close kills it.
+func (l *lab) run(i int, argv ...string) *exec.Cmd {
+	l.t.Helper()
+	cmd := exec.Command(ipCmd, append([]string{"netns", "exec", l.hosts[i]}, argv...)...)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		l.t.Fatal(err)
 	}
 	l.procs = append(l.procs, cmd)
+	l.logs = append(l.logs, logs)
 	return cmd
+}
+
+// apiURL is host i's grape API as seen from inside host i.
+func (l *lab) apiURL(i int) string {
+	ip := l.apiIP[i]
+	if ip == "" {
+		ip = "127.0.0.1"
+	}
+	return fmt.Sprintf("http://%s:%d", ip, apiPort)
 }
 
 // call POSTs {"data": data} to host i's grape API from inside its namespace.
 func (l *lab) call(i int, endpoint string, data any) (string, error) {
+	return l.callURL(i, l.apiURL(i)+"/"+endpoint, data)
+}
+
+// callURL POSTs {"data": data} to url from inside host i's namespace.
+func (l *lab) callURL(i int, url string, data any) (string, error) {
 	body, _ := json.Marshal(map[string]any{"data": data, "rid": "netns"})
 	out, err := exec.Command(ipCmd, "netns", "exec", l.hosts[i], "curl", "-sS", "-m", "20", "-X", "POST",
-		"-H", "Content-Type: application/json", "--data-binary", string(body),
-		fmt.Sprintf("http://127.0.0.1:%d/%s", apiPort, endpoint)).CombinedOutput()
+		"-H", "Content-Type: application/json", "--data-binary", string(body), url).CombinedOutput()
 	return strings.TrimSpace(string(out)), err
 }
 
@@ -180,9 +216,40 @@ func (l *lab) timeLookup(i int, name string) time.Duration {
 
 func buildGrape(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "grape")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/grenache-go/grenache/cmd/grape").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v: %s", err, out)
+	return buildBins(t, "grape")[0]
+}
+
+// buildBins builds the named commands (cmd/<name>) into a temporary
+// directory, in one go build, and returns their paths.
+func buildBins(t *testing.T, names ...string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	var bins []string
+	for _, n := range names {
+		args = append(args, "github.com/grenache-go/grenache/cmd/"+n)
+		bins = append(bins, filepath.Join(dir, n))
 	}
-	return bin
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return bins
+}
+
+// syncBuffer is a bytes.Buffer a process may write while a test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
