@@ -114,17 +114,20 @@ func TestDHTSubcommandsEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatal("second announce")
 	}
-	code, out, errs = runClient(t, map[string]string{"CLIENT_GRAPE": u2}, "lookup", "cli_svc")
-	lines := strings.Fields(out)
-	if code != 0 || len(lines) != 2 || !contains(lines, "127.0.0.1:4001") || !contains(lines, "127.0.0.1:4003") {
-		t.Fatalf("lookup: %d %q %q", code, out, errs)
-	}
-	if code, out, _ = runClient(t, nil, "lookup", "--first", "--grape", u1, "cli_svc"); code != 0 || len(strings.Fields(out)) != 1 {
+	// An announce is visible once its reply is in (grenache-protocol.md
+	// §2.2); the loop only keeps a loaded machine from failing the test.
+	eventually(t, "lookup of cli_svc on the third grape", func() (bool, string) {
+		code, out, errs := runClient(t, map[string]string{"CLIENT_GRAPE": u2}, "lookup", "cli_svc")
+		lines := strings.Fields(out)
+		return code == 0 && len(lines) == 2 && contains(lines, "127.0.0.1:4001") && contains(lines, "127.0.0.1:4003"), out + errs
+	})
+	if code, out, _ = runClient(t, nil, "lookup", "--first", "--grape", u2, "cli_svc"); code != 0 || len(strings.Fields(out)) != 1 {
 		t.Fatalf("lookup --first: %d %q", code, out)
 	}
-	if code, out, _ = runClient(t, nil, "lookup", "--grape", u1, "cli_b", "--all"); code != 0 || out != "127.0.0.1:4002\n" {
-		t.Fatalf("lookup of a stdin name: %d %q", code, out)
-	}
+	eventually(t, "lookup of a name read from stdin", func() (bool, string) {
+		code, out, errs := runClient(t, nil, "lookup", "--grape", u1, "cli_b", "--all")
+		return code == 0 && out == "127.0.0.1:4002\n", out + errs
+	})
 	if code, _, errs = runClient(t, nil, "lookup", "--grape", u1, "cli_nobody"); code != 1 || !strings.Contains(errs, "no peer") {
 		t.Fatalf("lookup of nobody: %d %q", code, errs)
 	}
@@ -186,6 +189,22 @@ func TestDHTSubcommandsEndToEnd(t *testing.T) {
 	}
 	if code, _, errs = runClient(t, vars, "put", "--grape", u0, "--mutable", "--salt", "cfg", "--seq", "9007199254740992", "--cas", "7", "cas"); code != 1 || !strings.Contains(errs, "301") {
 		t.Fatalf("wrong cas: %d %q", code, errs)
+	}
+}
+
+// eventually retries ok for up to 10 s, failing with its last detail.
+func eventually(t *testing.T, what string, ok func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		done, detail := ok()
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not true after 10 s; last: %q", what, detail)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
