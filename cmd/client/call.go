@@ -18,7 +18,10 @@ var boolFlags = map[string]bool{"compress": true, "map": true, "retry-remote-err
 
 // splitArgs separates flags (with their values) from positional arguments,
 // so "call --grape URL svc '{}'" and "call svc '{}' --map" both work.
-func splitArgs(args []string) (flags, pos []string) {
+func splitArgs(args []string) (flags, pos []string) { return splitArgsWith(args, boolFlags) }
+
+// splitArgsWith is splitArgs with the given set of value-less flags.
+func splitArgsWith(args []string, bools map[string]bool) (flags, pos []string) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -30,7 +33,7 @@ func splitArgs(args []string) (flags, pos []string) {
 		}
 		flags = append(flags, a)
 		name := strings.TrimLeft(a, "-")
-		if strings.Contains(name, "=") || boolFlags[name] {
+		if strings.Contains(name, "=") || bools[name] {
 			continue
 		}
 		if i+1 < len(args) {

@@ -3,10 +3,11 @@ package dht
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/sha1"
 	"errors"
 	"slices"
+
+	"github.com/grenache-go/grenache/pkg/bep44"
 )
 
 // Put stores a BEP44 item in our own value store and then on the closest
@@ -123,7 +124,7 @@ func itemFromReply(r *reply, target Target, salt []byte) (Item, bool) {
 	copy(k[:], *r.K)
 	copy(sig[:], *r.Sig)
 	it := Item{V: v, K: &k, Sig: &sig, Seq: *r.Seq, Salt: slices.Clone(salt)}
-	if MutableTarget(&k, salt) != target || !ed25519.Verify(k[:], SignatureBuffer(salt, it.Seq, v), sig[:]) {
+	if MutableTarget(&k, salt) != target || !bep44.Verify(k[:], salt, it.Seq, v, sig[:]) {
 		return Item{}, false
 	}
 	return it, true

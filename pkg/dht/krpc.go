@@ -7,6 +7,8 @@ import (
 	"net/netip"
 
 	"github.com/anacrolix/torrent/bencode"
+
+	"github.com/grenache-go/grenache/pkg/bep44"
 )
 
 // KRPC error codes (BEP5 and BEP44) as bittorrent-dht sends them.
@@ -20,10 +22,10 @@ const (
 	codeSaltTooBig   = 207
 	codeCasMismatch  = 301
 	codeSeqTooOld    = 302
-	maxValueLen      = 1000 // BEP44: v (bencoded string payload) must be below this
-	maxSaltLen       = 64   // BEP44: salt may be at most 64 bytes
-	compactNodeLen   = 26   // 20-byte id + IPv4 + port
-	compactPeerLen   = 6    // IPv4 + port
+	maxValueLen      = bep44.MaxValueLen // BEP44: v (bencoded string payload) must be below this
+	maxSaltLen       = bep44.MaxSaltLen  // BEP44: salt may be at most 64 bytes
+	compactNodeLen   = 26                // 20-byte id + IPv4 + port
+	compactPeerLen   = 6                 // IPv4 + port
 	maxPacketSize    = 65507
 	maxPeersPerReply = (maxPacketSize - 1024) / (compactPeerLen + 2) // "6:" + 6 bytes each, room for the rest
 )

@@ -3,36 +3,22 @@ package dht
 import (
 	"bytes"
 	"container/list"
-	"crypto/ed25519"
-	"crypto/sha1"
-	"fmt"
+
+	"github.com/grenache-go/grenache/pkg/bep44"
 )
 
 // ImmutableTarget is the BEP44 address of an immutable value:
-// sha1(bencode(v)) = sha1("<len>:<v>").
-func ImmutableTarget(v []byte) Target { return sha1.Sum(bencodeString(v)) }
+// sha1(bencode(v)). The BEP44 arithmetic lives in pkg/bep44, shared with
+// pkg/link, which verifies what grapes return with the same code.
+func ImmutableTarget(v []byte) Target { return bep44.ImmutableTarget(v) }
 
 // MutableTarget is the BEP44 address of a mutable item: sha1(k ‖ salt).
-func MutableTarget(k *[32]byte, salt []byte) Target {
-	h := sha1.New()
-	h.Write(k[:])
-	h.Write(salt)
-	var t Target
-	copy(t[:], h.Sum(nil))
-	return t
-}
+func MutableTarget(k *[32]byte, salt []byte) Target { return bep44.MutableTarget(k, salt) }
 
-// SignatureBuffer is the byte string a mutable item's signature covers:
-// "4:salt<len>:<salt>3:seqi<seq>e1:v<len>:<v>", the salt part only when a
-// salt is used (BEP44; grenache-cli builds the same string).
+// SignatureBuffer is the byte string a mutable item's signature covers
+// (bep44.SignatureBuffer).
 func SignatureBuffer(salt []byte, seq int64, v []byte) []byte {
-	var b []byte
-	if len(salt) > 0 {
-		b = append(b, "4:salt"...)
-		b = append(b, bencodeString(salt)...)
-	}
-	b = fmt.Appendf(b, "3:seqi%de1:v", seq)
-	return append(b, bencodeString(v)...)
+	return bep44.SignatureBuffer(salt, seq, v)
 }
 
 // Target returns the item's BEP44 address.
@@ -55,7 +41,7 @@ func verifyItem(it *Item) *Error {
 	if len(it.Salt) > maxSaltLen {
 		return &Error{Code: codeSaltTooBig, Msg: "salt too big"}
 	}
-	if it.Sig == nil || !ed25519.Verify(it.K[:], SignatureBuffer(it.Salt, it.Seq, it.V), it.Sig[:]) {
+	if it.Sig == nil || !bep44.Verify(it.K[:], it.Salt, it.Seq, it.V, it.Sig[:]) {
 		return &Error{Code: codeInvalidSig, Msg: "invalid signature"}
 	}
 	return nil

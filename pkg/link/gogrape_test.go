@@ -45,7 +45,7 @@ func TestAgainstGoGrapes(t *testing.T) {
 	if err != nil || hash != "6d33adc2b6b2c14c3036feefb7fedbca1a880527" {
 		t.Fatalf("put: %q %v", hash, err)
 	}
-	it, err := l2.Get(ctx, hash)
+	it, err := l2.Get(ctx, hash, "")
 	if err != nil || it.V != "hello world" {
 		t.Fatalf("get: %+v %v", it, err)
 	}

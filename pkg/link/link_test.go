@@ -94,7 +94,7 @@ func TestGrapeErrorStrings(t *testing.T) {
 	check("lookup", err, "ERR_GRAPE_LOOKUP")
 	_, err = l.PutValue(ctx, "x")
 	check("put", err, "opts.v not given")
-	_, err = l.Get(ctx, "zz")
+	_, err = l.Get(ctx, strings.Repeat("ab", 20), "")
 	check("get", err, "ERR_GRAPE_HASH_FORMAT")
 }
 
@@ -111,7 +111,7 @@ func TestStatusErrorAndEmptyGet(t *testing.T) {
 	if !errors.As(err, &se) || se.Status != 413 || se.Body != "ERR_GRAPE_PAYLOAD_SIZE" {
 		t.Fatalf("put: %v", err)
 	}
-	if _, err := l.Get(context.Background(), strings.Repeat("0", 40)); !errors.Is(err, ErrNotFound) {
+	if _, err := l.Get(context.Background(), strings.Repeat("0", 40), ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("get: %v, want ErrNotFound", err)
 	}
 }

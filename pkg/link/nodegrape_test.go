@@ -77,11 +77,11 @@ func TestAgainstNodeGrapes(t *testing.T) {
 	if err != nil || hash != "6d33adc2b6b2c14c3036feefb7fedbca1a880527" {
 		t.Fatalf("put: %q %v", hash, err)
 	}
-	it, err := l2.Get(ctx, hash)
+	it, err := l2.Get(ctx, hash, "")
 	if err != nil || it.V != "hello world" || len(it.ID) != 40 {
 		t.Fatalf("get: %+v %v", it, err)
 	}
-	if _, err := l2.Get(ctx, strings.Repeat("0", 39)+"1"); !errors.Is(err, ErrNotFound) {
+	if _, err := l2.Get(ctx, strings.Repeat("0", 39)+"1", ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("get unknown: %v", err)
 	}
 	_, err = l1.Put(ctx, map[string]int{"x": 1})
