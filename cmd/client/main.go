@@ -17,6 +17,8 @@ import (
 	"syscall"
 
 	"github.com/rs/zerolog"
+
+	"github.com/grenache-go/grenache/internal/version"
 )
 
 const (
@@ -37,6 +39,7 @@ const usageText = `Usage:
   client run  [flags] --service NAME [--duration 30s] [--rate N | --concurrency N]
               [--strategy adaptive|round-robin|random] [--payload JSON] [--json FILE] [--html FILE]
               [--gossip] [--metrics-addr HOST:PORT]
+  client --version
 Run "client call -h" for every flag and variable.
 `
 
@@ -51,6 +54,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return callCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "run":
 		return runCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "-version", "--version", "version":
+		fmt.Fprintln(stdout, version.Line("client"))
+		return exitOK
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usageText)
 		return exitOK
