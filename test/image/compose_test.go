@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,15 +27,17 @@ import (
 // service is one compose.yaml service: its command and the service whose
 // network namespace it shares ("" for its own).
 type service struct {
-	name    string
-	command []string
-	netns   string
+	name      string
+	command   []string
+	netns     string
+	dependsOn []string
 }
 
 var (
 	serviceLine = regexp.MustCompile(`^  ([A-Za-z0-9_.-]+):\s*$`)
 	commandLine = regexp.MustCompile(`^    command:\s*(\[.*\])\s*$`)
 	netnsLine   = regexp.MustCompile(`^    network_mode:\s*"service:([A-Za-z0-9_.-]+)"\s*$`)
+	dependsLine = regexp.MustCompile(`^    depends_on:\s*\[(.*)\]\s*$`)
 )
 
 // readCompose reads the services of compose.yaml. The file keeps each
@@ -65,6 +68,10 @@ func readCompose(t *testing.T) []service {
 			}
 		case len(svcs) > 0 && netnsLine.MatchString(line):
 			svcs[len(svcs)-1].netns = netnsLine.FindStringSubmatch(line)[1]
+		case len(svcs) > 0 && dependsLine.MatchString(line):
+			for _, d := range strings.Split(dependsLine.FindStringSubmatch(line)[1], ",") {
+				svcs[len(svcs)-1].dependsOn = append(svcs[len(svcs)-1].dependsOn, strings.TrimSpace(d))
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -100,9 +107,11 @@ func byBinary(svcs []service, bin string) []service {
 	return out
 }
 
-// The topology the issue asks for, and the address rule of Grenache: a
-// grape stores an announcement under its own IP, so a worker must announce
-// only to the grape whose network namespace it shares.
+// The topology the issue asks for; grapes that join one DHT and never
+// name a grape that has not started (its name would not resolve yet, and
+// the grape would exit 2); and the address rule of Grenache: a grape stores
+// an announcement under its own IP, so a worker must announce only to the
+// grape whose network namespace it shares.
 func TestComposeTopology(t *testing.T) {
 	svcs := readCompose(t)
 	grapes, workers, clients := byBinary(svcs, "grape"), byBinary(svcs, "worker"), byBinary(svcs, "client")
@@ -110,11 +119,38 @@ func TestComposeTopology(t *testing.T) {
 		t.Fatalf("compose.yaml has %d grapes, %d workers, %d clients (%v): want 3, 4 and one `client run`", len(grapes), len(workers), len(clients), clients)
 	}
 	apiPort := map[string]string{}
+	joined := map[string]string{} // union-find over "bootstraps at"
+	var root func(string) string
+	root = func(n string) string {
+		if p, ok := joined[n]; ok && p != n {
+			return root(p)
+		}
+		return n
+	}
 	for _, g := range grapes {
 		apiPort[g.name] = flagValue(g.command, "--aph")
-		peers := strings.Split(flagValue(g.command, "--bn"), ",")
-		if len(peers) != len(grapes)-1 {
-			t.Errorf("%s bootstraps at %v: want the other %d grapes", g.name, peers, len(grapes)-1)
+		joined[g.name] = g.name
+	}
+	for _, g := range grapes {
+		bn := flagValue(g.command, "--bn")
+		if bn == "" {
+			continue
+		}
+		for _, hp := range strings.Split(bn, ",") {
+			h, _, _ := net.SplitHostPort(hp)
+			if apiPort[h] == "" {
+				t.Errorf("%s bootstraps at %q: not a grape of compose.yaml", g.name, hp)
+				continue
+			}
+			if !slices.Contains(g.dependsOn, h) {
+				t.Errorf("%s bootstraps at %s without depends_on it: the name may not resolve yet", g.name, h)
+			}
+			joined[root(g.name)] = root(h)
+		}
+	}
+	for _, g := range grapes {
+		if root(g.name) != root(grapes[0].name) {
+			t.Errorf("%s is not joined to %s through any bootstrap: two DHTs", g.name, grapes[0].name)
 		}
 	}
 	ports := map[string]string{}
