@@ -4,14 +4,33 @@ GO        ?= go
 NODE_DIR  := test/interop/node
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build test deps lint bench bench-micro bench-grape bench-rpc bench-scenarios cluster demo clean
+.PHONY: all build test deps lint tidy-check dist image bench bench-micro bench-grape bench-rpc bench-scenarios cluster demo clean
 
 all: build
+
+# The version every binary reports (--version, /status, *_build_info):
+# the nearest tag, commits since and -dirty, stamped by the linker because
+# GOFLAGS=-buildvcs=false or a tree without .git leaves the build info
+# without it (see internal/version).
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+VERSION_PKG := github.com/grenache-go/grenache/internal/version
+LDFLAGS  := -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).revision=$(REVISION)
 
 # Static binaries (no cgo): they run on any Linux, in scratch or alpine
 # containers, and map 1.6 MB less than a glibc-linked grape.
 build:
-	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+
+# Release archives for linux and darwin, amd64 and arm64, with SHA256SUMS
+# (scripts/dist.sh; the Dockerfile's build command).
+dist:
+	VERSION="$(VERSION)" REVISION="$(REVISION)" bash scripts/dist.sh dist
+
+# The container image (needs a container engine; scripts/docker-steps.sh
+# replays the same steps without one, and test/image runs it).
+image:
+	docker build --build-arg VERSION="$(VERSION)" --build-arg REVISION="$(REVISION)" -t grenache-go:$(VERSION) -t grenache-go:local .
 
 deps: $(NODE_DIR)/node_modules/.installed
 	$(GO) mod download
@@ -21,13 +40,17 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package-lock.json
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund
 	touch $@
 
-test: deps
-	$(GO) vet ./...
+# lint (gofmt, vet, go mod tidy) first: it takes seconds, and CI runs only this.
+test: deps lint
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
-lint:
+lint: tidy-check
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
+
+# go.mod and go.sum must be what `go mod tidy` makes of them.
+tidy-check:
+	@$(GO) mod tidy -diff || (echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1)
 
 bench: bench-micro
 
@@ -55,4 +78,4 @@ demo:
 	$(GO) run ./cmd/demo
 
 clean:
-	rm -rf bin reports
+	rm -rf bin reports dist

@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/grenache-go/grenache/internal/version"
 )
 
 // metrics is the grape's own Prometheus registry (not the global one, so
@@ -34,6 +36,7 @@ func newMetrics(node dhtNode, seen *seenPeers) *metrics {
 		}, []string{"endpoint"}),
 	}
 	m.reg.MustRegister(m.requests, m.duration, &dhtCollector{node: node, seen: seen},
+		version.Collector("grape_build_info", "Build of this grape: always 1, the labels say which."),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

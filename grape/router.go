@@ -10,6 +10,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/grenache-go/grenache/internal/version"
 )
 
 // router serves the operator extras on GET only and hands everything else,
@@ -89,6 +91,10 @@ type Status struct {
 	Values        int      `json:"values"`
 	SeenPeers     int      `json:"seen_peers"`
 	UptimeSeconds float64  `json:"uptime_seconds"`
+	// The build, as --version and grape_build_info report it.
+	Version   string `json:"version"`
+	Revision  string `json:"revision"`
+	GoVersion string `json:"go_version"`
 }
 
 // Status reports the grape's identity, addresses and store sizes.
@@ -101,7 +107,11 @@ func (g *Grape) Status() Status {
 	default:
 	}
 	bs := append([]string{}, g.cfg.Bootstrap...)
+	build := version.Get()
 	return Status{
+		Version:       build.Version,
+		Revision:      build.Revision,
+		GoVersion:     build.GoVersion,
 		ID:            hex.EncodeToString(st.ID[:]),
 		DHTAddr:       g.node.Addr().String(),
 		APIAddr:       g.ln.Addr().String(),

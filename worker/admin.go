@@ -8,6 +8,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/grenache-go/grenache/internal/version"
 )
 
 // maxAdminBody bounds POST /admin/faults bodies; the real document is under 100 bytes.
@@ -24,7 +26,7 @@ func (w *Worker) adminRouter() http.Handler {
 			status, code = "draining", http.StatusServiceUnavailable
 		default:
 		}
-		writeJSON(rw, code, map[string]any{"status": status, "service": w.cfg.Service, "addr": w.Addr()})
+		writeJSON(rw, code, map[string]any{"status": status, "service": w.cfg.Service, "addr": w.Addr(), "version": version.Get().Version})
 	})
 	r.Get("/admin/faults", func(rw http.ResponseWriter, _ *http.Request) {
 		writeJSON(rw, http.StatusOK, w.Faults().ToJSON())

@@ -2,6 +2,8 @@ package worker
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/grenache-go/grenache/internal/version"
 )
 
 // Job and outcome label values. Both sets are fixed so remote input cannot grow the series.
@@ -72,7 +74,8 @@ func newMetrics() *metrics {
 	for k, kl := range []string{"latency", "error", "timeout"} {
 		m.faults[k] = faults.WithLabelValues(kl)
 	}
-	m.reg.MustRegister(requests, latency, faults, m.inFlight)
+	m.reg.MustRegister(requests, latency, faults, m.inFlight,
+		version.Collector("worker_build_info", "Build of this worker: always 1, the labels say which."))
 	return m
 }
 

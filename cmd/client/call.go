@@ -9,12 +9,13 @@ import (
 	"strings"
 
 	"github.com/grenache-go/grenache/client"
+	"github.com/grenache-go/grenache/internal/version"
 	"github.com/grenache-go/grenache/pkg/config"
 	"github.com/grenache-go/grenache/pkg/link"
 )
 
 // boolFlags take no value, so the argument after them is positional.
-var boolFlags = map[string]bool{"compress": true, "map": true, "retry-remote-errors": true, "h": true, "help": true}
+var boolFlags = map[string]bool{"compress": true, "map": true, "retry-remote-errors": true, "h": true, "help": true, "version": true}
 
 // splitArgs separates flags (with their values) from positional arguments,
 // so "call --grape URL svc '{}'" and "call svc '{}' --map" both work.
@@ -47,8 +48,8 @@ func splitArgsWith(args []string, bools map[string]bool) (flags, pos []string) {
 // load reads settings for a subcommand; code is -1 when the caller should go on.
 func load(name string, args []string, getenv func(string) string, stdout, stderr io.Writer) (*settings, client.Config, int) {
 	var s settings
-	err := config.Load(&s, config.Source{Name: name, Args: args, Getenv: getenv, Stdout: stdout})
-	if errors.Is(err, config.ErrHelp) {
+	err := config.Load(&s, config.Source{Name: name, Args: args, Getenv: getenv, Stdout: stdout, Version: version.Line("client")})
+	if errors.Is(err, config.ErrHelp) || errors.Is(err, config.ErrVersion) {
 		return nil, client.Config{}, exitOK
 	}
 	if err != nil {

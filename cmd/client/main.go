@@ -23,6 +23,8 @@ import (
 	"syscall"
 
 	"github.com/rs/zerolog"
+
+	"github.com/grenache-go/grenache/internal/version"
 )
 
 const (
@@ -48,6 +50,7 @@ const usageText = `Usage:
   client put VALUE|--file FILE [--mutable [--key FILE] [--salt S] [--seq N] [--cas N]]
   client get HASH [--salt S] [--raw]
   client keygen [--key FILE] [--force]
+  client --version
 Run "client call -h" for every flag and variable of call and run, "client get -h" for
 those of lookup, announce, put, get and keygen.
 `
@@ -78,6 +81,9 @@ func runIO(ctx context.Context, args []string, getenv func(string) string, stdin
 		return getCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "keygen":
 		return keygenCmd(args[1:], getenv, stdout, stderr)
+	case "-version", "--version", "version":
+		fmt.Fprintln(stdout, version.Line("client"))
+		return exitOK
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usageText)
 		return exitOK

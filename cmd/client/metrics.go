@@ -18,6 +18,7 @@ import (
 	"github.com/grenache-go/grenache/client"
 	"github.com/grenache-go/grenache/client/loadgen"
 	"github.com/grenache-go/grenache/client/report"
+	"github.com/grenache-go/grenache/internal/version"
 )
 
 // outcomes are the attempt outcome labels; a fixed set so the series count
@@ -63,7 +64,8 @@ func setupMetrics(s *settings, cfg *client.Config) *runMetrics {
 	for _, o := range outcomes {
 		m.attempts = append(m.attempts, vec.WithLabelValues(o.String()))
 	}
-	m.reg.MustRegister(vec, m, collectors.NewGoCollector())
+	m.reg.MustRegister(vec, m, collectors.NewGoCollector(),
+		version.Collector("grenache_client_build_info", "Build of this client: always 1, the labels say which."))
 	prev := cfg.Hooks.OnAttempt
 	cfg.Hooks.OnAttempt = func(e client.AttemptEvent) {
 		if prev != nil {

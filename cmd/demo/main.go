@@ -14,6 +14,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/grenache-go/grenache/internal/version"
 )
 
 func main() {
@@ -22,8 +24,13 @@ func main() {
 	fs.DurationVar(&o.Duration, "duration", o.Duration, "length of the load (the faults start at 1/3 and 1/2 of it)")
 	fs.Float64Var(&o.Rate, "rate", o.Rate, "requests per second sent through each client")
 	fs.StringVar(&o.Out, "out", o.Out, "HTML report to write (its directory is created)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
+	}
+	if *showVersion {
+		fmt.Println(version.Line("demo"))
+		return
 	}
 	if err := o.validate(); err != nil {
 		fmt.Fprintf(os.Stderr, "demo: %v\n", err)

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/grenache-go/grenache/grape"
+	"github.com/grenache-go/grenache/internal/version"
 	"github.com/grenache-go/grenache/pkg/config"
 )
 
@@ -37,7 +38,7 @@ const (
 // (and ./.env), runs the grape until ctx is done and returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	cfg, s, err := load(args, getenv, stdout)
-	if errors.Is(err, config.ErrHelp) {
+	if errors.Is(err, config.ErrHelp) || errors.Is(err, config.ErrVersion) {
 		return exitOK
 	}
 	if err == nil {
@@ -67,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // load reads the settings and maps them onto a grape.Config.
 func load(args []string, getenv func(string) string, stdout io.Writer) (grape.Config, settings, error) {
 	var s settings
-	if err := config.Load(&s, config.Source{Name: "grape", Args: args, Getenv: getenv, Stdout: stdout}); err != nil {
+	if err := config.Load(&s, config.Source{Name: "grape", Args: args, Getenv: getenv, Stdout: stdout, Version: version.Line("grape")}); err != nil {
 		return grape.Config{}, s, err
 	}
 	if s.Bind != "" {

@@ -42,7 +42,7 @@ var errUsage = errors.New("invalid settings")
 func loadSettings(src config.Source) (settings, worker.Config, error) {
 	var s settings
 	if err := config.Load(&s, src); err != nil {
-		if errors.Is(err, config.ErrHelp) {
+		if errors.Is(err, config.ErrHelp) || errors.Is(err, config.ErrVersion) {
 			return s, worker.Config{}, err
 		}
 		return s, worker.Config{}, fmt.Errorf("%w: %w", errUsage, err)

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/grenache-go/grenache/internal/version"
 	"github.com/grenache-go/grenache/pkg/config"
 	"github.com/grenache-go/grenache/worker"
 )
@@ -54,8 +55,8 @@ func main() {
 // run is main without the process: it reads settings from args and getenv (and ./.env), runs
 // the worker until ctx is done and returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	s, cfg, err := loadSettings(config.Source{Name: "worker", Args: args, Getenv: getenv, Stdout: stdout})
-	if errors.Is(err, config.ErrHelp) {
+	s, cfg, err := loadSettings(config.Source{Name: "worker", Args: args, Getenv: getenv, Stdout: stdout, Version: version.Line("worker")})
+	if errors.Is(err, config.ErrHelp) || errors.Is(err, config.ErrVersion) {
 		return exitOK
 	}
 	if err != nil {

@@ -216,3 +216,43 @@ func TestDurationSyntaxAndRange(t *testing.T) {
 		}
 	}
 }
+
+// --version answers before anything is validated: a missing required
+// setting or an unparsable variable does not stop it.
+func TestVersion(t *testing.T) {
+	bad := envOf(map[string]string{"T_PORT": "not-a-number"})
+	for _, args := range [][]string{{"--version"}, {"-version"}, {"--log", "x", "--version=true"}} {
+		var out bytes.Buffer
+		var s testSettings
+		err := Load(&s, Source{Name: "t", Args: args, Getenv: bad, DotEnv: "-", Stdout: &out, Version: "t v1.2.3 (rev abc, go1.26)"})
+		if !errors.Is(err, ErrVersion) || out.String() != "t v1.2.3 (rev abc, go1.26)\n" {
+			t.Errorf("%q: err %v, out %q; want ErrVersion and the line", args, err, out.String())
+		}
+	}
+	for _, args := range [][]string{{"--version=false"}, {"--", "--version"}, {"--versions"}} {
+		var s testSettings
+		err := Load(&s, Source{Name: "t", Args: args, Getenv: envOf(nil), DotEnv: "-", Version: "t v1"})
+		if errors.Is(err, ErrVersion) {
+			t.Errorf("%q: asked for the version", args)
+		}
+		if args[0] == "--version=false" && (err == nil || strings.Contains(err.Error(), "version")) {
+			t.Errorf("--version=false: want only the missing --port, got %v", err)
+		}
+	}
+	// A program without a version line has no such flag.
+	var s testSettings
+	if err := Load(&s, Source{Name: "t", Args: []string{"--version"}, Getenv: envOf(nil), DotEnv: "-"}); err == nil || errors.Is(err, ErrVersion) {
+		t.Errorf("no Version: want an unknown-flag error, got %v", err)
+	}
+}
+
+func TestHelpListsVersion(t *testing.T) {
+	for _, version := range []string{"", "t v1"} {
+		var out bytes.Buffer
+		var s testSettings
+		_ = Load(&s, Source{Name: "t", Args: []string{"-h"}, Getenv: envOf(nil), DotEnv: "-", Stdout: &out, Version: version})
+		if got := strings.Contains(out.String(), "--version"); got != (version != "") {
+			t.Errorf("Version %q: help lists --version = %v:\n%s", version, got, out.String())
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/caarlos0/env/v11"
@@ -16,6 +17,11 @@ import (
 // ErrHelp is returned by Load when the arguments asked for help; the usage
 // text has been written to Source.Stdout.
 var ErrHelp = flag.ErrHelp
+
+// ErrVersion is returned by Load when the arguments asked for the version
+// (--version) and Source.Version is set; the line has been written to
+// Source.Stdout.
+var ErrVersion = errors.New("version requested")
 
 // Source says where Load reads settings from.
 type Source struct {
@@ -29,8 +35,12 @@ type Source struct {
 	// directory, "-" means none. A missing file is not an error. Real
 	// environment variables win over the file.
 	DotEnv string
-	// Stdout receives the usage text for --help; nil discards it.
+	// Stdout receives the usage text for --help and the line for
+	// --version; nil discards them.
 	Stdout io.Writer
+	// Version, when set, is the line --version prints (see
+	// internal/version); "" means the program has no --version flag.
+	Version string
 }
 
 // Error is an invalid or missing setting. Its message names the flag and
@@ -105,6 +115,14 @@ func Load(cfg any, src Source) error {
 	if err != nil {
 		return err
 	}
+	// Before the environment and the flags: --version answers even when a
+	// required setting is missing or a variable is invalid.
+	if src.Version != "" && versionRequested(src.Args) {
+		if src.Stdout != nil {
+			_, _ = io.WriteString(src.Stdout, src.Version+"\n")
+		}
+		return ErrVersion
+	}
 	getenv := src.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
@@ -146,10 +164,13 @@ func Load(cfg any, src Source) error {
 			fs.Var(values[i], n, f.usage)
 		}
 	}
+	if src.Version != "" {
+		fs.Bool("version", false, "print the version and exit") // --version=false is accepted and does nothing
+	}
 	if err := fs.Parse(src.Args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			if src.Stdout != nil {
-				_, _ = io.WriteString(src.Stdout, usage(src.Name, fields))
+				_, _ = io.WriteString(src.Stdout, usage(src.Name, fields, src.Version != ""))
 			}
 			return ErrHelp
 		}
@@ -230,7 +251,7 @@ func parseEnv(cfg any, fields []*field, environ, from map[string]string) error {
 // usage renders the help text: every flag with its aliases, variable,
 // default and allowed values, then the settings that have no flag in their
 // own section, so no entry starts with an empty flag name.
-func usage(name string, fields []*field) string {
+func usage(name string, fields []*field, hasVersion bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Usage: %s [flags]\n\nA flag with a variable can also be set from it (or from a .env file);\nflags win over the environment.\n\n", name)
 	var envOnly []*field
@@ -254,6 +275,9 @@ func usage(name string, fields []*field) string {
 		b.WriteString(line + "\n")
 	}
 	b.WriteString("  -h/--help\n        show this help\n")
+	if hasVersion {
+		b.WriteString("  --version\n        print the version and exit\n")
+	}
 	if len(envOnly) > 0 {
 		b.WriteString("\nEnvironment only (no flag; also read from a .env file):\n")
 		for _, f := range envOnly {
@@ -273,5 +297,27 @@ func UsageOf(name string, cfg any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return usage(name, fields), nil
+	return usage(name, fields, false), nil
+}
+
+// versionRequested says whether args ask for --version (or -version,
+// --version=true) before a "--" that ends the flags. It scans every
+// argument, so "client call svc --version" answers too.
+func versionRequested(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "version" {
+			continue
+		}
+		if !hasValue {
+			return true
+		}
+		if on, err := strconv.ParseBool(value); err == nil && on {
+			return true
+		}
+	}
+	return false
 }
