@@ -29,6 +29,7 @@ type fakeNode struct {
 	putErr      error
 	annErr      error
 	lookupGate  chan struct{} // when set, Lookup waits on it
+	staleLookup bool          // Lookup answers what was stored before it waited on lookupGate
 }
 
 func newFakeNode() *fakeNode {
@@ -89,12 +90,16 @@ func (f *fakeNode) Lookup(_ context.Context, key []byte) ([]netip.AddrPort, erro
 	f.mu.Lock()
 	gate := f.lookupGate
 	f.lookups++
+	stale := append(append([]netip.AddrPort{}, f.local[string(key)]...), f.peers[string(key)]...)
 	f.mu.Unlock()
 	if gate != nil {
 		<-gate
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.staleLookup {
+		return stale, nil
+	}
 	out := append([]netip.AddrPort{}, f.local[string(key)]...)
 	return append(out, f.peers[string(key)]...), nil
 }

@@ -3,6 +3,7 @@ package grape
 import (
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestUnannounceTakesBackLocalAndRemote: /unannounce removes the -b
@@ -36,5 +37,81 @@ func TestUnannounceTakesBackLocalAndRemote(t *testing.T) {
 	node.mu.Unlock()
 	if want := []int{4000, int(node.addr.Port())}; !slices.Equal(ports, want) {
 		t.Fatalf("DHT unannounced %v, want %v", ports, want)
+	}
+}
+
+// TestUnannounceDuringWalk: a lookup walk that started before an
+// /unannounce and brings back replies from before it (the holders had not
+// dropped the record yet) must not put the record back into the memory,
+// or every lookup would answer it until it aged out.
+func TestUnannounceDuringWalk(t *testing.T) {
+	g, node := startFake(t, nil)
+	if _, err := callAPI(g, "announce", `["svc",4000]`); err != nil {
+		t.Fatal(err)
+	}
+	gate := make(chan struct{})
+	node.mu.Lock()
+	node.lookupGate, node.staleLookup = gate, true
+	before := node.lookups
+	node.mu.Unlock()
+	answer := make(chan string, 1)
+	go func() {
+		got, _ := callAPI(g, "lookup", `"svc"`)
+		answer <- got
+	}()
+	for {
+		node.mu.Lock()
+		n := node.lookups
+		node.mu.Unlock()
+		if n > before {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got, err := callAPI(g, "unannounce", `["svc",4000]`); err != nil || got != "2" {
+		t.Fatalf("unannounce = %s, %v", got, err)
+	}
+	close(gate)
+	if got := <-answer; got != "[]" {
+		t.Fatalf("lookup in flight at the unannounce answered %s, want []", got)
+	}
+	node.mu.Lock()
+	node.lookupGate, node.staleLookup = nil, false
+	node.mu.Unlock()
+	if got, _ := callAPI(g, "lookup", `"svc"`); got != "[]" {
+		t.Fatalf("lookup after = %s, want []", got)
+	}
+}
+
+func TestRemovalsWindowAndBudget(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	r := newRemovals(30*time.Second, 4*(removalEntryCost+2), clock)
+	walk := now
+	now = now.Add(time.Second)
+	r.record("aa")
+	if !r.since("aa", walk) || r.since("bb", walk) || r.since("aa", now.Add(time.Millisecond)) {
+		t.Fatal("since: want true only for a walk that started at or before the removal")
+	}
+	for _, n := range []string{"bb", "cc", "dd"} {
+		r.record(n)
+	}
+	if r.bytes != 4*(removalEntryCost+2) {
+		t.Fatalf("bytes %d", r.bytes)
+	}
+	now = now.Add(31 * time.Second)
+	r.record("ee") // full: the old entries go
+	if r.since("aa", walk) || !r.since("ee", walk) || r.bytes != removalEntryCost+2 {
+		t.Fatalf("after prune: bytes %d, entries %v", r.bytes, r.at)
+	}
+	for _, n := range []string{"f1", "f2", "f3", "f4"} {
+		r.record(n) // none old enough: the budget drops everything once
+	}
+	if r.bytes > 4*(removalEntryCost+2) || !r.since("f4", walk) {
+		t.Fatalf("over budget: %d bytes, %v", r.bytes, r.at)
+	}
+	r.record(string(make([]byte, 1000))) // larger than the budget: not kept
+	if r.bytes > 4*(removalEntryCost+2) {
+		t.Fatalf("over budget: %d", r.bytes)
 	}
 }
