@@ -23,8 +23,9 @@ type fakeNode struct {
 	peers       map[string][]netip.AddrPort
 	local       map[string][]netip.AddrPort
 	values      map[dht.Target]dht.Item
-	announced   []int // ports passed to Announce
-	unannounced []int // ports passed to Unannounce
+	announced   []int         // ports passed to Announce
+	annGate     chan struct{} // when set, Announce waits on it
+	unannounced []int         // ports passed to Unannounce
 	lookups     int
 	putErr      error
 	annErr      error
@@ -51,6 +52,12 @@ func (f *fakeNode) ID() dht.NodeID                { return dht.NodeID{0xab, 0xcd
 func (f *fakeNode) Addr() netip.AddrPort          { return f.addr }
 
 func (f *fakeNode) Announce(_ context.Context, key []byte, port int) (int, error) {
+	f.mu.Lock()
+	gate := f.annGate
+	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.annErr != nil {

@@ -37,8 +37,10 @@ type Grape struct {
 	lcache *lookupCache
 	// removals keeps lookup walks from re-adding taken-back records.
 	removals *removals
-	lookups  singleflight.Group
-	bodies   *budget.Budget // request bodies being read, over all connections
+	// announcing lets /unannounce wait for announces of it in flight.
+	announcing announcing
+	lookups    singleflight.Group
+	bodies     *budget.Budget // request bodies being read, over all connections
 
 	// Background lookup refreshes (see refresh).
 	bgMu      sync.Mutex

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"time"
 
 	"github.com/grenache-go/grenache/pkg/dht"
 )
@@ -46,6 +47,11 @@ func (g *Grape) unannounce(ctx context.Context, data any) reply {
 	if p < 0 || p > 65535 {
 		return appError("ERR_GRAPE_SERVICE_PORT")
 	}
+	// An announce of it still running here (one the link cancelled when it
+	// stopped announcing) would land after us: let it finish first.
+	wctx, cancel := context.WithTimeout(ctx, g.announceWait())
+	g.announcing.wait(wctx, announceID(key, p))
+	cancel()
 	k := string(key)
 	// Before the walk: a lookup walk in flight now must not re-add it.
 	g.removals.record(k)
@@ -66,6 +72,11 @@ func (g *Grape) unannounce(ctx context.Context, data any) reply {
 	}
 	return okJSON(strconv.AppendInt(nil, int64(n+removed), 10))
 }
+
+// announceWait bounds how long an /unannounce waits for announces in
+// flight: an announce is a walk and a store round, each ending within a
+// few QueryTimeouts.
+func (g *Grape) announceWait() time.Duration { return 3*g.cfg.QueryTimeout + time.Second }
 
 // forgetLocal drops from the seen-peers memory every record of name at
 // port p on one of this host's addresses.

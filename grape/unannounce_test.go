@@ -115,3 +115,46 @@ func TestRemovalsWindowAndBudget(t *testing.T) {
 		t.Fatalf("over budget: %d", r.bytes)
 	}
 }
+
+// TestUnannounceWaitsForAnnounceInFlight: an announce still running on the
+// grape when the unannounce arrives (the link cancelled it, the grape goes
+// on) finishes first, so it cannot put the record back afterwards.
+func TestUnannounceWaitsForAnnounceInFlight(t *testing.T) {
+	g, node := startFake(t, nil)
+	gate := make(chan struct{})
+	node.mu.Lock()
+	node.annGate = gate
+	node.mu.Unlock()
+	announced := make(chan struct{})
+	go func() {
+		defer close(announced)
+		_, _ = callAPI(g, "announce", `["svc",4000]`)
+	}()
+	for { // the announce is in the DHT (its self-store is done)
+		node.mu.Lock()
+		n := len(node.local["svc"])
+		node.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	unannounced := make(chan string, 1)
+	go func() {
+		got, _ := callAPI(g, "unannounce", `["svc",4000]`)
+		unannounced <- got
+	}()
+	select {
+	case got := <-unannounced:
+		t.Fatalf("unannounce answered %s while the announce was in flight", got)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(gate)
+	<-announced
+	if got := <-unannounced; got != "2" {
+		t.Fatalf("unannounce = %s, want 2", got)
+	}
+	if got, _ := callAPI(g, "lookup", `"svc"`); got != "[]" {
+		t.Fatalf("lookup = %s, want []", got)
+	}
+}
