@@ -42,6 +42,9 @@ func (g *Grape) announce(ctx context.Context, data any, from netip.Addr) reply {
 		// the answer after the timeouts is this; we give it without waiting.
 		return appError(dht.ErrAllFailed.Error())
 	}
+	id := announceID(key, p)
+	g.announcing.enter(id)
+	defer g.announcing.leave(id)
 	if g.selfIP.IsValid() {
 		g.node.StoreLocal(key, netip.AddrPortFrom(g.selfIP, uint16(p)), from)
 	}

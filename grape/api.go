@@ -78,6 +78,8 @@ func (g *Grape) handle(r *http.Request, ep string, bp *[]byte, l *budget.Lease) 
 	switch ep {
 	case epAnnounce:
 		return g.announce(ctx, data, requester(r))
+	case epUnannounce:
+		return g.unannounce(ctx, data)
 	case epLookup:
 		return g.lookup(ctx, data, body)
 	case epPut:

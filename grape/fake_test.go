@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -16,17 +17,20 @@ import (
 // answer them, puts store immutable items. It lets the HTTP framing be
 // tested without UDP.
 type fakeNode struct {
-	mu         sync.Mutex
-	addr       netip.AddrPort
-	ready      chan struct{}
-	peers      map[string][]netip.AddrPort
-	local      map[string][]netip.AddrPort
-	values     map[dht.Target]dht.Item
-	announced  []int // ports passed to Announce
-	lookups    int
-	putErr     error
-	annErr     error
-	lookupGate chan struct{} // when set, Lookup waits on it
+	mu          sync.Mutex
+	addr        netip.AddrPort
+	ready       chan struct{}
+	peers       map[string][]netip.AddrPort
+	local       map[string][]netip.AddrPort
+	values      map[dht.Target]dht.Item
+	announced   []int         // ports passed to Announce
+	annGate     chan struct{} // when set, Announce waits on it
+	unannounced []int         // ports passed to Unannounce
+	lookups     int
+	putErr      error
+	annErr      error
+	lookupGate  chan struct{} // when set, Lookup waits on it
+	staleLookup bool          // Lookup answers what was stored before it waited on lookupGate
 }
 
 func newFakeNode() *fakeNode {
@@ -49,6 +53,12 @@ func (f *fakeNode) Addr() netip.AddrPort          { return f.addr }
 
 func (f *fakeNode) Announce(_ context.Context, key []byte, port int) (int, error) {
 	f.mu.Lock()
+	gate := f.annGate
+	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.annErr != nil {
 		return 0, f.annErr
@@ -64,16 +74,39 @@ func (f *fakeNode) StoreLocal(key []byte, peer netip.AddrPort, _ netip.Addr) {
 	f.local[string(key)] = append(f.local[string(key)], peer)
 }
 
+func (f *fakeNode) Unannounce(_ context.Context, key []byte, port int) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.unannounced = append(f.unannounced, port)
+	ps := f.peers[string(key)]
+	n := len(ps)
+	f.peers[string(key)] = slices.DeleteFunc(ps, func(p netip.AddrPort) bool { return int(p.Port()) == port })
+	return n - len(f.peers[string(key)]), nil
+}
+
+func (f *fakeNode) RemoveLocal(key []byte, peer netip.AddrPort) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ps := f.local[string(key)]
+	n := len(ps)
+	f.local[string(key)] = slices.DeleteFunc(ps, func(p netip.AddrPort) bool { return p == peer })
+	return len(f.local[string(key)]) < n
+}
+
 func (f *fakeNode) Lookup(_ context.Context, key []byte) ([]netip.AddrPort, error) {
 	f.mu.Lock()
 	gate := f.lookupGate
 	f.lookups++
+	stale := append(append([]netip.AddrPort{}, f.local[string(key)]...), f.peers[string(key)]...)
 	f.mu.Unlock()
 	if gate != nil {
 		<-gate
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.staleLookup {
+		return stale, nil
+	}
 	out := append([]netip.AddrPort{}, f.local[string(key)]...)
 	return append(out, f.peers[string(key)]...), nil
 }

@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/grenache-go/grenache/pkg/budget"
@@ -26,16 +27,20 @@ import (
 // Grape is one running grape. Create it with New, serve with Run, stop by
 // cancelling Run's context or with Close.
 type Grape struct {
-	cfg     Config
-	log     zerolog.Logger
-	node    dhtNode
-	ln      net.Listener
-	capped  net.Listener // ln behind the MaxConns cap; what the API serves
-	srv     *http.Server
-	seen    *seenPeers
-	lcache  *lookupCache
-	lookups singleflight.Group
-	bodies  *budget.Budget // request bodies being read, over all connections
+	cfg    Config
+	log    zerolog.Logger
+	node   dhtNode
+	ln     net.Listener
+	capped net.Listener // ln behind the MaxConns cap; what the API serves
+	srv    *http.Server
+	seen   *seenPeers
+	lcache *lookupCache
+	// removals keeps lookup walks from re-adding taken-back records.
+	removals *removals
+	// announcing lets /unannounce wait for announces of it in flight.
+	announcing announcing
+	lookups    singleflight.Group
+	bodies     *budget.Budget // request bodies being read, over all connections
 
 	// Background lookup refreshes (see refresh).
 	bgMu      sync.Mutex
@@ -69,6 +74,14 @@ func New(cfg Config) (*Grape, error) {
 	lc := newLookupCache(cfg.LookupCacheTTL, lookupCacheMax, cfg.LookupCacheBytes, cfg.now())
 	dcfg := cfg.dhtConfig()
 	dcfg.OnNewPeer = lc.invalidate
+	// The node answers packets before the grape exists: the hook looks
+	// the grape up when it fires.
+	var self atomic.Pointer[Grape]
+	dcfg.OnPeerGone = func(key string, peer netip.AddrPort, stored bool) {
+		if g := self.Load(); g != nil {
+			g.peerGone(key, peer, stored)
+		}
+	}
 	node, err := dht.New(dcfg)
 	if err != nil {
 		return nil, fmt.Errorf("grape: dht: %w", err)
@@ -78,6 +91,7 @@ func New(cfg Config) (*Grape, error) {
 		_ = node.Close()
 		return nil, err
 	}
+	self.Store(g)
 	return g, nil
 }
 
@@ -86,6 +100,10 @@ func New(cfg Config) (*Grape, error) {
 const (
 	lookupCacheMax = 10000
 	seenPeersMax   = 5000
+	// removalsBytes bounds the names of recent removals (removals);
+	// removalsWindow outlasts any lookup walk (a few QueryTimeouts).
+	removalsBytes  = 1 << 20
+	removalsWindow = 30 * time.Second
 )
 
 // newGrape builds a grape around any DHT node; tests pass a fake.
@@ -125,6 +143,7 @@ func newGrapeWith(cfg Config, node dhtNode, lc *lookupCache) (*Grape, error) {
 	}
 	memAge := time.Duration((cfg.PeerMaxAge.Milliseconds()+1)/2) * time.Millisecond
 	g.seen = newSeenPeers(memAge, seenPeersMax, cfg.SeenPeersBytes, now)
+	g.removals = newRemovals(removalsWindow, removalsBytes, now)
 	g.metrics = newMetrics(node, g.seen)
 	g.opCtx, g.opCancel = context.WithCancel(context.Background())
 	if g.bodies, err = budget.New(cfg.BodyBudget, budget.DefaultWait); err != nil {

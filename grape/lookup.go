@@ -60,6 +60,13 @@ func (g *Grape) walk(ctx context.Context, name string) error {
 	// Read before adding: every record below is added while the memory's
 	// generation is at least mem, so it is held while Gen <= mem+1.
 	mem := g.seen.Gen()
+	if g.removals.since(name, start) {
+		// A record of the name was taken back while this walk ran: its
+		// replies may predate that. Add nothing, and do not mark the name
+		// walked: the next lookup walks again.
+		g.lcache.abandon(name)
+		return nil
+	}
 	for _, p := range peers {
 		g.seen.Add(name, netipString(p))
 	}

@@ -18,6 +18,8 @@ type dhtNode interface {
 	Addr() netip.AddrPort
 	Announce(ctx context.Context, key []byte, port int) (int, error)
 	StoreLocal(key []byte, peer netip.AddrPort, source netip.Addr)
+	Unannounce(ctx context.Context, key []byte, port int) (int, error)
+	RemoveLocal(key []byte, peer netip.AddrPort) bool
 	Lookup(ctx context.Context, key []byte) ([]netip.AddrPort, error)
 	Put(ctx context.Context, item dht.Item) (dht.Target, error)
 	Get(ctx context.Context, target dht.Target, salt []byte) (dht.GetResult, bool, error)

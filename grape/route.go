@@ -8,6 +8,8 @@ const (
 	epLookup   = "Lookup"
 	epPut      = "Put"
 	epGet      = "Get"
+	// epUnannounce is a Go grape extension (Node answers ERR_REQ_NOTFOUND).
+	epUnannounce = "Unannounce"
 )
 
 // resolveEndpoint maps a raw request target (path plus any query string,
@@ -26,13 +28,15 @@ func resolveEndpoint(target string) string {
 		return epPut
 	case "/get":
 		return epGet
+	case "/unannounce":
+		return epUnannounce
 	}
 	if len(target) > 0 {
 		target = target[1:]
 	}
 	name := upperFirst(camelCase("-" + target))
 	switch name {
-	case epAnnounce, epLookup, epPut, epGet:
+	case epAnnounce, epLookup, epPut, epGet, epUnannounce:
 		return name
 	}
 	return ""

@@ -21,7 +21,9 @@ func TestResolveEndpointMatchesNode(t *testing.T) {
 	}
 	eps := map[string]string{
 		"/lookup": epLookup, "/Lookup": epLookup, "/LOOKUP": "", "/lookup?x=1": "",
-		"/get_": epGet, "/Put": epPut, "/announce": epAnnounce, "/unannounce": "", "*": "",
+		"/get_": epGet, "/Put": epPut, "/announce": epAnnounce, "*": "",
+		// Go extension: resolved the same way as Node's endpoints.
+		"/unannounce": epUnannounce, "/-unannounce": epUnannounce, "/UNANNOUNCE": "", "/unregister": "",
 		"": "", "/": "", "http://h/lookup": "",
 	}
 	for in, want := range eps {

@@ -267,3 +267,41 @@ func (s *seenPeers) Len() int {
 	s.expire()
 	return s.fresh.size + s.stale.size
 }
+
+// Remove forgets peer under key in both generations (an unannounce) and
+// reports whether the memory held it.
+func (s *seenPeers) Remove(key, peer string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expire()
+	held := s.fresh.has(key, peer) || s.stale.has(key, peer)
+	s.fresh.remove(key, peer)
+	s.stale.remove(key, peer)
+	return held
+}
+
+// RemoveMatching forgets every record under key for which match holds
+// (given the record, "ip:port") and returns how many it dropped.
+func (s *seenPeers) RemoveMatching(key string, match func(rec string) bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expire()
+	n := 0
+	for _, r := range [2]*recordStore{s.fresh, s.stale} {
+		set := r.sets[key]
+		if set == nil {
+			continue
+		}
+		var drop []string
+		for _, rec := range set.list {
+			if match(rec) {
+				drop = append(drop, rec)
+			}
+		}
+		for _, rec := range drop {
+			r.remove(key, rec)
+			n++
+		}
+	}
+	return n
+}

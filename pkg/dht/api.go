@@ -124,6 +124,12 @@ type Config struct {
 	// it). The grape uses it to drop a cached lookup answer at once. It runs
 	// on the packet path without locks held, so it must be quick.
 	OnNewPeer func(key string)
+	// OnPeerGone, when set, is called after a valid unannounce_peer query
+	// (a Go grape extension, unannounce.go) for peer under key; stored says
+	// whether our peer store held it. The grape uses it to forget the peer
+	// from its lookup memory at once. Same rules as OnNewPeer: packet path,
+	// no locks held, quick.
+	OnPeerGone func(key string, peer netip.AddrPort, stored bool)
 	// Logger defaults to a disabled logger.
 	Logger zerolog.Logger
 }

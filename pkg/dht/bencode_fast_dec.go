@@ -113,6 +113,8 @@ func internQuery(s []byte) string {
 		return "get"
 	case "put":
 		return "put"
+	case queryUnannounce:
+		return queryUnannounce
 	}
 	return string(s)
 }

@@ -6,7 +6,10 @@
 // hashed), distances are XOR over the common prefix with missing bytes
 // counted as 0xff, tokens are sha1(requester IP ‖ secret), announcements
 // expire with record-cache semantics, and BEP44 items are stored with real
-// ed25519 verification of mutable puts.
+// ed25519 verification of mutable puts. One query is our own:
+// unannounce_peer (unannounce.go) takes an announcement back, honoured for
+// the announcer's IP with a valid token; Node grapes ignore it, and a
+// silence to it is not held against them.
 //
 // Layout: pure cores with the time passed in (routing.go, tokens.go,
 // peerstore.go, peersources.go, values.go, tables.go, distance.go, krpc.go)
@@ -17,7 +20,8 @@
 //	               |
 //	          readLoop ──── y=q ───> handleQuery ──> reply on same socket
 //	               |                  |  ping / find_node / get_peers /
-//	               |                  |  announce_peer / get / put
+//	               |                  |  announce_peer / get / put /
+//	               |                  |  unannounce_peer
 //	            y=r/e                 v
 //	               |      routingTable · tokens · peerStore · valueStore
 //	               v                  ^

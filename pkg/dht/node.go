@@ -256,6 +256,7 @@ func (n *Node) Stats() Stats {
 // input cannot grow the map.
 var knownQueries = map[string]bool{
 	"ping": true, "find_node": true, "get_peers": true, "announce_peer": true, "get": true, "put": true,
+	queryUnannounce: true,
 }
 
 func (n *Node) countRecv(q string) {

@@ -263,3 +263,18 @@ func (s *peerStore) counts(now time.Time) (keys, peers int) {
 	}
 	return keys, s.cur.n + s.old.n
 }
+
+// removePeer drops peer under key from both generations (an unannounce);
+// it reports whether either held it.
+func (s *peerStore) removePeer(key []byte, peer netip.AddrPort, now time.Time) bool {
+	s.gc(now)
+	k := string(key)
+	found := false
+	for _, g := range [2]*generation{s.cur, s.old} {
+		if e := g.lookup(k, peer); e != nil {
+			s.remove(e) // its slot in the source queue is skipped lazily
+			found = true
+		}
+	}
+	return found
+}

@@ -85,6 +85,8 @@ func (n *Node) handleQuery(m *msg, from netip.AddrPort) *msg {
 		return n.onGet(m.T, a, from)
 	case "put":
 		return n.onPut(m.T, a, from)
+	case queryUnannounce:
+		return n.onUnannounce(m.T, a, from)
 	default:
 		return errMsg(m.T, codeMethod, "Method Unknown")
 	}

@@ -46,7 +46,8 @@ func (n *Node) tableFor(ctx context.Context, key []byte, q string, mkArgs func()
 		return nodes, true, nil
 	}
 	late := func(c contact, token []byte) {
-		if _, err := n.query(n.life, c, store, mkStore(token)); err == nil {
+		// A Node grape is silent on unannounce_peer: not a sign of death.
+		if _, err := n.queryAs(n.life, c, store, mkStore(token), store == queryUnannounce); err == nil {
 			n.mu.Lock()
 			n.tables.add(key, responder{contact: c, token: token}, n.cfg.Clock.Now())
 			n.mu.Unlock()

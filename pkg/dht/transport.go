@@ -52,6 +52,13 @@ type result struct {
 // transaction id, so either reply counts) and waited for once more. A dead
 // node on a healthy host costs one QueryTimeout, as on a Node grape.
 func (n *Node) query(ctx context.Context, c contact, q string, a *args) (result, error) {
+	return n.queryAs(ctx, c, q, a, false)
+}
+
+// queryAs is query; with silentOK a timeout is not held against c (no
+// eviction, no suspicion): a Node grape stays silent on a query it does not
+// know (unannounce_peer), and that says nothing about whether it is alive.
+func (n *Node) queryAs(ctx context.Context, c contact, q string, a *args, silentOK bool) (result, error) {
 	res := result{to: c}
 	select {
 	case n.slots <- struct{}{}:
@@ -113,6 +120,9 @@ func (n *Node) query(ctx context.Context, c contact, q string, a *args) (result,
 				_ = n.send(b, c.Addr)
 				t.Reset(n.cfg.QueryTimeout)
 				continue
+			}
+			if silentOK {
+				return res, errTimeout
 			}
 			n.stats.timeouts.Add(1)
 			n.evict(c)

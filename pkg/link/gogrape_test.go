@@ -3,6 +3,7 @@ package link
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,4 +54,44 @@ func TestAgainstGoGrapes(t *testing.T) {
 	if _, err := l2.Lookup(ctx, ""); !errors.As(err, &ge) || ge.Token != "ERR_GRAPE_LOOKUP" {
 		t.Fatalf("empty name: %v", err)
 	}
+}
+
+// TestStopAnnouncingAgainstGoGrapes: a service announcing through a link
+// is gone from every Go grape's lookups right after StopAnnouncing (the
+// link unannounces through every grape; each takes back what it stored).
+func TestStopAnnouncingAgainstGoGrapes(t *testing.T) {
+	gs := grapetest.Cluster(t, 3)
+	cfg := DefaultConfig()
+	for _, g := range gs {
+		cfg.Grapes = append(cfg.Grapes, g.APIURL())
+	}
+	l, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	const rec = `"127.0.0.1:5600"`
+	l.StartAnnouncing("link_stop_svc", 5600, 50*time.Millisecond)
+	deadline := time.Now().Add(10 * time.Second)
+	for _, g := range gs {
+		for {
+			body, _ := grapetest.Call(g.APIURL(), "lookup", `"link_stop_svc"`)
+			if strings.Contains(body, rec) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never returned the service: %s", g.APIURL(), body)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	start := time.Now()
+	l.StopAnnouncing("link_stop_svc", 5600)
+	took := time.Since(start)
+	for _, g := range gs {
+		if body, err := grapetest.Call(g.APIURL(), "lookup", `"link_stop_svc"`); err != nil || strings.Contains(body, rec) {
+			t.Errorf("%s after StopAnnouncing (%v): %s %v", g.APIURL(), took, body, err)
+		}
+	}
+	t.Logf("StopAnnouncing took %v", took)
 }

@@ -12,8 +12,10 @@ import (
 // docs/protocol.md). Each grape removes what it stored and asks the DHT
 // nodes holding its announcements to drop them, so every grape is asked,
 // not one: an announcement made through grape A is held under A's address
-// and only A may take it back. It returns how many records the grapes
-// reported removed.
+// and only A may take it back. It returns the sum of the grapes' counts: a
+// Go grape answers how many DHT nodes acknowledged its unannounce_peer
+// query plus the records it removed from its own store (a node acks
+// whether or not it held the record, so this is not a count of records).
 //
 // A grape without the extension (a Node grape) cannot take the record back;
 // it expires after the grapes' max age as before. Unannounce fails only when
