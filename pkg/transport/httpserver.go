@@ -40,6 +40,7 @@ type HTTPServer struct {
 	maxBody int64
 	budget  *budget.Budget
 	log     zerolog.Logger
+	refuse  func() bool // see WithRefuse; nil = never
 }
 
 // HTTPServerOption configures an HTTPServer.
@@ -213,6 +214,10 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Copied out of the pooled body buffer: a handler may keep the
 		// payload (or hand it to a goroutine) after it returns.
 		payload = append(json.RawMessage(nil), el[2]...)
+	}
+	if s.refuse != nil && s.refuse() {
+		s.refused(w, compress, rid)
+		return
 	}
 	ctx := r.Context()
 	if r.TLS != nil {

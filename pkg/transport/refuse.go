@@ -1,0 +1,18 @@
+package transport
+
+import "net/http"
+
+// WithRefuse makes the server answer every request with 503 and
+// TokenServerDraining, closing the connection, while refuse returns true.
+// A service host uses it at the end of its drain: requests still reaching
+// it come from callers with stale lookups, and a non-200 reply is what
+// both Go and Node clients retry on another peer. The body is read first
+// so the reply carries the request's rid.
+func WithRefuse(refuse func() bool) HTTPServerOption {
+	return func(s *HTTPServer) { s.refuse = refuse }
+}
+
+func (s *HTTPServer) refused(w http.ResponseWriter, compress bool, rid []byte) {
+	w.Header()["Connection"] = []string{"close"}
+	s.reply(w, http.StatusServiceUnavailable, compress, rid, TokenServerDraining, true, nil)
+}
