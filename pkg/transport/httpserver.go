@@ -41,6 +41,7 @@ type HTTPServer struct {
 	budget  *budget.Budget
 	log     zerolog.Logger
 	refuse  func() bool // see WithRefuse; nil = never
+	upgrade http.Handler // see WithUpgrade; nil = none
 }
 
 // HTTPServerOption configures an HTTPServer.
@@ -141,6 +142,10 @@ func (s *HTTPServer) Shutdown(ctx context.Context) error {
 // ServeHTTP implements http.Handler so the server can also be mounted in
 // another mux (e.g. next to /metrics).
 func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.upgrade != nil && isWebSocketUpgrade(r) {
+		s.upgrade.ServeHTTP(w, r)
+		return
+	}
 	compress := false
 	if v := r.Header[headerCompress]; len(v) > 0 && strings.Contains(v[0], "gzip") {
 		compress = true

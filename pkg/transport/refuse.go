@@ -1,6 +1,9 @@
 package transport
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // WithRefuse makes the server answer every request with 503 and
 // TokenServerDraining, closing the connection, while refuse returns true.
@@ -15,4 +18,21 @@ func WithRefuse(refuse func() bool) HTTPServerOption {
 func (s *HTTPServer) refused(w http.ResponseWriter, compress bool, rid []byte) {
 	w.Header()["Connection"] = []string{"close"}
 	s.reply(w, http.StatusServiceUnavailable, compress, rid, TokenServerDraining, true, nil)
+}
+
+// WithUpgrade hands requests asking for a WebSocket upgrade to h (a
+// WSServer), so one port serves the HTTP and the WebSocket RPC wire and one
+// announcement reaches callers of either. h's connections are its own:
+// Shutdown of this server does not close them; shut h down too.
+func WithUpgrade(h http.Handler) HTTPServerOption {
+	return func(s *HTTPServer) { s.upgrade = h }
+}
+
+func isWebSocketUpgrade(r *http.Request) bool {
+	for _, v := range r.Header["Upgrade"] {
+		if strings.EqualFold(strings.TrimSpace(v), "websocket") {
+			return true
+		}
+	}
+	return false
 }
