@@ -37,13 +37,16 @@ type handler struct {
 
 	chainOnce sync.Once
 	chain     Handler
+	// active counts requests inside handle, for the drain (the gauge is write-only).
+	active atomic.Int64
 }
 
 // handle has the shape of transport.Handler. The key is passed on as Request.Service; the
 // built-in jobs ignore it, as a Node PeerRPCServer does.
 func (h *handler) handle(ctx context.Context, key string, payload json.RawMessage) (any, error) {
 	h.m.inFlight.Inc()
-	defer h.m.inFlight.Dec()
+	h.active.Add(1)
+	defer func() { h.active.Add(-1); h.m.inFlight.Dec() }()
 	start := h.now()
 	name := jobOther
 	if h.next == nil {

@@ -334,6 +334,9 @@ func (w *Worker) shutdown(srv *transport.HTTPServer, ws *transport.WSServer, adm
 	graceCtx, cancel := context.WithTimeout(context.Background(), w.cfg.ShutdownGrace)
 	defer cancel()
 	stopped := context.AfterFunc(graceCtx, func() { close(w.hardStop) })
+	// Keep the listener open while requests are in flight, so late callers get the
+	// retryable 503 rather than a refused connection, and only then shut the server down.
+	waitIdle(graceCtx, &w.h.active)
 	if err := srv.Shutdown(graceCtx); err != nil {
 		w.log.Warn().Err(err).Msg("grace period over with requests in flight; closing them")
 	}
@@ -353,6 +356,20 @@ func (w *Worker) shutdown(srv *transport.HTTPServer, ws *transport.WSServer, adm
 	}
 	w.markClosed()
 	w.log.Info().Msg("worker stopped")
+}
+
+// waitIdle returns once n is 0 or ctx is done. It polls: a drain happens once per process
+// and a few milliseconds of latency in it cost nothing.
+func waitIdle(ctx context.Context, n *atomic.Int64) {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for n.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close releases the listeners and the link of a worker whose Run was never called. After Run
