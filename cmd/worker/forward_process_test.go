@@ -111,12 +111,12 @@ func TestProcessForwardSidecar(t *testing.T) {
 	if !strings.HasPrefix(body, `["r2","ERR_BAD_REQUEST: forwarding by action needs`) {
 		t.Fatalf("payload without action: %q", body)
 	}
-	if _, err := http.Post(backend+"/health/down", "application/json", nil); err != nil {
+	if _, _, err := httpDo("POST", backend+"/health/down", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	wait("unannounce while unhealthy", func() bool { return seen("/unannounce", 0) })
 	n := count()
-	if _, err := http.Post(backend+"/health/up", "application/json", nil); err != nil {
+	if _, _, err := httpDo("POST", backend+"/health/up", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	wait("announce again once healthy", func() bool { return seen("/announce", n) })
