@@ -126,7 +126,7 @@ func TestSidecarHostGatesOnBackendHealth(t *testing.T) {
 		t.Fatalf("through the sidecar: %s %v", res, err)
 	}
 	flip := func(state string) {
-		resp, err := http.Post(base+"/health/"+state, "application/json", nil)
+		resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Post(base+"/health/"+state, "application/json", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
