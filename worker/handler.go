@@ -52,6 +52,24 @@ func (h *handler) handle(ctx context.Context, key string, payload json.RawMessag
 	if h.next == nil {
 		name = jobName(payload)
 	}
+	j := jobIndex(name)
+	var res any
+	var err error
+	if h.next == nil && j < len(jobs) && h.faults.Load().IsZero() {
+		// A registered job without faults (benchmarks, most load): run it directly, skipping
+		// the Request the chain needs, which escapes to the heap (~100 ns and 80 B).
+		res, err = jobs[j].run(ctx, payload, jobEnv{limits: h.limits, sleep: h.sleep})
+	} else {
+		res, err = h.chainOf().ServeGrenache(ctx, &Request{Service: key, Payload: payload, job: name})
+	}
+	h.m.requests[j][outcomeOf(ctx, err)].Inc()
+	h.m.latency[j].Observe(h.now().Sub(start).Seconds())
+	return res, err
+}
+
+// chainOf returns the fault layer around the service's handler, built once (the handler
+// struct is also built literally by tests, so not in a constructor).
+func (h *handler) chainOf() Handler {
 	h.chainOnce.Do(func() {
 		inner := h.next
 		if inner == nil {
@@ -59,19 +77,22 @@ func (h *handler) handle(ctx context.Context, key string, payload json.RawMessag
 		}
 		h.chain = h.faultLayer(inner)
 	})
-	res, err := h.chain.ServeGrenache(ctx, &Request{Service: key, Payload: payload, job: name})
-	j := jobIndex(name)
-	h.m.requests[j][outcomeOf(ctx, err)].Inc()
-	h.m.latency[j].Observe(h.now().Sub(start).Seconds())
-	return res, err
+	return h.chain
 }
 
 // outcomeOf maps a handler's error to its metric outcome.
 func outcomeOf(ctx context.Context, err error) outcome {
+	if err == nil {
+		return outcomeOK
+	}
+	return errorOutcome(ctx, err)
+}
+
+// errorOutcome is outcomeOf for a non-nil error; apart so that the success path does not
+// pay for the heap-allocated errors.As target.
+func errorOutcome(ctx context.Context, err error) outcome {
 	var held heldError
 	switch {
-	case err == nil:
-		return outcomeOK
 	case errors.As(err, &held):
 		return outcomeHeld
 	case errors.Is(err, errInjected):
