@@ -40,7 +40,7 @@ type HTTPServer struct {
 	maxBody int64
 	budget  *budget.Budget
 	log     zerolog.Logger
-	refuse  func() bool // see WithRefuse; nil = never
+	refuse  func() bool  // see WithRefuse; nil = never
 	upgrade http.Handler // see WithUpgrade; nil = none
 }
 
