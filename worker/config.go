@@ -1,9 +1,12 @@
 package worker
 
 import (
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/grenache-go/grenache/pkg/transport"
@@ -44,6 +47,30 @@ type Config struct {
 	MaxConns int
 	// Logger receives the worker's structured logs.
 	Logger zerolog.Logger
+
+	// Services are more names the host announces (on the same port) and answers besides
+	// Service; Request.Service tells a handler which one a caller asked for.
+	Services []string
+	// WebSocket also serves Grenache WebSocket RPC on the RPC port: a request asking to
+	// upgrade to a WebSocket goes to the WS server, any other to the HTTP one, so one
+	// announcement reaches HTTP and WS callers alike.
+	WebSocket bool
+	// TLS, when not nil, serves HTTPS (and WSS) with it; set ClientAuth and ClientCAs for
+	// mutual TLS. See LoadTLS for building it from PEM files.
+	TLS *tls.Config
+	// DrainGrace is how long a stopping host keeps answering normally after it stopped
+	// announcing and asked the grapes to drop its names, so callers whose lookup caches
+	// still hold it are served while the caches expire. After it, requests are refused with
+	// 503 ERR_SERVER_DRAINING (callers retry elsewhere) and requests in flight get
+	// ShutdownGrace to finish. The default covers the Go link's lookup cache (1 s) plus the
+	// Go grape's (0.5 s); Node's link caches lookups for 10 s, so use 11 s for Node callers.
+	DrainGrace time.Duration
+	// HealthCheck, when set, gates announcing: it is called every HealthInterval, and while
+	// it returns an error the host stops announcing and unannounces its names; announcing
+	// resumes when it succeeds again. The host keeps answering requests throughout.
+	HealthCheck func(ctx context.Context) error
+	// HealthInterval is the gap between HealthCheck calls.
+	HealthInterval time.Duration
 }
 
 // Defaults, shared with cmd/worker so flag help and docs show the same numbers.
@@ -61,13 +88,18 @@ const (
 	MaxBodyBytes = 8 << 20
 	// DefaultMaxConns leaves room for many clients' keep-alive pools.
 	DefaultMaxConns = 10000
+	// DefaultDrainGrace outlasts the Go link's lookup cache (1 s) plus the Go grape's (0.5 s).
+	DefaultDrainGrace = 2 * time.Second
+	// DefaultHealthInterval is how often a HealthCheck runs.
+	DefaultHealthInterval = time.Second
 )
 
 // MinBodyBudget is the smallest BodyBudget that admits one request of MaxBodyBytes, gzipped.
 var MinBodyBudget = transport.MinBodyBudget(MaxBodyBytes)
 
 // DefaultConfig returns the documented defaults: service job_service on port 1337, announcing
-// every 5 s to http://127.0.0.1:30001, no faults, admin listener off, 10 s shutdown grace.
+// every 5 s to http://127.0.0.1:30001, no faults, admin listener off, WebSocket on the RPC
+// port, 2 s drain grace then 10 s shutdown grace.
 func DefaultConfig() Config {
 	return Config{
 		Service:          DefaultService,
@@ -79,6 +111,9 @@ func DefaultConfig() Config {
 		BodyBudget:       DefaultBodyBudget,
 		MaxConns:         DefaultMaxConns,
 		Logger:           zerolog.Nop(),
+		WebSocket:        true,
+		DrainGrace:       DefaultDrainGrace,
+		HealthInterval:   DefaultHealthInterval,
 	}
 }
 
@@ -121,6 +156,18 @@ func (c Config) Validate() error {
 	if c.MaxConns < 0 {
 		errs = append(errs, fmt.Errorf("max conns %d must not be negative (0 = no cap)", c.MaxConns))
 	}
+	for _, n := range c.Services {
+		if n == "" {
+			errs = append(errs, errors.New("service names must not be empty"))
+			break
+		}
+	}
+	if c.DrainGrace < 0 {
+		errs = append(errs, fmt.Errorf("drain grace %v must not be negative", c.DrainGrace))
+	}
+	if c.HealthCheck != nil && c.HealthInterval < 10*time.Millisecond {
+		errs = append(errs, fmt.Errorf("health interval %v too short: allowed ≥ 10ms", c.HealthInterval))
+	}
 	if err := c.Faults.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -133,4 +180,16 @@ func validGrapeURL(s string) error {
 		return fmt.Errorf("grape URL %q invalid: want http(s)://host:port", s)
 	}
 	return nil
+}
+
+// names returns every service name the host announces: Service, then Services, without
+// duplicates.
+func (c Config) names() []string {
+	out := []string{c.Service}
+	for _, n := range c.Services {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }

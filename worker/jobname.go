@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 )
 
-// jobName returns the job a payload names, or jobOther when it is not an object with a
-// top-level string "job" naming a known job. It runs on every request, so it scans the
+// jobName returns the job a payload names: a registry name, jobUnknown when its top-level
+// string "job" names none, or jobOther when it has no string "job" (it is echoed). It runs on every request, so it scans the
 // object's top-level members instead of decoding it (no allocation); keys or names with escape
 // sequences, which no real client sends, fall back to encoding/json.
 func jobName(payload json.RawMessage) string {
@@ -49,6 +49,7 @@ func jobName(payload json.RawMessage) string {
 				if name := knownJob(p[i+1 : end]); name != "" {
 					return name
 				}
+				return jobUnknown
 			}
 			return jobOther
 		}
@@ -80,16 +81,24 @@ func lastJobKey(p []byte, i int) bool {
 	return true
 }
 
+// knownJob returns the registry's name equal to b, or "". Comparing string(b) does not
+// allocate, and the registry is a handful of entries.
 func knownJob(b []byte) string {
-	switch string(b) {
-	case JobEcho:
-		return JobEcho
-	case JobSleep:
-		return JobSleep
-	case JobHash:
-		return JobHash
+	for _, j := range jobs {
+		if j.name == string(b) {
+			return j.name
+		}
 	}
 	return ""
+}
+
+// jobField returns the raw "job" member of payload, for error messages.
+func jobField(payload json.RawMessage) json.RawMessage {
+	var head struct {
+		Job json.RawMessage `json:"job"`
+	}
+	_ = json.Unmarshal(payload, &head)
+	return head.Job
 }
 
 // jobNameSlow is the exact definition: decode the top-level "job" member with encoding/json.
@@ -107,7 +116,7 @@ func jobNameSlow(payload json.RawMessage) string {
 	if n := knownJob([]byte(name)); n != "" {
 		return n
 	}
-	return jobOther
+	return jobUnknown
 }
 
 func skipSpace(p []byte, i int) int {

@@ -8,18 +8,62 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// Job names the worker understands. Any other payload is echoed back unchanged.
+// Built-in job names.
 const (
 	JobEcho  = "echo"
 	JobSleep = "sleep"
 	JobHash  = "hash"
-	// jobOther labels echoed payloads that name no known job, keeping the metric label set
+	// jobOther labels payloads that name no job (echoed back), keeping the metric label set
 	// bounded whatever clients send.
 	jobOther = "other"
+	// jobUnknown labels payloads naming a job that is not in the registry (refused).
+	jobUnknown = "unknown"
 )
+
+// job is one entry of the registry: the only place a built-in job is declared. Its name is
+// what payloads send as "job" and its metric label; run validates the payload against the
+// limits and does the work. Adding a job is adding an entry to jobs.
+type job struct {
+	name string
+	run  func(ctx context.Context, payload json.RawMessage, env jobEnv) (any, error)
+}
+
+// jobEnv is what a job may use: the configured limits and the (test-injectable) clock.
+type jobEnv struct {
+	limits JobLimits
+	sleep  func(context.Context, time.Duration) error
+}
+
+// jobs is the registry. A payload with no "job" member is echoed (what a Node worker does);
+// one naming a job missing here is refused with ERR_INVALID_JOB.
+var jobs = []job{
+	{name: JobEcho, run: runEcho},
+	{name: JobSleep, run: runSleep},
+	{name: JobHash, run: runHash},
+}
+
+// findJob returns the registry entry called name.
+func findJob(name string) (job, bool) {
+	for _, j := range jobs {
+		if j.name == name {
+			return j, true
+		}
+	}
+	return job{}, false
+}
+
+// jobNames lists the registry's names, for error messages.
+func jobNames() string {
+	names := make([]string, len(jobs))
+	for i, j := range jobs {
+		names[i] = j.name
+	}
+	return strings.Join(names, ", ")
+}
 
 // ErrInvalidJob is wrapped by every error about a malformed job payload, so callers can tell a
 // bad request from a failure of the worker itself.
@@ -50,26 +94,36 @@ type SleepResult struct {
 	SleptMS int64 `json:"slept_ms"`
 }
 
-// runJob executes the named job. sleep is the clock's sleep so tests need not wait.
+// runJob executes the named job (a name from jobName). sleep is the clock's sleep so tests
+// need not wait.
 func runJob(ctx context.Context, name string, payload json.RawMessage, lim JobLimits,
 	sleep func(context.Context, time.Duration) error) (any, error) {
+	env := jobEnv{limits: lim, sleep: sleep}
 	switch name {
-	case JobSleep:
-		return runSleep(ctx, payload, lim, sleep)
-	case JobHash:
-		return runHash(ctx, payload, lim)
-	default:
-		// echo and everything else: the payload itself. A missing payload (Node sends
-		// undefined → null) stays null.
-		if len(payload) == 0 {
-			return nil, nil
-		}
-		return payload, nil
+	case jobOther:
+		return runEcho(ctx, payload, env)
+	case jobUnknown:
+		return nil, fmt.Errorf("%w: unknown job %s (known: %s; a payload without \"job\" is echoed)",
+			ErrInvalidJob, clip(jobField(payload)), jobNames())
 	}
+	j, ok := findJob(name)
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown job %q (known: %s)", ErrInvalidJob, name, jobNames())
+	}
+	return j.run(ctx, payload, env)
 }
 
-func runSleep(ctx context.Context, payload json.RawMessage, lim JobLimits,
-	sleep func(context.Context, time.Duration) error) (any, error) {
+// runEcho answers the payload itself. A missing payload (Node sends undefined -> null) stays
+// null.
+func runEcho(_ context.Context, payload json.RawMessage, _ jobEnv) (any, error) {
+	if len(payload) == 0 {
+		return nil, nil
+	}
+	return payload, nil
+}
+
+func runSleep(ctx context.Context, payload json.RawMessage, env jobEnv) (any, error) {
+	lim, sleep := env.limits, env.sleep
 	var j sleepJob
 	if err := json.Unmarshal(payload, &j); err != nil {
 		return nil, fmt.Errorf("%w: sleep: %v", ErrInvalidJob, err)
@@ -88,7 +142,8 @@ func runSleep(ctx context.Context, payload json.RawMessage, lim JobLimits,
 	return SleepResult{SleptMS: ms}, nil
 }
 
-func runHash(ctx context.Context, payload json.RawMessage, lim JobLimits) (any, error) {
+func runHash(ctx context.Context, payload json.RawMessage, env jobEnv) (any, error) {
+	lim := env.limits
 	var j hashJob
 	if err := json.Unmarshal(payload, &j); err != nil {
 		return nil, fmt.Errorf("%w: hash: %v", ErrInvalidJob, err)

@@ -26,14 +26,14 @@ func TestJobName(t *testing.T) {
 		`{"job":"echo","x":1}`:             JobEcho,
 		` {"job":"sleep"}`:                 JobSleep,
 		`{"job":"hash"}`:                   JobHash,
-		`{"job":"nope"}`:                   jobOther,
+		`{"job":"nope"}`:                   jobUnknown,
 		`{"job":5}`:                        jobOther,
 		`"hello"`:                          jobOther,
 		`[1,2]`:                            jobOther,
 		`{"jobs":"echo"}`:                  jobOther,
 		`{broken`:                          jobOther,
 		``:                                 jobOther,
-		`{"job":"echo\u0000x"}`:            jobOther,
+		`{"job":"echo\u0000x"}`:            jobUnknown,
 		`{"j\u006fb":"echo"}`:              JobEcho,
 		`{"job":"ech\u006f"}`:              JobEcho,
 		`{"a":{"job":"hash"}}`:             jobOther,
@@ -48,7 +48,7 @@ func TestJobName(t *testing.T) {
 }
 
 func TestEchoReturnsPayload(t *testing.T) {
-	for _, p := range []string{`{"job":"echo","a":[1,2]}`, `"hello"`, `{"job":"other","k":true}`, `42`, `null`} {
+	for _, p := range []string{`{"job":"echo","a":[1,2]}`, `"hello"`, `{"job":5,"k":true}`, `42`, `null`} {
 		res, err := runJob(context.Background(), jobName(json.RawMessage(p)), json.RawMessage(p), testLimits, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)

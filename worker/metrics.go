@@ -6,11 +6,19 @@ import (
 	"github.com/grenache-go/grenache/internal/version"
 )
 
-// Job and outcome label values. Both sets are fixed so remote input cannot grow the series.
-var (
-	jobLabels     = []string{JobEcho, JobSleep, JobHash, jobOther}
-	outcomeLabels = []string{"ok", "invalid", "error", "injected_error", "injected_timeout", "canceled"}
-)
+// outcomeLabels are the outcome label values. Job labels are the registry's names plus
+// jobOther and jobUnknown (see jobLabels); both sets are fixed so remote input cannot grow
+// the series.
+var outcomeLabels = []string{"ok", "invalid", "error", "injected_error", "injected_timeout", "canceled"}
+
+// jobLabels is the job label set, in jobIndex order: the registry, then other and unknown.
+func jobLabels() []string {
+	l := make([]string, 0, len(jobs)+2)
+	for _, j := range jobs {
+		l = append(l, j.name)
+	}
+	return append(l, jobOther, jobUnknown)
+}
 
 // outcome indexes outcomeLabels.
 type outcome int
@@ -22,6 +30,7 @@ const (
 	outcomeInjected
 	outcomeHeld
 	outcomeCanceled
+	outcomeCount // the number of outcomes, len(outcomeLabels)
 )
 
 // metrics holds one worker's Prometheus collectors in its own registry, so several workers in
@@ -29,8 +38,8 @@ const (
 // once up front: the request path then touches only atomics, no label hashing.
 type metrics struct {
 	reg      *prometheus.Registry
-	requests [4][6]prometheus.Counter
-	latency  [4]prometheus.Observer
+	requests [][outcomeCount]prometheus.Counter // indexed by jobIndex, outcome
+	latency  []prometheus.Observer
 	inFlight prometheus.Gauge
 	faults   [3]prometheus.Counter // indexed by faultMetric
 }
@@ -65,7 +74,10 @@ func newMetrics() *metrics {
 			Help: "RPC requests currently being handled, including held ones.",
 		}),
 	}
-	for j, jl := range jobLabels {
+	labels := jobLabels()
+	m.requests = make([][outcomeCount]prometheus.Counter, len(labels))
+	m.latency = make([]prometheus.Observer, len(labels))
+	for j, jl := range labels {
 		for o, ol := range outcomeLabels {
 			m.requests[j][o] = requests.WithLabelValues(jl, ol)
 		}
@@ -79,16 +91,15 @@ func newMetrics() *metrics {
 	return m
 }
 
-// jobIndex maps a job name to its row in metrics.requests.
+// jobIndex maps a name from jobName to its row in metrics.requests.
 func jobIndex(name string) int {
-	switch name {
-	case JobEcho:
-		return 0
-	case JobSleep:
-		return 1
-	case JobHash:
-		return 2
-	default:
-		return 3
+	for i, j := range jobs {
+		if j.name == name {
+			return i
+		}
 	}
+	if name == jobUnknown {
+		return len(jobs) + 1
+	}
+	return len(jobs)
 }

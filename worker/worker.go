@@ -1,12 +1,22 @@
-// Package worker is a Grenache RPC service: it serves the Grenache HTTP RPC wire (via
-// pkg/transport), announces itself to grapes (via pkg/link), runs small jobs (echo, sleep,
-// hash) and injects faults on demand (latency, jitter, errors, black-holed requests) so
-// clients can be tested against misbehaving peers. Faults change at run time through
-// SetFaults or the admin HTTP API.
+// Package worker is a Grenache service host: Serve(ctx, cfg, handler) serves a Handler over
+// the Grenache HTTP and WebSocket RPC wire (via pkg/transport, with TLS or mutual TLS when
+// configured), announces its service names to grapes (via pkg/link) and, when ctx ends,
+// drains: it stops announcing, asks the grapes to drop its names, keeps answering for
+// Config.DrainGrace while callers' lookup caches expire, then refuses new requests with a
+// retryable 503 ERR_SERVER_DRAINING, lets those in flight finish and closes.
+//
+// Handlers are plain Go: a HandlerFunc, a Mux dispatching {"action","args"} payloads, or
+// Func adapting a typed function. With no handler (New), the host runs the built-in jobs
+// (echo, sleep, hash) used by tests and benchmarks. Every host injects faults on demand
+// (latency, jitter, errors, black-holed requests) as middleware around its handler, so
+// clients can be tested against misbehaving peers; faults change at run time through
+// SetFaults or the admin HTTP API, which also serves /healthz and Prometheus /metrics.
+// NewForward makes the host a sidecar that forwards each request to an HTTP service.
 package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -14,6 +24,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -37,16 +48,37 @@ type Worker struct {
 	adminMu  sync.Mutex    // serialises read-modify-write of faults from the admin API
 	hardStop chan struct{} // closed when the shutdown grace is over
 	draining chan struct{} // closed when shutdown starts (healthz reports it)
+	refusing atomic.Bool   // set when the drain grace is over: new requests get 503
+
+	annMu      sync.Mutex // guards announcing and stopped
+	announcing bool       // the announce loops run
+	stopped    bool       // draining began: announcing never resumes
 
 	runOnce sync.Once
 	closeMu sync.Mutex
 	closed  bool
 }
 
-// New validates cfg, binds the RPC listener (and the admin listener when enabled) and prepares
-// the link. Nothing is announced until Run. Call Run or Close to release the listeners.
-func New(cfg Config) (*Worker, error) {
+// Serve runs h as a Grenache service configured by cfg until ctx is done, then drains (see
+// the package doc) and returns nil; it returns an error if the host cannot start or serving
+// fails. It is NewService followed by Run.
+func Serve(ctx context.Context, cfg Config, h Handler) error {
+	w, err := NewService(cfg, h)
+	if err != nil {
+		return err
+	}
+	return w.Run(ctx)
+}
+
+// New is NewService with the built-in jobs (echo, sleep, hash) as the handler.
+func New(cfg Config) (*Worker, error) { return NewService(cfg, nil) }
+
+// NewService validates cfg, binds the RPC listener (and the admin listener when enabled) and
+// prepares the link for a host serving h (nil: the built-in jobs). Nothing is announced
+// until Run. Call Run or Close to release the listeners.
+func NewService(cfg Config, h Handler) (*Worker, error) {
 	cfg.Grapes = append([]string(nil), cfg.Grapes...)
+	cfg.Services = append([]string(nil), cfg.Services...)
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("worker: invalid config: %w", err)
 	}
@@ -86,6 +118,7 @@ func New(cfg Config) (*Worker, error) {
 			now:      time.Now,
 			sleep:    sleepCtx,
 			rand:     rand.Float64,
+			next:     h,
 		},
 	}
 	f := cfg.Faults
@@ -144,9 +177,8 @@ func (w *Worker) SetFaults(f Faults) error {
 	return nil
 }
 
-// Run serves RPC (and admin) requests and announces the service until ctx is done. Then it
-// stops announcing, lets requests in flight finish (bounded by Config.ShutdownGrace: after
-// that, held requests are released and connections closed) and returns nil. It returns an
+// Run serves RPC (and admin) requests and announces the service names until ctx is done.
+// Then it drains (see the package doc and shutdown) and returns nil. It returns an
 // error if serving fails. Run may be called once.
 func (w *Worker) Run(ctx context.Context) error {
 	err := errors.New("worker: Run called twice or after Close")
@@ -159,8 +191,21 @@ func (w *Worker) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
-	srv := transport.NewHTTPServer(w.h.handle, transport.WithServerLogger(w.log),
-		transport.WithMaxBodyBytes(MaxBodyBytes), transport.WithBodyBudget(bodies))
+	opts := []transport.HTTPServerOption{transport.WithServerLogger(w.log),
+		transport.WithMaxBodyBytes(MaxBodyBytes), transport.WithBodyBudget(bodies),
+		transport.WithRefuse(w.refusing.Load)}
+	if w.cfg.TLS != nil {
+		opts = append(opts, transport.WithTLS(w.cfg.TLS))
+	}
+	var ws *transport.WSServer
+	if w.cfg.WebSocket {
+		// Mounted on the RPC server, which hands it upgrade requests; TLS is the RPC
+		// listener's. Its body budget is the same one: a request is one or the other.
+		ws = transport.NewWSServer(w.wsHandle, transport.WithWSLogger(w.log),
+			transport.WithWSMaxMessageBytes(MaxBodyBytes), transport.WithWSBodyBudget(bodies))
+		opts = append(opts, transport.WithUpgrade(ws))
+	}
+	srv := transport.NewHTTPServer(w.h.handle, opts...)
 	var adm *http.Server
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
@@ -181,32 +226,122 @@ func (w *Worker) run(ctx context.Context) error {
 			}
 		}()
 	}
-	w.link.StartAnnouncing(w.cfg.Service, w.Port(), w.cfg.AnnounceInterval)
-	w.log.Info().Str("addr", w.Addr()).Str("admin", w.AdminAddr()).Strs("grapes", w.cfg.Grapes).Msg("worker serving")
+	healthCtx, stopHealth := context.WithCancel(context.Background())
+	if w.cfg.HealthCheck != nil {
+		// Announce only once the first check passed: a sidecar whose backend is down
+		// must not appear in lookups even briefly.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.healthLoop(healthCtx)
+		}()
+	} else {
+		w.setAnnouncing(true)
+	}
+	w.log.Info().Str("addr", w.Addr()).Str("admin", w.AdminAddr()).Strs("services", w.cfg.names()).
+		Strs("grapes", w.cfg.Grapes).Bool("tls", w.cfg.TLS != nil).Bool("ws", ws != nil).Msg("worker serving")
 
 	var runErr error
 	select {
 	case <-ctx.Done():
 	case runErr = <-errc:
 	}
-	w.shutdown(srv, adm)
+	stopHealth()
+	w.shutdown(srv, ws, adm)
 	wg.Wait()
 	return runErr
 }
 
-// shutdown stops announcing first (so clients stop finding us), then drains the RPC server
-// within the grace period, releasing held requests when it ends, and finally the admin server.
-func (w *Worker) shutdown(srv *transport.HTTPServer, adm *http.Server) {
+// wsHandle serves WebSocket requests through the same handler, refusing them like HTTP ones
+// once the drain grace is over (a WS reply has no status, so the token travels alone).
+func (w *Worker) wsHandle(ctx context.Context, key string, payload json.RawMessage) (any, error) {
+	if w.refusing.Load() {
+		return nil, errors.New(transport.TokenServerDraining)
+	}
+	return w.h.handle(ctx, key, payload)
+}
+
+// setAnnouncing starts or stops announcing every service name; stopping unannounces them
+// (StopAnnouncing), so lookups stop returning this host at once on grapes that support it.
+// Once draining began it only stops.
+func (w *Worker) setAnnouncing(on bool) {
+	w.annMu.Lock()
+	defer w.annMu.Unlock()
+	if on && w.stopped || on == w.announcing {
+		return
+	}
+	w.announcing = on
+	for _, name := range w.cfg.names() {
+		if on {
+			w.link.StartAnnouncing(name, w.Port(), w.cfg.AnnounceInterval)
+		} else {
+			w.link.StopAnnouncing(name, w.Port())
+		}
+	}
+	w.log.Info().Bool("announcing", on).Msg("announcing changed")
+}
+
+// Announcing reports whether the host announces its names now (false before Run, while a
+// HealthCheck fails, and once draining began).
+func (w *Worker) Announcing() bool {
+	w.annMu.Lock()
+	defer w.annMu.Unlock()
+	return w.announcing
+}
+
+// healthLoop runs HealthCheck every HealthInterval until ctx ends, announcing while it passes.
+func (w *Worker) healthLoop(ctx context.Context) {
+	t := time.NewTicker(w.cfg.HealthInterval)
+	defer t.Stop()
+	for {
+		cctx, cancel := context.WithTimeout(ctx, w.cfg.HealthInterval)
+		err := w.cfg.HealthCheck(cctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil && w.Announcing() {
+			w.log.Warn().Err(err).Msg("health check failed: stop announcing")
+		}
+		w.setAnnouncing(err == nil)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// shutdown drains in the order the package doc gives: healthz turns 503, announcing stops
+// and the grapes are asked to drop our names, requests are answered normally for the drain
+// grace, then refused with 503 ERR_SERVER_DRAINING; requests in flight get the shutdown grace
+// to finish (held ones are released when it ends), then connections close.
+func (w *Worker) shutdown(srv *transport.HTTPServer, ws *transport.WSServer, adm *http.Server) {
 	close(w.draining)
-	w.link.StopAnnouncing(w.cfg.Service, w.Port())
+	w.annMu.Lock()
+	w.stopped = true
+	w.annMu.Unlock()
+	w.setAnnouncing(false)
+	w.log.Info().Dur("drain_grace", w.cfg.DrainGrace).Msg("worker unannounced; draining")
+	if w.cfg.DrainGrace > 0 {
+		t := time.NewTimer(w.cfg.DrainGrace)
+		<-t.C
+	}
+	w.refusing.Store(true)
 	_ = w.link.Close()
-	w.log.Info().Dur("grace", w.cfg.ShutdownGrace).Msg("worker draining")
+	w.log.Info().Dur("grace", w.cfg.ShutdownGrace).Msg("worker refusing new requests; finishing those in flight")
 
 	graceCtx, cancel := context.WithTimeout(context.Background(), w.cfg.ShutdownGrace)
 	defer cancel()
 	stopped := context.AfterFunc(graceCtx, func() { close(w.hardStop) })
+	// Keep the listener open while requests are in flight, so late callers get the
+	// retryable 503 rather than a refused connection, and only then shut the server down.
+	waitIdle(graceCtx, &w.h.active)
 	if err := srv.Shutdown(graceCtx); err != nil {
 		w.log.Warn().Err(err).Msg("grace period over with requests in flight; closing them")
+	}
+	if ws != nil {
+		_ = ws.Shutdown(graceCtx)
 	}
 	if stopped() {
 		// Drained before the grace ended: release anything still held (nothing should be).
@@ -221,6 +356,20 @@ func (w *Worker) shutdown(srv *transport.HTTPServer, adm *http.Server) {
 	}
 	w.markClosed()
 	w.log.Info().Msg("worker stopped")
+}
+
+// waitIdle returns once n is 0 or ctx is done. It polls: a drain happens once per process
+// and a few milliseconds of latency in it cost nothing.
+func waitIdle(ctx context.Context, n *atomic.Int64) {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for n.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close releases the listeners and the link of a worker whose Run was never called. After Run

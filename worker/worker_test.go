@@ -69,6 +69,7 @@ func startWorker(t *testing.T, mod func(*Config)) (*Worker, func() error) {
 	cfg.Port = 0
 	cfg.AnnounceInterval = 50 * time.Millisecond
 	cfg.ShutdownGrace = 5 * time.Second
+	cfg.DrainGrace = 0 // the drain test sets its own
 	cfg.Grapes = []string{newAnnounceRecorder(t).srv.URL}
 	if mod != nil {
 		mod(&cfg)

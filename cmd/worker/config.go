@@ -32,6 +32,20 @@ type settings struct {
 	MaxConns         int           `env:"WORKER_MAX_CONNS" envDefault:"10000" flag:"max-conns" allowed:"0.." usage:"RPC connections open at once (0 = no cap); at the cap new connections wait in the kernel backlog"`
 	LogFormat        string        `env:"WORKER_LOG_FORMAT" envDefault:"auto" flag:"log-format" allowed:"auto|json|console" usage:"log format (auto = console on a terminal, json otherwise)"`
 	LogLevel         string        `env:"WORKER_LOG_LEVEL" envDefault:"info" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level"`
+
+	// The service host (docs/configuration.md, Service host).
+	Services          []string      `env:"WORKER_SERVICES" flag:"services" usage:"more service names announced on the same port, comma-separated"`
+	WebSocket         bool          `env:"WORKER_WS" envDefault:"true" flag:"ws" usage:"also serve Grenache WebSocket RPC on the RPC port (upgrade requests)"`
+	DrainGrace        time.Duration `env:"WORKER_DRAIN_GRACE" envDefault:"2000" flag:"drain-grace" allowed:"0..600000" usage:"after SIGTERM and unannouncing, how long requests are still answered (callers' lookup caches expire); then they get 503 ERR_SERVER_DRAINING"`
+	TLSCert           string        `env:"WORKER_TLS_CERT" flag:"tls-cert" usage:"PEM certificate file: serve HTTPS/WSS (with --tls-key)"`
+	TLSKey            string        `env:"WORKER_TLS_KEY" flag:"tls-key" usage:"PEM private key file of --tls-cert"`
+	TLSCA             string        `env:"WORKER_TLS_CA" flag:"tls-ca" usage:"PEM CA bundle: require client certificates signed by it (mutual TLS)"`
+	TLSClientAuth     string        `env:"WORKER_TLS_CLIENT_AUTH" envDefault:"require" flag:"tls-client-auth" allowed:"require|verify-if-given" usage:"with --tls-ca: require a client certificate, or verify one only if given"`
+	Forward           string        `env:"WORKER_FORWARD" flag:"forward" usage:"sidecar mode: POST each request's payload to this http(s) URL instead of running the built-in jobs"`
+	ForwardActionPath bool          `env:"WORKER_FORWARD_ACTION_PATH" envDefault:"false" flag:"forward-action-path" usage:"with --forward: append the payload's \"action\" to the URL path"`
+	ForwardHealth     string        `env:"WORKER_FORWARD_HEALTH" flag:"forward-health" usage:"with --forward: GET this URL every --health-interval; announce only while it answers 2xx"`
+	ForwardTimeout    time.Duration `env:"WORKER_FORWARD_TIMEOUT" envDefault:"30s" flag:"forward-timeout" allowed:"1..600000" usage:"with --forward: longest wait for the backend's reply"`
+	HealthInterval    time.Duration `env:"WORKER_HEALTH_INTERVAL" envDefault:"1000" flag:"health-interval" allowed:"10..600000" usage:"gap between --forward-health checks"`
 }
 
 // errUsage marks invalid settings (exit status 2); pkg/config's own errors are matched too.
@@ -66,6 +80,7 @@ func loadSettings(src config.Source) (settings, worker.Config, error) {
 		errs = append(errs, fmt.Errorf("invalid values %v + %v for --fault-error-rate + --fault-timeout-rate (env WORKER_FAULT_ERROR_RATE + WORKER_FAULT_TIMEOUT_RATE); allowed a sum of at most 1",
 			s.FaultErrorRate, s.FaultTimeoutRate))
 	}
+	errs = append(errs, checkHostSettings(s)...)
 	if len(errs) > 0 {
 		return s, worker.Config{}, fmt.Errorf("%w: %w", errUsage, errors.Join(errs...))
 	}
@@ -81,5 +96,16 @@ func loadSettings(src config.Source) (settings, worker.Config, error) {
 	cfg.Limits = worker.JobLimits{MaxSleep: s.MaxSleep, MaxHashRounds: s.MaxHashRounds}
 	cfg.BodyBudget = s.BodyBudget
 	cfg.MaxConns = s.MaxConns
+	cfg.Services = s.Services
+	cfg.WebSocket = s.WebSocket
+	cfg.DrainGrace = s.DrainGrace
+	cfg.HealthInterval = s.HealthInterval
+	if s.TLSCert != "" {
+		tc, err := worker.LoadTLS(s.TLSCert, s.TLSKey, s.TLSCA, s.TLSClientAuth == "require")
+		if err != nil {
+			return s, worker.Config{}, fmt.Errorf("%w: --tls-cert/--tls-key/--tls-ca (env WORKER_TLS_CERT/WORKER_TLS_KEY/WORKER_TLS_CA): %v; allowed readable PEM files", errUsage, err)
+		}
+		cfg.TLS = tc
+	}
 	return s, cfg, nil
 }

@@ -1,8 +1,11 @@
-// Command worker runs a Grenache RPC worker: it announces a service to grapes, answers echo,
-// sleep and hash jobs over the Grenache HTTP RPC wire, and injects faults for tests and demos.
+// Command worker runs a Grenache service host: it announces service names to grapes and
+// answers echo, sleep and hash jobs over the Grenache HTTP and WebSocket RPC wire, or, with
+// --forward URL, forwards each request to an HTTP service (a sidecar); it injects faults for
+// tests and demos.
 // Configuration comes from WORKER_* environment variables (and a .env file), overridden by
-// flags; run `worker -h` for the list. SIGTERM or SIGINT stops announcing, lets requests in
-// flight finish within the shutdown grace and exits 0.
+// flags; run `worker -h` for the list. SIGTERM or SIGINT stops announcing and unannounces,
+// answers for the drain grace, lets requests in flight finish within the shutdown grace and
+// exits 0.
 package main
 
 import (
@@ -74,7 +77,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if getenv("GOMEMLIMIT") == "" {
 		setMemoryLimit(memoryLimit(cfg.BodyBudget))
 	}
-	w, err := worker.New(cfg)
+	h, closeHandler, err := serviceHandler(s, &cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return exitFailure
+	}
+	defer closeHandler()
+	w, err := worker.NewService(cfg, h)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return exitFailure

@@ -65,6 +65,7 @@ func (p *Workers) start(s *slot) error {
 	// A short grace: a killed worker must drop what it holds, like a crash,
 	// and a black-holed request must not hold the test's shutdown.
 	cfg.ShutdownGrace = 100 * time.Millisecond
+	cfg.DrainGrace = 0 // no drain window either: Kill stands for a crash
 	w, err := worker.New(cfg)
 	if err != nil {
 		return fmt.Errorf("lab: start worker: %w", err)

@@ -38,6 +38,11 @@ const (
 	// the server's body budget within its wait (HTTP 503): the server is
 	// alive but full, so the caller should retry elsewhere.
 	TokenServerBusy = "ERR_SERVER_BUSY"
+	// TokenServerDraining answers a request that arrives after a draining
+	// server's grace (HTTP 503, see WithRefuse): the server is leaving the
+	// network, so the caller should retry elsewhere. Go and Node clients
+	// treat a non-200 reply as a transport failure and retry it.
+	TokenServerDraining = "ERR_SERVER_DRAINING"
 	// TokenResultEncode replaces a result that could not be encoded as JSON.
 	TokenResultEncode = "ERR_RESULT_ENCODE"
 )

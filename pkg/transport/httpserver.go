@@ -40,6 +40,8 @@ type HTTPServer struct {
 	maxBody int64
 	budget  *budget.Budget
 	log     zerolog.Logger
+	refuse  func() bool  // see WithRefuse; nil = never
+	upgrade http.Handler // see WithUpgrade; nil = none
 }
 
 // HTTPServerOption configures an HTTPServer.
@@ -140,6 +142,10 @@ func (s *HTTPServer) Shutdown(ctx context.Context) error {
 // ServeHTTP implements http.Handler so the server can also be mounted in
 // another mux (e.g. next to /metrics).
 func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.upgrade != nil && isWebSocketUpgrade(r) {
+		s.upgrade.ServeHTTP(w, r)
+		return
+	}
 	compress := false
 	if v := r.Header[headerCompress]; len(v) > 0 && strings.Contains(v[0], "gzip") {
 		compress = true
@@ -213,6 +219,10 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Copied out of the pooled body buffer: a handler may keep the
 		// payload (or hand it to a goroutine) after it returns.
 		payload = append(json.RawMessage(nil), el[2]...)
+	}
+	if s.refuse != nil && s.refuse() {
+		s.refused(w, compress, rid)
+		return
 	}
 	ctx := r.Context()
 	if r.TLS != nil {
