@@ -124,6 +124,12 @@ type Config struct {
 	// it). The grape uses it to drop a cached lookup answer at once. It runs
 	// on the packet path without locks held, so it must be quick.
 	OnNewPeer func(key string)
+	// OnEvent, when set, is called with each Event (node, announce, peer,
+	// warning; see events.go) where bittorrent-dht emits the event of that
+	// name. Like OnNewPeer it runs on the packet and lookup paths without
+	// locks held: it must be quick and must not block (the grape hands
+	// events to a bounded buffer and drops what does not fit).
+	OnEvent func(Event)
 	// Logger defaults to a disabled logger.
 	Logger zerolog.Logger
 }
