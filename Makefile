@@ -4,7 +4,7 @@ GO        ?= go
 NODE_DIR  := test/interop/node
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build test deps lint tidy-check dist image bench bench-micro bench-grape bench-rpc bench-scenarios cluster demo clean
+.PHONY: all build test test-nodesuite deps lint tidy-check dist image bench bench-micro bench-grape bench-rpc bench-scenarios cluster demo clean
 
 all: build
 
@@ -56,6 +56,11 @@ bench: bench-micro
 
 bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/... ./client/...
+
+# The Node-suite tier alone (also part of make test): the Node packages' own
+# mocha suites with Node grapes and with Go grapes, compared per test.
+test-nodesuite: deps
+	$(GO) test -count=1 -v -run TestNodeSuitesAgainstGoGrapes ./test/nodesuite/
 
 # Grape /lookup throughput vs Node grapes and a bare net/http ceiling (pinned with taskset).
 bench-grape: deps

@@ -96,6 +96,9 @@ type Config struct {
 	MaxValueBytes int
 	// MaxTableBytes is the per-key lookup tables' byte budget.
 	MaxTableBytes int
+	// EventBuffer is the capacity of the Events channel; 0 (the default)
+	// turns events off. Events beyond it, unread, are dropped and counted.
+	EventBuffer int
 }
 
 // DefaultConfig returns the documented defaults: DHT on 0.0.0.0:20001, API
@@ -199,6 +202,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxPeers <= 0 || c.MaxPeerBytes <= 0 || c.MaxValueBytes <= 0 || c.MaxTableBytes <= 0 {
 		errs = append(errs, errors.New("grape: MaxPeers, MaxPeerBytes, MaxValueBytes and MaxTableBytes must be > 0"))
+	}
+	if c.EventBuffer < 0 || c.EventBuffer > MaxEventBuffer {
+		errs = append(errs, fmt.Errorf("grape: EventBuffer %d must be in 0-%d (0 = events off)", c.EventBuffer, MaxEventBuffer))
 	}
 	return errors.Join(errs...)
 }

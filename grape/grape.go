@@ -48,6 +48,7 @@ type Grape struct {
 	bgRunning int
 	bgStopped bool
 	metrics   *metrics
+	events    *eventStream
 	selfIP    netip.Addr // valid when Bind is an IPv4 address: self-store
 	started   time.Time
 	now       func() time.Time
@@ -72,6 +73,7 @@ func New(cfg Config) (*Grape, error) {
 		return nil, err
 	}
 	lc := newLookupCache(cfg.LookupCacheTTL, lookupCacheMax, cfg.LookupCacheBytes, cfg.now())
+	ev := newEventStream(cfg.EventBuffer, cfg.now())
 	dcfg := cfg.dhtConfig()
 	dcfg.OnNewPeer = lc.invalidate
 	// The node answers packets before the grape exists: the hook looks
@@ -82,6 +84,7 @@ func New(cfg Config) (*Grape, error) {
 			g.peerGone(key, peer, stored)
 		}
 	}
+	dcfg.OnEvent = ev.fromDHT
 	node, err := dht.New(dcfg)
 	if err != nil {
 		return nil, fmt.Errorf("grape: dht: %w", err)
@@ -92,6 +95,7 @@ func New(cfg Config) (*Grape, error) {
 		return nil, err
 	}
 	self.Store(g)
+	g.events = ev
 	return g, nil
 }
 
@@ -145,6 +149,7 @@ func newGrapeWith(cfg Config, node dhtNode, lc *lookupCache) (*Grape, error) {
 	g.seen = newSeenPeers(memAge, seenPeersMax, cfg.SeenPeersBytes, now)
 	g.removals = newRemovals(removalsWindow, removalsBytes, now)
 	g.metrics = newMetrics(node, g.seen)
+	g.events = newEventStream(cfg.EventBuffer, now)
 	g.opCtx, g.opCancel = context.WithCancel(context.Background())
 	if g.bodies, err = budget.New(cfg.BodyBudget, budget.DefaultWait); err != nil {
 		_ = ln.Close()
@@ -209,6 +214,9 @@ func (g *Grape) Run(ctx context.Context) error {
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- g.srv.Serve(g.capped) }()
 	g.log.Info().Str("api", g.ln.Addr().String()).Str("dht", g.node.Addr().String()).Msg("grape running")
+	g.events.send(Event{Type: EventListening})
+	readyStop, readyDone := make(chan struct{}), make(chan struct{})
+	go func() { defer close(readyDone); g.watchReady(readyStop) }()
 
 	var err error
 	select {
@@ -218,6 +226,7 @@ func (g *Grape) Run(ctx context.Context) error {
 	case err = <-dhtErr:
 		dhtErr <- nil
 	}
+	close(readyStop) // the node's Ready closes when it stops: not a join
 	// Drain HTTP first: in-flight requests still need the DHT.
 	shutCtx, shutCancel := context.WithTimeout(context.Background(), g.shutdownTimeout())
 	if serr := g.srv.Shutdown(shutCtx); serr != nil {
@@ -237,6 +246,8 @@ func (g *Grape) Run(ctx context.Context) error {
 	if cerr := g.node.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
+	<-readyDone
+	g.events.close() // the closed node reports nothing more
 	g.log.Info().Msg("grape stopped")
 	return err
 }
@@ -267,6 +278,7 @@ func (g *Grape) Close() error {
 	g.opCancel()
 	g.stopRefreshes()
 	err := errors.Join(g.ln.Close(), g.node.Close())
+	g.events.close()
 	g.mu.Lock()
 	g.closeErr = err
 	g.mu.Unlock()

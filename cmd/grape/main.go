@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +52,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := config.NewLogger(s.LogFormat, s.LogLevel, stderr)
 	cfg.Logger = log
 
+	if s.Events {
+		cfg.EventBuffer = eventBuffer
+	}
 	g, err := grape.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "grape: %v\n", err)
@@ -58,11 +62,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info().Str("api", g.APIURL()).Str("dht", g.DHTAddr().String()).
 		Strs("bootstrap", s.Bootstrap).Msg("grape started")
-	if err := g.Run(ctx); err != nil {
+	printed := make(chan struct{})
+	go func() { defer close(printed); printEvents(g.Events(), stdout) }()
+	err = g.Run(ctx)
+	<-printed // Run closed the channel
+	if d := g.EventsDropped(); d > 0 {
+		log.Warn().Uint64("dropped", d).Msg("events dropped: stdout was read too slowly")
+	}
+	if err != nil {
 		log.Error().Err(err).Msg("grape failed")
 		return exitFailure
 	}
 	return exitOK
+}
+
+// eventBuffer is how many events --events holds for a slow stdout reader
+// before it drops (and counts) them.
+const eventBuffer = 4096
+
+// printEvents writes each event as one JSON line until events closes (a nil
+// channel, events off, returns at once).
+func printEvents(events <-chan grape.Event, w io.Writer) {
+	if events == nil {
+		return
+	}
+	enc := json.NewEncoder(w) // one Write per event: a line is never split
+	for ev := range events {
+		_ = enc.Encode(ev)
+	}
 }
 
 // load reads the settings and maps them onto a grape.Config.

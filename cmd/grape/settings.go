@@ -32,4 +32,7 @@ type settings struct {
 	// Byte budgets of the memories /lookup fills from remote input.
 	LookupCacheBytes int `env:"GRAPE_LOOKUP_CACHE_BYTES" envDefault:"4194304" flag:"lookup_cache_bytes" allowed:"65536..1073741824" usage:"byte budget of the lookup cache (names, from lookups and announce_peer queries, plus 160 bytes each)"`
 	SeenPeersBytes   int `env:"GRAPE_SEEN_PEERS_BYTES" envDefault:"8388608" flag:"seen_peers_bytes" allowed:"65536..1073741824" usage:"byte budget of the seen-peers memory behind /lookup (names plus 400 bytes, records plus 80 bytes each)"`
+
+	// Node's Grape events for scripts and the Node-suite shim.
+	Events bool `env:"GRAPE_EVENTS" envDefault:"false" flag:"events" usage:"print the grape's events (listening, ready, announce, node, peer, warning) on stdout as JSON lines; logs stay on stderr"`
 }

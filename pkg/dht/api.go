@@ -130,6 +130,12 @@ type Config struct {
 	// from its lookup memory at once. Same rules as OnNewPeer: packet path,
 	// no locks held, quick.
 	OnPeerGone func(key string, peer netip.AddrPort, stored bool)
+	// OnEvent, when set, is called with each Event (node, announce, peer,
+	// warning; see events.go) where bittorrent-dht emits the event of that
+	// name. Like OnNewPeer it runs on the packet and lookup paths without
+	// locks held: it must be quick and must not block (the grape hands
+	// events to a bounded buffer and drops what does not fit).
+	OnEvent func(Event)
 	// Logger defaults to a disabled logger.
 	Logger zerolog.Logger
 }

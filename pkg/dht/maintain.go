@@ -91,8 +91,11 @@ func (n *Node) replaceOldest(oldest []contact, cand contact) {
 			if errors.Is(err, errTimeout) || errors.Is(err, errUnreachable) || errors.Is(err, errUnexpectedNode) {
 				now := n.cfg.Clock.Now()
 				n.mu.Lock()
-				n.rt.observe(cand, now)
+				added, _ := n.rt.observe(cand, now)
 				n.mu.Unlock()
+				if added {
+					n.emit(Event{Type: EventNode, Addr: cand.Addr})
+				}
 				return
 			}
 		}

@@ -199,9 +199,12 @@ func (n *Node) Addr() netip.AddrPort { return n.addr }
 func (n *Node) learn(c contact) {
 	now := n.cfg.Clock.Now()
 	n.mu.Lock()
-	_, toPing := n.rt.observe(c, now)
+	added, toPing := n.rt.observe(c, now)
 	delete(n.suspects, c.Addr) // it just spoke to us: alive
 	n.mu.Unlock()
+	if added {
+		n.emit(Event{Type: EventNode, Addr: c.Addr})
+	}
 	if len(toPing) > 0 && n.conn != nil {
 		n.replaceOldest(toPing, c)
 	}

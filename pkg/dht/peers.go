@@ -89,12 +89,16 @@ func (n *Node) Lookup(ctx context.Context, key []byte) ([]netip.AddrPort, error)
 	rs, err := n.walk(ctx, walkSpec{
 		q: "get_peers", key: key,
 		args: func() *args { return &args{InfoHash: strPtr(k)} },
-		onReply: func(_ contact, r *reply) bool {
+		onReply: func(c contact, r *reply) bool {
 			for _, v := range r.Values {
 				if len(out) >= maxLookupPeers {
 					break
 				}
-				if p, ok := decodePeer(v); ok && !seen[p] {
+				p, ok := decodePeer(v)
+				if ok {
+					n.emit(Event{Type: EventPeer, Key: k, Peer: p, Addr: c.Addr})
+				}
+				if ok && !seen[p] {
 					seen[p] = true
 					out = append(out, p)
 				}

@@ -2,6 +2,7 @@ package dht
 
 import (
 	"net/netip"
+	"strconv"
 )
 
 // handlePacket decodes one datagram from `from` and returns the bytes to
@@ -11,6 +12,7 @@ func (n *Node) handlePacket(b []byte, from netip.AddrPort) []byte {
 	m, err := decodeMsg(b)
 	if err != nil {
 		n.stats.badPackets.Add(1)
+		n.emit(Event{Type: EventWarning, Addr: from, Err: "undecodable packet: " + err.Error()})
 		// A query whose arguments did not decode still gets an answer:
 		// silence would make the sender wait out its timeout.
 		if t, y, q, ok := decodeHeader(b); ok && y == "q" {
@@ -36,10 +38,12 @@ func (n *Node) handlePacket(b []byte, from netip.AddrPort) []byte {
 	case "r", "e":
 		if !n.dispatchReply(&m, from) {
 			n.stats.badPackets.Add(1)
+			n.emit(Event{Type: EventWarning, Addr: from, Err: "unexpected reply (no query waits for its transaction id)"})
 		}
 		return nil
 	default:
 		n.stats.badPackets.Add(1)
+		n.emit(Event{Type: EventWarning, Addr: from, Err: "unknown message type " + strconv.Quote(m.Y)})
 		return nil
 	}
 }
@@ -175,6 +179,7 @@ func (n *Node) onAnnounce(t string, a *args, from netip.AddrPort) *msg {
 	if isNew && n.cfg.OnNewPeer != nil {
 		n.cfg.OnNewPeer(*a.InfoHash)
 	}
+	n.emit(Event{Type: EventAnnounce, Key: *a.InfoHash, Peer: peer, Addr: from})
 	return n.ok(t, &reply{})
 }
 
