@@ -176,16 +176,21 @@ func TestScenarioS1SlowWorker(t *testing.T) {
 					return e.workers.SetFaults(1, lab.Slower(lab.BaseService, 50*time.Millisecond))
 				}})
 		},
-		// The bound is decidable only if the machine's own p99 (successful
-		// attempts at the healthy workers, all clients, same window) leaves
-		// room under it: a client that avoids the slow worker perfectly has
-		// that p99, no less.
+		// The bound is decidable only if the machine's own latency
+		// (successful attempts at the healthy workers, all clients, same
+		// window) leaves room under it. A correct client still sends the
+		// slow worker its 2-4 detection attempts, which take up to half of
+		// the 8 slowest slots of the p99 of 840 requests, so its p99 is the
+		// noise floor's 99.5th percentile, not its 99th: on a host at load
+		// 15 the noise p99 was 10.2 ms (under 80% of the 14 ms bound) and a
+		// client that sent the slow worker 4 attempts had a p99 of 19 ms,
+		// from the deeper noise tail its other slots reached.
 		resolves: func(e *env, res *lab.Result) string {
 			i := res.PhaseIndex("slow")
-			noise := res.Pooled(i, len(res.Phases)).AttemptLatency(99, e.except(1))
+			noise := res.Pooled(i, len(res.Phases)).AttemptLatency(99.5, e.except(1))
 			limit := s1MaxP99Ratio * float64(from(res, "slow")(res.Run(client.StrategyRoundRobin)).P99)
 			if float64(noise) > 0.8*limit {
-				return fmt.Sprintf("healthy workers' attempt p99 %.2f ms is above 80%% of the bound (%.2f ms)", ms(noise), limit/1e6)
+				return fmt.Sprintf("healthy workers' attempt p99.5 %.2f ms is above 80%% of the bound (%.2f ms)", ms(noise), limit/1e6)
 			}
 			return ""
 		},
