@@ -1,0 +1,3 @@
+package main
+
+func (c *config) runAnnounce() (string, error) { return "", nil }
