@@ -195,10 +195,10 @@ type lookupStats struct {
 	ok, wrong, errs int // announced names found / not found / call failed
 	// killed counts calls that failed because the churn killed their
 	// grape while they were in flight (a client-side loss, not a miss).
-	killed int
-	absentOK, absN  int // absent names answered [] / asked
-	lat             []time.Duration
-	firstWrong      string
+	killed         int
+	absentOK, absN int // absent names answered [] / asked
+	lat            []time.Duration
+	firstWrong     string
 }
 
 func (s *lookupStats) add(o lookupStats) {
