@@ -8,7 +8,7 @@
 # Writes reports/bench-announce.md.
 #
 # Usage: bash scripts/bench-announce.sh
-# Env:   ANN_RATES (100,200,500,1000,2000,5000,10000,20000), ANN_STEP (5s),
+# Env:   ANN_RATES (50,100,200,500,1000,2000,3000,5000,7000,10000,15000,20000), ANN_STEP (5s),
 #        ANN_LOOKUPS (500/s), ANN_ONLY (node,go), SERVER_CPU (1), LOAD_CPU (0).
 #        About 2 minutes.
 set -euo pipefail
@@ -30,7 +30,7 @@ CGO_ENABLED=0 go build -o bin/grape-bench ./bench/grape/driver
 exec taskset -c "${LOAD_CPU:-0}" env GOMAXPROCS=1 bin/grape-bench -mode announce \
   -grape bin/grape -node-dir test/interop/node \
   -server-cpu "${SERVER_CPU:-1}" -load-cpu "${LOAD_CPU:-0}" -only "${ANN_ONLY:-node,go}" \
-  -ann-rates "${ANN_RATES:-100,200,500,1000,2000,5000,10000,20000}" -ann-step "${ANN_STEP:-5s}" \
+  -ann-rates "${ANN_RATES:-50,100,200,500,1000,2000,3000,5000,7000,10000,15000,20000}" -ann-step "${ANN_STEP:-5s}" \
   -ann-lookup-rate "${ANN_LOOKUPS:-500}" \
   -out reports/bench-announce.md \
   -command "make bench-announce${ANN_STEP:+ (ANN_STEP=$ANN_STEP)}${ANN_RATES:+ (ANN_RATES=$ANN_RATES)}"

@@ -18,7 +18,7 @@ import (
 
 // Flags of -mode announce (scripts/bench-announce.sh).
 var (
-	annRates    = flag.String("ann-rates", "100,200,500,1000,2000,5000,10000,20000", "announce: announce rates (per second) tried in order until the criterion breaks")
+	annRates    = flag.String("ann-rates", "50,100,200,500,1000,2000,3000,5000,7000,10000,15000,20000", "announce: announce rates (per second) tried in order until the announce side of the criterion breaks")
 	annStep     = flag.Duration("ann-step", 5*time.Second, "announce: length of each rate step")
 	annLookups  = flag.Int("ann-lookup-rate", 500, "announce: fixed /lookup load (per second) during every step")
 	annWorkers  = flag.Int("ann-workers", 2000, "announce: simulated workers (name, port) that re-announce")
@@ -72,9 +72,16 @@ type stepResult struct {
 	firstErr        string
 }
 
-// pass applies the criterion.
+// pass applies the whole criterion.
 func (s *stepResult) pass() bool {
-	if s.errs > 0 || s.lookupErrs > 0 || s.unsent > 0 || s.achieved < annAchievedShare*float64(s.target) {
+	return s.passAnnounce() && s.lookupErrs == 0 && pct(s.lookups, 99) < annLookupP99
+}
+
+// passAnnounce applies the announce side of the criterion alone (rate
+// done without error, new announcements visible in time), for a figure
+// that does not hinge on the lookup p99 of a shared machine.
+func (s *stepResult) passAnnounce() bool {
+	if s.errs > 0 || s.unsent > 0 || s.achieved < annAchievedShare*float64(s.target) {
 		return false
 	}
 	for _, d := range s.fresh {
@@ -82,7 +89,7 @@ func (s *stepResult) pass() bool {
 			return false
 		}
 	}
-	return pct(s.lookups, 99) < annLookupP99
+	return true
 }
 
 // announceRun is one implementation's whole run.
@@ -296,14 +303,18 @@ func runAnnounceImpl(im impl, rates []int) (run announceRun) {
 			return run
 		}
 	}
+	// Warm-up, discarded: Node's JIT (and both runtimes' pools) settle
+	// here, not in the baseline the CPU per announce is measured against.
+	progress("announce %s: warm-up", im.name)
+	_ = runStep(gs, rates[0], 2*time.Second, -1)
 	progress("announce %s: baseline (lookups only)", im.name)
 	run.baseline = runStep(gs, 0, *annStep, 0)
 	for i, r := range rates {
 		progress("announce %s: %d announces/s", im.name, r)
 		s := runStep(gs, r, *annStep, i+1)
 		run.steps = append(run.steps, s)
-		if !s.pass() {
-			break
+		if !s.passAnnounce() {
+			break // past both figures
 		}
 	}
 	return run

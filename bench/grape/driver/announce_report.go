@@ -7,13 +7,15 @@ import (
 	"time"
 )
 
-// best is the highest step that passed, or nil.
-func (r *announceRun) best() *stepResult {
+// best is the highest step of an unbroken run of passing steps from the
+// lowest rate (pass: the whole criterion or its announce side), or nil.
+func (r *announceRun) best(pass func(*stepResult) bool) *stepResult {
 	var b *stepResult
 	for i := range r.steps {
-		if r.steps[i].pass() {
-			b = &r.steps[i]
+		if !pass(&r.steps[i]) {
+			break
 		}
+		b = &r.steps[i]
 	}
 	return b
 }
@@ -78,11 +80,13 @@ func announceMarkdown(c *config, runs []announceRun, start time.Time, loadStart 
 		for j := range r.steps {
 			s := &r.steps[j]
 			verdict := "yes"
-			if !s.pass() {
+			switch {
+			case s.unsent > 0:
+				verdict = fmt.Sprintf("**no** (%d sends found all %d slots busy)", s.unsent, *annInflight)
+			case !s.passAnnounce():
 				verdict = "**no**"
-				if s.unsent > 0 {
-					verdict += fmt.Sprintf(" (%d sends found all %d slots busy)", s.unsent, *annInflight)
-				}
+			case !s.pass():
+				verdict = "**no**: lookup p99; announce side yes"
 			}
 			fmt.Fprintf(&b, "| %s | %d | %.0f | %d | %s | %s / %s | %.0f | %.1f | %s |\n", r.impl, s.target, s.achieved,
 				s.errs+s.lookupErrs, freshCell(s.fresh), msNum(pct(s.lookups, 50)), msNum(pct(s.lookups, 99)),
@@ -90,15 +94,23 @@ func announceMarkdown(c *config, runs []announceRun, start time.Time, loadStart 
 		}
 	}
 	b.WriteString("\n")
-	rates := map[string]int{}
+	rates, annRates := map[string]int{}, map[string]int{}
 	for i := range runs {
 		r := &runs[i]
-		if s := r.best(); s != nil {
+		if r.err != "" {
+			continue
+		}
+		if s := r.best((*stepResult).pass); s != nil {
 			rates[r.impl] = s.target
 			fmt.Fprintf(&b, "- **%s**: highest sustained %d announces/s (CPU %.0f µs per announce, RSS peak %.1f MB over 3 grapes).\n",
 				r.impl, s.target, float64(r.cpuPerAnnounce(s))/float64(time.Microsecond), mb(sumKB(s.rssPeak)))
-		} else if r.err == "" {
-			fmt.Fprintf(&b, "- **%s**: no step sustained.\n", r.impl)
+		} else {
+			fmt.Fprintf(&b, "- **%s**: no step met the whole criterion (lookups-only p99 %s ms).\n", r.impl, msNum(pct(r.baseline.lookups, 99)))
+		}
+		if s := r.best((*stepResult).passAnnounce); s != nil {
+			annRates[r.impl] = s.target
+			fmt.Fprintf(&b, "  announce side alone (done, visible ≤ %s): %d announces/s (CPU %.0f µs per announce, RSS peak %.1f MB, lookup p99 %s ms).\n",
+				annVisibleWithin, s.target, float64(r.cpuPerAnnounce(s))/float64(time.Microsecond), mb(sumKB(s.rssPeak)), msNum(pct(s.lookups, 99)))
 		}
 		for _, s := range r.steps {
 			if s.firstErr != "" {
@@ -108,7 +120,10 @@ func announceMarkdown(c *config, runs []announceRun, start time.Time, loadStart 
 		}
 	}
 	if rates["node"] > 0 && rates["go"] > 0 {
-		fmt.Fprintf(&b, "- Go / Node: %.1f× (target ≥ 10×).\n", float64(rates["go"])/float64(rates["node"]))
+		fmt.Fprintf(&b, "- Go / Node, whole criterion: %.1f× (target ≥ 10×).\n", float64(rates["go"])/float64(rates["node"]))
+	}
+	if annRates["node"] > 0 && annRates["go"] > 0 {
+		fmt.Fprintf(&b, "- Go / Node, announce side: %.1f×.\n", float64(annRates["go"])/float64(annRates["node"]))
 	}
 	return b.String()
 }
