@@ -4,7 +4,7 @@ GO        ?= go
 NODE_DIR  := test/interop/node
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build test test-nodesuite deps lint tidy-check dist image bench bench-micro bench-grape bench-rpc bench-scenarios cluster demo clean
+.PHONY: all build test test-nodesuite deps lint tidy-check dist image bench bench-micro bench-grape bench-rpc bench-announce bench-scale bench-scenarios cluster demo clean
 
 all: build
 
@@ -69,6 +69,16 @@ bench-grape: deps
 # Go client -> Go worker vs Node client -> Node server and the bare Go pair (pinned with taskset).
 bench-rpc: deps
 	bash scripts/bench-rpc.sh
+
+# Announce storm: highest sustained announce rate of 3 Go vs 3 Node grapes
+# under a fixed lookup load (pinned with taskset).
+bench-announce: deps
+	bash scripts/bench-announce.sh
+
+# 8/64/256 Go grape processes (Node at 8/64): lookups, KRPC messages per
+# lookup, RSS, join time, churn.
+bench-scale: deps
+	bash scripts/bench-scale.sh
 
 # Full-length fault scenarios: adaptive vs round-robin vs random in one run.
 bench-scenarios:

@@ -270,7 +270,9 @@ func TestFullBucketReplacesDeadContact(t *testing.T) {
 		pc, _ := net.ListenPacket("udp4", "127.0.0.1:0")
 		addr := pc.LocalAddr().(*net.UDPAddr).AddrPort()
 		pc.Close()
-		x.rt.observe(contact{ID: id, Addr: addr}, x.cfg.Clock.Now())
+		// Last heard from long ago: a full bucket pings only contacts
+		// older than pingAfter.
+		x.rt.observe(contact{ID: id, Addr: addr}, x.cfg.Clock.Now().Add(-2*pingAfter))
 	}
 	x.mu.Unlock()
 	if x.Stats().RoutingNodes != K {

@@ -62,6 +62,18 @@ func TestRoutingTableFullBucketAsksToPingOldest(t *testing.T) {
 			t.Fatal("fill")
 		}
 	}
+	// Every contact was heard from within pingAfter: the newcomer is
+	// dropped without pinging anyone.
+	if added, toPing := rt.observe(contact{ID: id(0x80, 0xff), Addr: addrN(100)}, clk.Now()); added || len(toPing) != 0 {
+		t.Fatalf("full bucket of fresh contacts: added=%v toPing=%v", added, toPing)
+	}
+	// Past pingAfter for the oldest two only (contact i was seen at
+	// i+1 s, now is K s): only they are pinged.
+	clk.Advance(pingAfter - time.Duration(K-2)*time.Second)
+	if _, toPing := rt.observe(contact{ID: id(0x80, 0xff), Addr: addrN(100)}, clk.Now()); len(toPing) != 2 || toPing[0].ID != id(0x80, 0) || toPing[1].ID != id(0x80, 1) {
+		t.Fatalf("two stale contacts: toPing=%v", toPing)
+	}
+	clk.Advance(pingAfter)
 	added, toPing := rt.observe(contact{ID: id(0x80, 0xff), Addr: addrN(100)}, clk.Now())
 	if added || len(toPing) != pingOnFull || toPing[0].ID != id(0x80, 0) || toPing[2].ID != id(0x80, 2) {
 		t.Fatalf("full bucket: added=%v toPing=%v", added, toPing)

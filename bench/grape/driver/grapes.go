@@ -27,8 +27,12 @@ type runningGrape struct {
 	api     string // base URL
 }
 
-// httpc is the driver's own API client (not the load generator).
-var httpc = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+// httpc is the driver's own API client (not the load generator). Its idle
+// connections close before the grapes' 5 s keep-alive (Node's too) ends
+// them: a POST sent on a connection the server is closing fails with EOF
+// and is not retried (a 256-grape cluster, where each grape's connection
+// idles longer, hit that).
+var httpc = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 3 * time.Second}}
 
 // grapeFlags are passed to both implementations: the documented defaults,
 // which the Node 1.0.0 CLI only applies when given explicitly.

@@ -56,6 +56,7 @@ func main() {
 	flag.StringVar(&c.out, "out", "reports/bench-grape.md", "markdown report file")
 	flag.StringVar(&c.command, "command", "bash scripts/bench-grape.sh", "command shown in the report")
 	only := flag.String("only", "", "comma-separated phases to run (node,go,bare,kill); default all")
+	mode := flag.String("mode", "lookup", "benchmark: lookup (bench-grape), announce (bench-announce) or scale (bench-scale)")
 	flag.Parse()
 	c.only = map[string]bool{}
 	for _, p := range strings.Split(*only, ",") {
@@ -79,6 +80,9 @@ func main() {
 		stopAll()
 		os.Exit(130)
 	}()
+	if *mode != "lookup" {
+		os.Exit(c.runMode(*mode))
+	}
 	rep, err := c.run()
 	stopAll()
 	if err != nil {
