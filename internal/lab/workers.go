@@ -25,9 +25,12 @@ type Workers struct {
 	service  string
 	grapes   []string
 	announce time.Duration
+	// drainGrace is every worker's Config.DrainGrace (0: a stop is a crash).
+	drainGrace time.Duration
 
 	mu    sync.Mutex
 	slots []*slot
+	stops []*stopWindow // graceful restarts, for Stopped
 }
 
 type slot struct {
@@ -40,9 +43,22 @@ type slot struct {
 }
 
 // StartWorkers starts n workers of service, all with BaseService as their
-// faults, announcing every announce to grapes.
+// faults, announcing every announce to grapes. Their drain grace is 0, so
+// Kill takes a worker away at once (it still unannounces on the way out).
 func StartWorkers(grapes []string, service string, n int, announce time.Duration) (*Workers, error) {
-	p := &Workers{service: service, grapes: grapes, announce: announce}
+	return StartDrainingWorkers(grapes, service, n, announce, 0)
+}
+
+// StartDrainingWorkers is StartWorkers with workers whose Config.DrainGrace
+// is drainGrace: stopping one (Kill, GracefulRestart) runs the host's real
+// drain, the one SIGTERM runs in cmd/worker — unannounce, keep answering
+// for drainGrace, then refuse with ERR_SERVER_DRAINING, finish the requests
+// in flight, close.
+func StartDrainingWorkers(grapes []string, service string, n int, announce, drainGrace time.Duration) (*Workers, error) {
+	if drainGrace < 0 {
+		return nil, fmt.Errorf("lab: drain grace %v must not be negative", drainGrace)
+	}
+	p := &Workers{service: service, grapes: grapes, announce: announce, drainGrace: drainGrace}
 	for range n {
 		s := &slot{faults: BaseService}
 		if err := p.start(s); err != nil {
@@ -65,7 +81,7 @@ func (p *Workers) start(s *slot) error {
 	// A short grace: a killed worker must drop what it holds, like a crash,
 	// and a black-holed request must not hold the test's shutdown.
 	cfg.ShutdownGrace = 100 * time.Millisecond
-	cfg.DrainGrace = 0 // no drain window either: Kill stands for a crash
+	cfg.DrainGrace = p.drainGrace // 0 unless the pool drains: Kill then stands for a crash
 	w, err := worker.New(cfg)
 	if err != nil {
 		return fmt.Errorf("lab: start worker: %w", err)
@@ -117,9 +133,11 @@ func (p *Workers) SetFaults(i int, f worker.Faults) error {
 	return s.w.SetFaults(f)
 }
 
-// Kill stops worker i abruptly: requests in flight are cut after a 100 ms
-// grace and the port closes. Its announcement stays in the grapes until it
-// expires, as after a crash.
+// Kill stops worker i by cancelling its Run, as SIGTERM does. In a pool
+// without a drain grace that is abrupt: the worker unannounces, requests in
+// flight are cut after a 100 ms grace and the port closes at once (Go
+// grapes drop it from lookups; a Node grape would keep it until expiry). In
+// a draining pool it is the full drain, and Kill returns when it is over.
 func (p *Workers) Kill(i int) error {
 	p.mu.Lock()
 	s := p.slots[i]
