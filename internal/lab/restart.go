@@ -12,8 +12,8 @@ const maxStopWindows = 1024
 
 // stopWindow is a span in which a worker's address could not serve: from
 // the end of its drain grace (it refuses with ERR_SERVER_DRAINING, then its
-// listener closes) until its replacement is visible in lookups. to is zero
-// while the window is open.
+// listener closes) until its replacement listens and starts announcing.
+// to is zero while the window is open.
 type stopWindow struct {
 	addr     string
 	from, to time.Time
@@ -26,7 +26,8 @@ type stopWindow struct {
 // unit or a container with a published port does — and returns once a
 // lookup through via (the clients' grapes; the pool's own if none) lists
 // the new worker among every running one. The span from the end of the
-// drain grace to that moment is recorded for Stopped.
+// drain grace to the moment the new worker listens and starts announcing
+// is recorded for Stopped.
 func (p *Workers) GracefulRestart(ctx context.Context, i int, via ...string) error {
 	p.mu.Lock()
 	s := p.slots[i]
@@ -43,16 +44,14 @@ func (p *Workers) GracefulRestart(ctx context.Context, i int, via ...string) err
 	if err := p.Kill(i); err != nil {
 		return fmt.Errorf("lab: drain worker %d: %w", i, err)
 	}
-	if err := p.Restart(i); err != nil {
-		return err
-	}
-	if err := p.WaitVisible(ctx, via...); err != nil {
-		return err
-	}
+	err := p.Restart(i)
 	p.mu.Lock()
-	win.to = time.Now()
+	win.to = time.Now() // from here on the address answers again
 	p.mu.Unlock()
-	return nil
+	if err != nil {
+		return err
+	}
+	return p.WaitVisible(ctx, via...)
 }
 
 // openWindow records a stop window from from on (p.mu held); the caller
@@ -68,10 +67,8 @@ func (p *Workers) openWindow(addr string, from time.Time) *stopWindow {
 
 // Stopped reports whether an attempt sent to addr at t fell in one of the
 // pool's stop windows: after a gracefully restarted worker's drain grace
-// ended and before its replacement was visible in lookups. Every attempt
-// refused with ERR_SERVER_DRAINING or a refused connection falls in one;
-// so may an attempt the old worker was still finishing or the new one
-// answered before lookups showed it (so it over-counts).
+// ended and before its replacement listened. Every attempt refused with
+// ERR_SERVER_DRAINING or a refused connection falls in one.
 func (p *Workers) Stopped(addr string, t time.Time) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -38,24 +38,32 @@ func TestGracefulRestart(t *testing.T) {
 	if err := ws.GracefulRestart(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	t1 := time.Now()
-	if el := t1.Sub(t0); el < grace {
+	t2 := time.Now()
+	if el := t2.Sub(t0); el < grace {
 		t.Errorf("restart took %v, less than the %v drain grace: the drain was skipped", el, grace)
 	}
 	if got := ws.Addrs(); got[0] != before[0] || got[1] != before[1] {
 		t.Errorf("addresses %v after the restart, want %v (same ports)", got, before)
 	}
 	a0, a1 := before[0], before[1]
+	ws.mu.Lock()
+	win := *ws.stops[0]
+	ws.mu.Unlock()
+	if win.from.Before(t0.Add(grace)) || !win.to.After(win.from) || win.to.After(t2) {
+		t.Fatalf("stop window t0+%v..t0+%v, want from t0+%v to before the return at t0+%v",
+			win.from.Sub(t0), win.to.Sub(t0), grace, t2.Sub(t0))
+	}
+	mid := win.from.Add(win.to.Sub(win.from) / 2)
 	for _, c := range []struct {
 		addr string
 		at   time.Time
 		want bool
 	}{
 		{a0, t0.Add(grace / 2), false}, // still answering in its grace
-		{a0, t0.Add(grace + time.Millisecond), true},
-		{a0, t1.Add(-time.Millisecond), true},
-		{a0, t1.Add(time.Millisecond), false}, // the replacement is visible
-		{a1, t0.Add(grace + time.Millisecond), false},
+		{a0, win.from, true},
+		{a0, mid, true},
+		{a0, win.to, false}, // the replacement listens
+		{a1, mid, false},
 	} {
 		if got := ws.Stopped(c.addr, c.at); got != c.want {
 			t.Errorf("Stopped(%s, t0+%v) = %v, want %v", c.addr, c.at.Sub(t0), got, c.want)

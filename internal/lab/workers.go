@@ -172,15 +172,22 @@ func (p *Workers) Restart(i int) error {
 	return err
 }
 
-// Close stops every running worker.
+// Close stops every running worker, all at once (in a draining pool each
+// drain takes its grace, so one after another would add them up).
 func (p *Workers) Close() error {
 	p.mu.Lock()
 	n := len(p.slots)
 	p.mu.Unlock()
-	var errs []error
+	errs := make([]error, n)
+	var wg sync.WaitGroup
 	for i := range n {
-		errs = append(errs, p.Kill(i))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = p.Kill(i)
+		}()
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
@@ -200,14 +207,18 @@ func (p *Workers) WaitVisible(ctx context.Context, via ...string) error {
 	}
 	defer l.Close()
 	want := p.Addrs()
+	var lastErr error
 	for {
 		got, err := l.Lookup(ctx, p.service)
 		if err == nil && containsAll(got, want) {
 			return nil
 		}
+		if err != nil {
+			lastErr = err
+		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("lab: workers not visible (got %v, want %v): %w", got, want, ctx.Err())
+			return fmt.Errorf("lab: workers not visible (got %v, want %v; last lookup error: %v): %w", got, want, lastErr, ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
