@@ -12,8 +12,9 @@ const maxStopWindows = 1024
 
 // stopWindow is a span in which a worker's address could not serve: from
 // the end of its drain grace (it refuses with ERR_SERVER_DRAINING, then its
-// listener closes) until its replacement listens and starts announcing.
-// to is zero while the window is open.
+// listener closes) until its replacement listens there and starts
+// announcing. to is zero while the window is open, and stays zero for an
+// address left for a new port.
 type stopWindow struct {
 	addr     string
 	from, to time.Time
@@ -29,6 +30,18 @@ type stopWindow struct {
 // drain grace to the moment the new worker listens and starts announcing
 // is recorded for Stopped.
 func (p *Workers) GracefulRestart(ctx context.Context, i int, via ...string) error {
+	return p.gracefulRestart(ctx, i, false, via)
+}
+
+// GracefulReplace is GracefulRestart with the new worker on a new free
+// port, as a deploy that schedules a fresh instance with a dynamic port
+// does: clients that still hold the old address after its drain grace
+// reach nothing there (its stop window never closes).
+func (p *Workers) GracefulReplace(ctx context.Context, i int, via ...string) error {
+	return p.gracefulRestart(ctx, i, true, via)
+}
+
+func (p *Workers) gracefulRestart(ctx context.Context, i int, newPort bool, via []string) error {
 	p.mu.Lock()
 	s := p.slots[i]
 	if s.w == nil {
@@ -44,10 +57,18 @@ func (p *Workers) GracefulRestart(ctx context.Context, i int, via ...string) err
 	if err := p.Kill(i); err != nil {
 		return fmt.Errorf("lab: drain worker %d: %w", i, err)
 	}
+	if newPort {
+		p.mu.Lock()
+		s.past = append(s.past, s.addr)
+		s.port = 0
+		p.mu.Unlock()
+	}
 	err := p.Restart(i)
-	p.mu.Lock()
-	win.to = time.Now() // from here on the address answers again
-	p.mu.Unlock()
+	if !newPort {
+		p.mu.Lock()
+		win.to = time.Now() // from here on the address answers again
+		p.mu.Unlock()
+	}
 	if err != nil {
 		return err
 	}

@@ -108,3 +108,52 @@ func TestRunCountsStoppedAttempts(t *testing.T) {
 		t.Errorf("%d attempts at the running worker counted as stopped (total %d)", n, w.StoppedTotal())
 	}
 }
+
+// TestGracefulReplace: a worker replaced onto a new port serves there and
+// is visible, and its old address counts as stopped from the end of its
+// grace on, for good.
+func TestGracefulReplace(t *testing.T) {
+	gs, err := StartGrapes(2, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gs.Close() })
+	const grace = 200 * time.Millisecond
+	ws, err := StartDrainingWorkers(gs.URLs(), "lab:replace", 2, 100*time.Millisecond, grace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := ws.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := ws.WaitVisible(ctx); err != nil {
+		t.Fatal(err)
+	}
+	old := ws.Addr(0)
+	t0 := time.Now()
+	if err := ws.GracefulReplace(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	now := ws.Addr(0)
+	if now == old {
+		t.Fatalf("replaced worker still on %s", old)
+	}
+	if ws.Index(old) != 0 || ws.Index(now) != 0 || ws.Index(ws.Addr(1)) != 1 || ws.Index("127.0.0.1:1") != -1 {
+		t.Errorf("Index(old %s) = %d, Index(new %s) = %d, want 0 for both", old, ws.Index(old), now, ws.Index(now))
+	}
+	if ws.Stopped(old, t0.Add(grace/2)) || !ws.Stopped(old, t0.Add(time.Hour)) || ws.Stopped(now, time.Now()) {
+		t.Error("the old address must count as stopped after its grace and for good, the new one not")
+	}
+	r, err := NewRunner(client.StrategyRandom, staticResolver{now}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Client.Request(ctx, "lab:replace", json.RawMessage(`{"job":"echo"}`)); err != nil {
+		t.Errorf("the replacement does not serve: %v", err)
+	}
+}

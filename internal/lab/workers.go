@@ -36,6 +36,7 @@ type Workers struct {
 type slot struct {
 	port   int
 	addr   string
+	past   []string // addresses it had before a restart onto a new port
 	w      *worker.Worker
 	cancel context.CancelFunc
 	done   chan error
@@ -101,7 +102,8 @@ func (p *Workers) Len() int {
 	return len(p.slots)
 }
 
-// Addr returns worker i's "127.0.0.1:port" (stable across restarts).
+// Addr returns worker i's "127.0.0.1:port" (stable across restarts, except
+// GracefulRestart onto a new port).
 func (p *Workers) Addr(i int) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -117,6 +119,18 @@ func (p *Workers) Addrs() []string {
 		out[i] = s.addr
 	}
 	return out
+}
+
+// Index returns the index of the worker that has or had addr, or -1.
+func (p *Workers) Index(addr string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, s := range p.slots {
+		if s.addr == addr || slices.Contains(s.past, addr) {
+			return i
+		}
+	}
+	return -1
 }
 
 // SetFaults sets worker i's faults on top of nothing: pass
