@@ -143,17 +143,21 @@ func (e *env) run(duration time.Duration, steps ...lab.Step) *lab.Result {
 	return res
 }
 
-// label names a worker by index and fault, e.g. "w1 (+50 ms)".
+// label names a worker by index and fault, e.g. "w1 (+50 ms)"; the old
+// address of a worker replaced onto a new port is "w1 (old port)".
 func (e *env) label(addr string) string {
-	for i, a := range e.workers.Addrs() {
-		if a == addr {
-			if n := e.notes[i]; n != "" {
-				return fmt.Sprintf("w%d (%s)", i, n)
-			}
-			return fmt.Sprintf("w%d", i)
-		}
+	i := e.workers.Index(addr)
+	if i < 0 {
+		return addr
 	}
-	return addr
+	l := fmt.Sprintf("w%d", i)
+	if n := e.notes[i]; n != "" {
+		l = fmt.Sprintf("w%d (%s)", i, n)
+	}
+	if addr != e.workers.Addr(i) {
+		l = fmt.Sprintf("w%d (old port)", i)
+	}
+	return l
 }
 
 // scenario is one fault scenario: how to drive it and how to judge it.
