@@ -62,8 +62,10 @@ type Config struct {
 	// announcing and asked the grapes to drop its names, so callers whose lookup caches
 	// still hold it are served while the caches expire. After it, requests are refused with
 	// 503 ERR_SERVER_DRAINING (callers retry elsewhere) and requests in flight get
-	// ShutdownGrace to finish. The default covers the Go link's lookup cache (1 s) plus the
-	// Go grape's (0.5 s); Node's link caches lookups for 10 s, so use 11 s for Node callers.
+	// ShutdownGrace to finish. The default covers the Go adaptive client: it looks its peers
+	// up again every 5 s (client RefreshInterval) through the Go link's 1 s lookup cache and
+	// the Go grape's 0.5 s one, so a caller can hold this host 6.5 s after the unannounce;
+	// Node's link caches lookups for 10 s, so use 11 s for Node callers.
 	DrainGrace time.Duration
 	// HealthCheck, when set, gates announcing: it is called every HealthInterval, and while
 	// it returns an error the host stops announcing and unannounces its names; announcing
@@ -88,8 +90,12 @@ const (
 	MaxBodyBytes = 8 << 20
 	// DefaultMaxConns leaves room for many clients' keep-alive pools.
 	DefaultMaxConns = 10000
-	// DefaultDrainGrace outlasts the Go link's lookup cache (1 s) plus the Go grape's (0.5 s).
-	DefaultDrainGrace = 2 * time.Second
+	// DefaultDrainGrace outlasts how long a Go adaptive client with default settings can
+	// still hold an unannounced host: its 5 s peer refresh + the Go link's 1 s lookup cache +
+	// the Go grape's 0.5 s, plus 0.5 s for the unannounce to reach every grape (measured:
+	// milliseconds) and the refresh lookup itself. A host that left sooner was still picked
+	// by such clients (see test/scenarios S9d).
+	DefaultDrainGrace = 7 * time.Second
 	// DefaultHealthInterval is how often a HealthCheck runs.
 	DefaultHealthInterval = time.Second
 )
@@ -99,7 +105,7 @@ var MinBodyBudget = transport.MinBodyBudget(MaxBodyBytes)
 
 // DefaultConfig returns the documented defaults: service job_service on port 1337, announcing
 // every 5 s to http://127.0.0.1:30001, no faults, admin listener off, WebSocket on the RPC
-// port, 2 s drain grace then 10 s shutdown grace.
+// port, 7 s drain grace then 10 s shutdown grace.
 func DefaultConfig() Config {
 	return Config{
 		Service:          DefaultService,

@@ -36,7 +36,7 @@ type settings struct {
 	// The service host (docs/configuration.md, Service host).
 	Services          []string      `env:"WORKER_SERVICES" flag:"services" usage:"more service names announced on the same port, comma-separated"`
 	WebSocket         bool          `env:"WORKER_WS" envDefault:"true" flag:"ws" usage:"also serve Grenache WebSocket RPC on the RPC port (upgrade requests)"`
-	DrainGrace        time.Duration `env:"WORKER_DRAIN_GRACE" envDefault:"2000" flag:"drain-grace" allowed:"0..600000" usage:"after SIGTERM and unannouncing, how long requests are still answered (callers' lookup caches expire); then they get 503 ERR_SERVER_DRAINING"`
+	DrainGrace        time.Duration `env:"WORKER_DRAIN_GRACE" envDefault:"7000" flag:"drain-grace" allowed:"0..600000" usage:"after SIGTERM and unannouncing, how long requests are still answered (callers' peer sets and lookup caches expire: Go client refresh 5 s + link 1 s + grape 0.5 s); then they get 503 ERR_SERVER_DRAINING"`
 	TLSCert           string        `env:"WORKER_TLS_CERT" flag:"tls-cert" usage:"PEM certificate file: serve HTTPS/WSS (with --tls-key)"`
 	TLSKey            string        `env:"WORKER_TLS_KEY" flag:"tls-key" usage:"PEM private key file of --tls-cert"`
 	TLSCA             string        `env:"WORKER_TLS_CA" flag:"tls-ca" usage:"PEM CA bundle: require client certificates signed by it (mutual TLS)"`

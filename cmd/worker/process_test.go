@@ -98,7 +98,8 @@ func TestProcessSIGTERMDrainsInFlightAndExitsZero(t *testing.T) {
 	admin := freePort(t)
 
 	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", "0", "--grape", grape.URL,
-		"--announce-interval", "50", "--admin-port", strconv.Itoa(admin), "--shutdown-grace", "5s")
+		"--announce-interval", "50", "--admin-port", strconv.Itoa(admin), "--shutdown-grace", "5s",
+		"--drain-grace", "200") // the drain order has its own test; keep this one quick
 	cmd.Env = []string{"WORKER_SERVICE_NAME=proc_svc"}
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

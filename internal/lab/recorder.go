@@ -27,6 +27,7 @@ type agg struct {
 	attempts                 int64
 	peerAttempts, peerFailed map[string]int64
 	peerTimeouts             map[string]int64
+	peerStopped              map[string]int64 // attempts sent while the peer was stopped
 	opens                    map[string]int64 // CLOSED -> OPEN transitions
 	lag                      *hdr.Histogram   // how late requests were sent, µs
 	// attLat holds attempt latencies per peer (phases only, not seconds):
@@ -40,6 +41,7 @@ func newAgg(sigDigits int) *agg {
 		peerAttempts: map[string]int64{},
 		peerFailed:   map[string]int64{},
 		peerTimeouts: map[string]int64{},
+		peerStopped:  map[string]int64{},
 		opens:        map[string]int64{},
 		lag:          hdr.New(1, histMaxMicros, 2),
 	}
@@ -65,6 +67,8 @@ type recorder struct {
 	secs     []*agg
 	breakers []report.BreakerEvent
 	errors   map[string]int64
+	// stopped classifies attempts by peer and send instant (nil: none are).
+	stopped func(addr string, t time.Time) bool
 }
 
 func newRecorder() *recorder {
@@ -77,10 +81,11 @@ func (r *recorder) hooks() client.Hooks {
 
 // begin sets the time origin and the phase boundaries; events before it
 // count in the first phase and second.
-func (r *recorder) begin(start time.Time, bounds []time.Duration) {
+func (r *recorder) begin(start time.Time, bounds []time.Duration, stopped func(string, time.Time) bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.start = start
+	r.stopped = stopped
 	r.bounds = bounds
 	r.phases = make([]*agg, len(bounds))
 	for i := range r.phases {
@@ -112,8 +117,14 @@ func (r *recorder) onAttempt(e client.AttemptEvent) {
 	failed := e.Outcome == client.RemoteError || e.Outcome == client.TransportError || e.Outcome == client.Timeout
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// Classified by when the attempt was sent, not when it settled: one
+	// sent just before a stop window is the old worker's to finish.
+	stopped := r.stopped != nil && r.stopped(e.Addr, e.At.Add(-e.Latency))
 	for _, a := range r.pair(e.At) {
 		a.attempts++
+		if stopped {
+			bump(a.peerStopped, e.Addr, 1)
+		}
 		bump(a.peerAttempts, e.Addr, 1)
 		if failed {
 			bump(a.peerFailed, e.Addr, 1)

@@ -91,6 +91,9 @@ type Window struct {
 	P50, P90, P99, P999, Max time.Duration
 	// PeerAttempts, PeerFailed and PeerTimeouts count attempts per peer address.
 	PeerAttempts, PeerFailed, PeerTimeouts map[string]int64
+	// PeerStopped counts, per peer, attempts sent while it was stopped
+	// (Plan.Stopped); empty when the plan has no Stopped.
+	PeerStopped map[string]int64
 	// LagP99 and LagMax are the generator lag: how far each Request call
 	// came after its scheduled instant (scheduling delay of this process,
 	// large on a starved machine), recorded apart from latency.
@@ -137,7 +140,7 @@ func (r *RunResult) NumSeconds() int { return len(r.secs) }
 
 func sum(label string, as []*agg, sig int) Window {
 	w := Window{Label: label, PeerAttempts: map[string]int64{}, PeerFailed: map[string]int64{},
-		PeerTimeouts: map[string]int64{}, Opens: map[string]int64{}, attLat: map[string]*hdr.Histogram{}}
+		PeerTimeouts: map[string]int64{}, PeerStopped: map[string]int64{}, Opens: map[string]int64{}, attLat: map[string]*hdr.Histogram{}}
 	h := hdr.New(1, histMaxMicros, sig)
 	lag := hdr.New(1, histMaxMicros, 2)
 	for _, a := range as {
@@ -155,6 +158,9 @@ func sum(label string, as []*agg, sig int) Window {
 		}
 		for k, v := range a.peerTimeouts {
 			w.PeerTimeouts[k] += v
+		}
+		for k, v := range a.peerStopped {
+			w.PeerStopped[k] += v
 		}
 		for k, v := range a.peerAttempts {
 			w.PeerAttempts[k] += v
@@ -217,6 +223,15 @@ func (w Window) Imbalance(addrs []string) float64 {
 		return math.Inf(1)
 	}
 	return float64(hi) / float64(lo)
+}
+
+// StoppedTotal is the number of attempts sent to stopped peers in the window.
+func (w Window) StoppedTotal() int64 {
+	var n int64
+	for _, v := range w.PeerStopped {
+		n += v
+	}
+	return n
 }
 
 // OpensTotal is the number of breaker trips in the window.

@@ -69,6 +69,10 @@ type Plan struct {
 	MaxInFlight int
 	// Tick, if set, is called about once a second with the elapsed time.
 	Tick func(elapsed time.Duration)
+	// Stopped, if set, tells whether an attempt sent to addr at t went to a
+	// worker that could not serve it (Workers.Stopped); such attempts are
+	// counted per peer in Window.PeerStopped.
+	Stopped func(addr string, t time.Time) bool
 }
 
 // ErrOverload is recorded for a request the generator could not start
@@ -129,7 +133,7 @@ func Run(ctx context.Context, plan Plan, runners ...*Runner) (*Result, error) {
 	}
 	start := time.Now().Add(20 * time.Millisecond)
 	for _, r := range runners {
-		r.rec.begin(start, bounds)
+		r.rec.begin(start, bounds, plan.Stopped)
 	}
 	var stepErr error
 	var wg sync.WaitGroup

@@ -25,14 +25,18 @@ type Workers struct {
 	service  string
 	grapes   []string
 	announce time.Duration
+	// drainGrace is every worker's Config.DrainGrace (0: a stop is a crash).
+	drainGrace time.Duration
 
 	mu    sync.Mutex
 	slots []*slot
+	stops []*stopWindow // graceful restarts, for Stopped
 }
 
 type slot struct {
 	port   int
 	addr   string
+	past   []string // addresses it had before a restart onto a new port
 	w      *worker.Worker
 	cancel context.CancelFunc
 	done   chan error
@@ -40,9 +44,22 @@ type slot struct {
 }
 
 // StartWorkers starts n workers of service, all with BaseService as their
-// faults, announcing every announce to grapes.
+// faults, announcing every announce to grapes. Their drain grace is 0, so
+// Kill takes a worker away at once (it still unannounces on the way out).
 func StartWorkers(grapes []string, service string, n int, announce time.Duration) (*Workers, error) {
-	p := &Workers{service: service, grapes: grapes, announce: announce}
+	return StartDrainingWorkers(grapes, service, n, announce, 0)
+}
+
+// StartDrainingWorkers is StartWorkers with workers whose Config.DrainGrace
+// is drainGrace: stopping one (Kill, GracefulRestart) runs the host's real
+// drain, the one SIGTERM runs in cmd/worker — unannounce, keep answering
+// for drainGrace, then refuse with ERR_SERVER_DRAINING, finish the requests
+// in flight, close.
+func StartDrainingWorkers(grapes []string, service string, n int, announce, drainGrace time.Duration) (*Workers, error) {
+	if drainGrace < 0 {
+		return nil, fmt.Errorf("lab: drain grace %v must not be negative", drainGrace)
+	}
+	p := &Workers{service: service, grapes: grapes, announce: announce, drainGrace: drainGrace}
 	for range n {
 		s := &slot{faults: BaseService}
 		if err := p.start(s); err != nil {
@@ -65,7 +82,7 @@ func (p *Workers) start(s *slot) error {
 	// A short grace: a killed worker must drop what it holds, like a crash,
 	// and a black-holed request must not hold the test's shutdown.
 	cfg.ShutdownGrace = 100 * time.Millisecond
-	cfg.DrainGrace = 0 // no drain window either: Kill stands for a crash
+	cfg.DrainGrace = p.drainGrace // 0 unless the pool drains: Kill then stands for a crash
 	w, err := worker.New(cfg)
 	if err != nil {
 		return fmt.Errorf("lab: start worker: %w", err)
@@ -85,7 +102,8 @@ func (p *Workers) Len() int {
 	return len(p.slots)
 }
 
-// Addr returns worker i's "127.0.0.1:port" (stable across restarts).
+// Addr returns worker i's "127.0.0.1:port" (stable across restarts, except
+// GracefulRestart onto a new port).
 func (p *Workers) Addr(i int) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -103,6 +121,18 @@ func (p *Workers) Addrs() []string {
 	return out
 }
 
+// Index returns the index of the worker that has or had addr, or -1.
+func (p *Workers) Index(addr string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, s := range p.slots {
+		if s.addr == addr || slices.Contains(s.past, addr) {
+			return i
+		}
+	}
+	return -1
+}
+
 // SetFaults sets worker i's faults on top of nothing: pass
 // Slower(BaseService, d) and the like to keep the base service time.
 // The faults survive a restart.
@@ -117,9 +147,11 @@ func (p *Workers) SetFaults(i int, f worker.Faults) error {
 	return s.w.SetFaults(f)
 }
 
-// Kill stops worker i abruptly: requests in flight are cut after a 100 ms
-// grace and the port closes. Its announcement stays in the grapes until it
-// expires, as after a crash.
+// Kill stops worker i by cancelling its Run, as SIGTERM does. In a pool
+// without a drain grace that is abrupt: the worker unannounces, requests in
+// flight are cut after a 100 ms grace and the port closes at once (Go
+// grapes drop it from lookups; a Node grape would keep it until expiry). In
+// a draining pool it is the full drain, and Kill returns when it is over.
 func (p *Workers) Kill(i int) error {
 	p.mu.Lock()
 	s := p.slots[i]
@@ -154,15 +186,22 @@ func (p *Workers) Restart(i int) error {
 	return err
 }
 
-// Close stops every running worker.
+// Close stops every running worker, all at once (in a draining pool each
+// drain takes its grace, so one after another would add them up).
 func (p *Workers) Close() error {
 	p.mu.Lock()
 	n := len(p.slots)
 	p.mu.Unlock()
-	var errs []error
+	errs := make([]error, n)
+	var wg sync.WaitGroup
 	for i := range n {
-		errs = append(errs, p.Kill(i))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = p.Kill(i)
+		}()
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
@@ -182,14 +221,18 @@ func (p *Workers) WaitVisible(ctx context.Context, via ...string) error {
 	}
 	defer l.Close()
 	want := p.Addrs()
+	var lastErr error
 	for {
 		got, err := l.Lookup(ctx, p.service)
 		if err == nil && containsAll(got, want) {
 			return nil
 		}
+		if err != nil {
+			lastErr = err
+		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("lab: workers not visible (got %v, want %v): %w", got, want, ctx.Err())
+			return fmt.Errorf("lab: workers not visible (got %v, want %v; last lookup error: %v): %w", got, want, lastErr, ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

@@ -58,16 +58,39 @@ type env struct {
 	workers *lab.Workers
 	runners []*lab.Runner
 	notes   map[int]string // worker index -> fault note for labels
+	rate    float64        // each runner's request rate
+	via     []string       // the grapes the clients look up through
 }
 
-func newEnv(t *testing.T, service string) *env {
+// envOptions changes the world of one scenario; the zero value is the
+// world of S0–S8.
+type envOptions struct {
+	workers    int                  // 0: numWorkers
+	drainGrace time.Duration        // the workers' drain grace (0: a stop is a crash)
+	rate       float64              // 0: rate()
+	strategies []string             // nil: all three
+	client     func(*client.Config) // applied to every runner's config
+}
+
+func newEnv(t *testing.T, service string) *env { return newEnvWith(t, service, envOptions{}) }
+
+func newEnvWith(t *testing.T, service string, o envOptions) *env {
 	t.Helper()
+	if o.workers == 0 {
+		o.workers = numWorkers
+	}
+	if o.rate == 0 {
+		o.rate = rate()
+	}
+	if o.strategies == nil {
+		o.strategies = strategies
+	}
 	gs := grapetest.Cluster(t, 3)
 	urls := make([]string, len(gs))
 	for i, g := range gs {
 		urls[i] = g.APIURL()
 	}
-	ws, err := lab.StartWorkers(urls[:1], service, numWorkers, time.Second)
+	ws, err := lab.StartDrainingWorkers(urls[:1], service, o.workers, time.Second, o.drainGrace)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,9 +111,9 @@ func newEnv(t *testing.T, service string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = lk.Close() })
-	e := &env{t: t, service: service, workers: ws, notes: map[int]string{}}
-	for _, s := range strategies {
-		r, err := lab.NewRunner(s, lk, nil)
+	e := &env{t: t, service: service, workers: ws, notes: map[int]string{}, rate: o.rate, via: lcfg.Grapes[:1]}
+	for _, s := range o.strategies {
+		r, err := lab.NewRunner(s, lk, o.client)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +126,7 @@ func newEnv(t *testing.T, service string) *env {
 // run drives the plan through every strategy at once.
 func (e *env) run(duration time.Duration, steps ...lab.Step) *lab.Result {
 	e.t.Helper()
-	plan := lab.Plan{Service: e.service, Rate: rate(), Duration: duration, Steps: steps}
+	plan := lab.Plan{Service: e.service, Rate: e.rate, Duration: duration, Steps: steps, Stopped: e.workers.Stopped}
 	if full() {
 		plan.Tick = func(d time.Duration) {
 			if d%(10*time.Second) == 0 {
@@ -120,17 +143,21 @@ func (e *env) run(duration time.Duration, steps ...lab.Step) *lab.Result {
 	return res
 }
 
-// label names a worker by index and fault, e.g. "w1 (+50 ms)".
+// label names a worker by index and fault, e.g. "w1 (+50 ms)"; the old
+// address of a worker replaced onto a new port is "w1 (old port)".
 func (e *env) label(addr string) string {
-	for i, a := range e.workers.Addrs() {
-		if a == addr {
-			if n := e.notes[i]; n != "" {
-				return fmt.Sprintf("w%d (%s)", i, n)
-			}
-			return fmt.Sprintf("w%d", i)
-		}
+	i := e.workers.Index(addr)
+	if i < 0 {
+		return addr
 	}
-	return addr
+	l := fmt.Sprintf("w%d", i)
+	if n := e.notes[i]; n != "" {
+		l = fmt.Sprintf("w%d (%s)", i, n)
+	}
+	if addr != e.workers.Addr(i) {
+		l = fmt.Sprintf("w%d (old port)", i)
+	}
+	return l
 }
 
 // scenario is one fault scenario: how to drive it and how to judge it.
@@ -140,7 +167,9 @@ type scenario struct {
 	setup string
 	// blackHoles lists workers whose attempts are meant to time out.
 	blackHoles []int
-	run        func(e *env) *lab.Result
+	// opts shapes the world (zero: the S0–S8 one).
+	opts envOptions
+	run  func(e *env) *lab.Result
 	// resolves, if set, says why a run's noise is too coarse to decide a
 	// latency bound ("" when it can decide it).
 	resolves func(e *env, res *lab.Result) string
@@ -167,7 +196,7 @@ func play(t *testing.T, sc scenario) {
 	for try := 1; try <= tries; try++ {
 		var why string
 		t.Run(fmt.Sprintf("run%d", try), func(t *testing.T) {
-			e := newEnv(t, fmt.Sprintf("%s:%d", sc.service, try))
+			e := newEnvWith(t, fmt.Sprintf("%s:%d", sc.service, try), sc.opts)
 			res := sc.run(e)
 			why = disturbed(e, res, sc.blackHoles)
 			if why == "" && sc.resolves != nil {
@@ -310,7 +339,7 @@ func (s *section) machine(e *env, res *lab.Result) {
 		for w := range e.notes {
 			touched = append(touched, w)
 		}
-		if len(touched) == numWorkers {
+		if len(touched) == e.workers.Len() {
 			touched = nil
 		}
 		floor := res.Pooled(i, j).AttemptLatency(99, e.except(touched...))

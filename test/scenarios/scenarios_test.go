@@ -269,8 +269,8 @@ func TestScenarioS4KilledWorker(t *testing.T) {
 	warm, down, back := pick(3*time.Second, 15*time.Second), pick(6*time.Second, 30*time.Second), pick(12*time.Second, 30*time.Second)
 	play(t, scenario{
 		key: "S4", title: "a worker killed mid-run and restarted", service: "scenario:s4",
-		setup: fmt.Sprintf("Healthy for %v, then w1 is killed (port closed, in-flight requests cut; its announcement stays in the grapes "+
-			"until it expires, as after a crash) for %v, then restarted on the same port and watched for %v. "+
+		setup: fmt.Sprintf("Healthy for %v, then w1 is killed (no drain grace: it unannounces, in-flight requests are cut and the port "+
+			"closes at once) for %v, then restarted on the same port and watched for %v. "+
 			"Recovery: the end of the first whole second after the restart in which w1 got ≥ 50%% of its fair share (1/%d) of attempts.",
 			warm, down, back, numWorkers),
 		run: func(e *env) *lab.Result {
