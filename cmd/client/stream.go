@@ -73,4 +73,3 @@ func (l *lastByte) Write(p []byte) (int, error) {
 	}
 	return l.w.Write(p)
 }
-
