@@ -63,7 +63,7 @@ func TestRPCNodeStreamClientToGoWorker(t *testing.T) {
 
 	type meta struct {
 		Action, Key, CT, Body string
-		Args                json.RawMessage
+		Args                  json.RawMessage
 	}
 	seen := make(chan meta, 1)
 	w2 := rpcStartWorker(t, g, "rpc_stream", func(c *worker.Config) {
