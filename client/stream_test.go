@@ -161,3 +161,22 @@ func deadServerAddr(t *testing.T) string {
 	_ = ln.Close()
 	return a
 }
+
+// TestStreamEarlyCloseCountsAgainstNobody: a caller closing the reply
+// before EOF records Canceled, not a failure of the peer.
+func TestStreamEarlyCloseCountsAgainstNobody(t *testing.T) {
+	var log attemptLog
+	c := newTestClient(t, []string{startStreamServer(t)}, func(cfg *Config) { cfg.Hooks.OnAttempt = log.add })
+	rep, err := c.Stream(context.Background(), "svc", StreamOptions{Body: strings.NewReader("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log.all()) != 0 {
+		t.Fatalf("outcome recorded before the stream ended: %+v", log.all())
+	}
+	_ = rep.Close()
+	_ = rep.Close()
+	if ev := log.all(); len(ev) != 1 || ev[0].Outcome != Canceled {
+		t.Fatalf("recorded %+v, want one Canceled", ev)
+	}
+}
