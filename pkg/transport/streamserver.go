@@ -91,7 +91,6 @@ func WithStreamIdleTimeout(d time.Duration) HTTPServerOption {
 var (
 	headerAction = textproto.CanonicalMIMEHeaderKey("_a")
 	headerArgs   = textproto.CanonicalMIMEHeaderKey("_ar")
-	emptyObject  = json.RawMessage("{}")
 )
 
 // isStream reports a request PeerRPCClient.stream sent. Node's server
@@ -124,7 +123,7 @@ func (s *HTTPServer) serveStream(w http.ResponseWriter, r *http.Request, compres
 		RID:      rid,
 		Compress: compress,
 		Header:   r.Header,
-		Args:     emptyObject,
+		Args:     json.RawMessage("{}"), // its own: a handler may keep or change it
 		Body:     &idleReader{r: r.Body, rc: rc, idle: s.streamIdle},
 	}
 	req.Key, _ = jsonString(key)
