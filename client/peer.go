@@ -205,6 +205,9 @@ type ticket struct {
 	start int64
 	probe bool
 	gen   uint32
+	// stream marks a streamed request: its duration is the stream's
+	// length, so it does not feed the latency estimate.
+	stream bool
 }
 
 // finish records the outcome of an attempt. It is O(1): a few EWMA updates
@@ -235,7 +238,7 @@ func (p *peer) finish(t ticket, m *metricParams, bp *breakerParams, now int64, o
 		return transition{}
 	}
 	// Fast failures must not look fast: only successes and timeouts feed latency.
-	if o == Success || o == Timeout {
+	if (o == Success || o == Timeout) && !t.stream {
 		p.addLatency(m, now, lat)
 	}
 	p.addRate(&p.errRate, m, now, o == RemoteError || o == TransportError)

@@ -73,6 +73,11 @@ type Config struct {
 	HealthCheck func(ctx context.Context) error
 	// HealthInterval is the gap between HealthCheck calls.
 	HealthInterval time.Duration
+	// Stream serves streamed requests (chunked, with a _gr header) beside the buffered
+	// handler. Nil means the built-in streaming jobs (StreamJobSHA256) for a host of the
+	// built-in jobs, and no stream handler for any other (streams are then parsed as
+	// buffered requests, as by a Node PeerRPCServer without disableBuffered).
+	Stream StreamHandler
 }
 
 // Defaults, shared with cmd/worker so flag help and docs show the same numbers.

@@ -194,6 +194,9 @@ func (w *Worker) run(ctx context.Context) error {
 	opts := []transport.HTTPServerOption{transport.WithServerLogger(w.log),
 		transport.WithMaxBodyBytes(MaxBodyBytes), transport.WithBodyBudget(bodies),
 		transport.WithRefuse(w.refusing.Load)}
+	if sh := w.streamHandler(); sh != nil {
+		opts = append(opts, transport.WithStreamHandler(sh))
+	}
 	if w.cfg.TLS != nil {
 		opts = append(opts, transport.WithTLS(w.cfg.TLS))
 	}

@@ -85,11 +85,14 @@ func newClient(name string, s *settings, cfg client.Config, stderr io.Writer) (*
 	return c, l, -1
 }
 
-func callCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func callCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	flags, pos := splitArgs(args)
 	s, cfg, code := load("client call", flags, getenv, stdout, stderr)
 	if code >= 0 {
 		return code
+	}
+	if s.Stream != "" {
+		return streamCmd(ctx, s, cfg, pos, stdin, stdout, stderr)
 	}
 	if len(pos) != 2 {
 		fmt.Fprintf(stderr, "client call: want SERVICE PAYLOAD_JSON, got %d argument(s)\n", len(pos))

@@ -42,6 +42,7 @@ func main() {
 
 const usageText = `Usage:
   client call [flags] SERVICE PAYLOAD_JSON
+  client call --stream FILE|- [--action A] [--args JSON] SERVICE   (streamed request, reply printed as it arrives)
   client run  [flags] --service NAME [--duration 30s] [--rate N | --concurrency N]
               [--strategy adaptive|round-robin|random] [--payload JSON] [--json FILE] [--html FILE]
               [--gossip] [--metrics-addr HOST:PORT]
@@ -68,7 +69,7 @@ func runIO(ctx context.Context, args []string, getenv func(string) string, stdin
 	}
 	switch args[0] {
 	case "call":
-		return callCmd(ctx, args[1:], getenv, stdout, stderr)
+		return callCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "run":
 		return runCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "lookup":

@@ -58,6 +58,10 @@ type settings struct {
 
 	// call only
 	Map bool `flag:"map" usage:"call: send to every peer and print the array of results"`
+	// call --stream
+	Stream       string `env:"CLIENT_STREAM" flag:"stream" usage:"call: stream this file (- = stdin) as the body of a streamed request to SERVICE and print the reply as it arrives (empty = buffered call)"`
+	StreamAction string `env:"CLIENT_STREAM_ACTION" flag:"action" usage:"call --stream: the _a header (action), e.g. sha256 for the worker's streaming job (empty = none)"`
+	StreamArgs   string `env:"CLIENT_STREAM_ARGS" flag:"args" usage:"call --stream: JSON sent in the _ar header (empty = none)"`
 
 	// run only
 	Service     string        `flag:"service" usage:"run: service to load"`

@@ -147,14 +147,14 @@ func (c *HTTPClient) callRaw(ctx context.Context, addr, key string, pl []byte, o
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, c.callErr(ctx, addr, err)
+		return nil, callErr(ctx, addr, err)
 	}
 	defer resp.Body.Close()
 	raw := getBuf()
 	defer putBuf(raw)
 	var unbudgeted budget.Lease // a reply is bounded by MaxReplyBytes; no shared budget
 	if err := readBody(ctx, &unbudgeted, raw, resp.Body, resp.ContentLength, c.cfg.MaxReplyBytes); err != nil {
-		return nil, c.callErr(ctx, addr, err)
+		return nil, callErr(ctx, addr, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		body := raw.Bytes()
@@ -190,7 +190,7 @@ var (
 
 // callErr classifies a failed exchange: a passed deadline (ours or the
 // caller's) is ErrTimeout, anything else ErrTransport.
-func (c *HTTPClient) callErr(ctx context.Context, addr string, err error) error {
+func callErr(ctx context.Context, addr string, err error) error {
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) ||
 		(errors.As(err, &ne) && ne.Timeout()) {

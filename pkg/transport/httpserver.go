@@ -42,6 +42,9 @@ type HTTPServer struct {
 	log     zerolog.Logger
 	refuse  func() bool  // see WithRefuse; nil = never
 	upgrade http.Handler // see WithUpgrade; nil = none
+
+	stream     StreamHandler // see WithStreamHandler; nil = streams are buffered
+	streamIdle time.Duration
 }
 
 // HTTPServerOption configures an HTTPServer.
@@ -96,7 +99,7 @@ func WithBaseContext(ctx context.Context) HTTPServerOption {
 
 // NewHTTPServer returns a server that dispatches every request to h.
 func NewHTTPServer(h Handler, opts ...HTTPServerOption) *HTTPServer {
-	s := &HTTPServer{h: h, maxBody: 8 << 20, log: zerolog.Nop()}
+	s := &HTTPServer{h: h, maxBody: 8 << 20, log: zerolog.Nop(), streamIdle: DefaultStreamIdleTimeout}
 	s.srv = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -168,6 +171,10 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if grRID == nil {
 			grRID = nullJSON
+		}
+		if s.stream != nil && isStream(r) {
+			s.serveStream(w, r, compress, grRID, grKey)
+			return
 		}
 	}
 
