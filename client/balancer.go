@@ -13,17 +13,11 @@ import (
 // tried peers fits in a fixed array on the stack.
 const maxAttempts = 16
 
-// strategy chooses a candidate peer; the balancer then claims it (breaker
-// admission) and falls back when nobody is eligible. One interface, three
-// implementations, selected by Config.Strategy.
-type strategy interface {
-	choose(b *balancer, s *service, peers []*peer, tried []*peer, now int64) *peer
-}
-
-// balancer is the pure core shared by Request and Map: picking and
-// recording, with an injected clock and random source.
+// balancer is the pure core shared by Request and Map: picking (the
+// policy's choice admitted through the breaker) and recording, with an
+// injected clock and random source.
 type balancer struct {
-	strat    strategy
+	pol      Policy
 	m        metricParams
 	bp       breakerParams
 	tol      float64
@@ -61,14 +55,11 @@ func newBalancer(c Config) *balancer {
 		rf := b.randF
 		b.randN = func(n int) int { return min(int(rf()*float64(n)), n-1) }
 	}
-	switch c.Strategy {
-	case StrategyRoundRobin:
-		b.strat = roundRobin{}
-	case StrategyRandom:
-		b.strat = randomPick{}
-	default:
-		b.strat = adaptive{}
+	pol, err := newPolicy(c.Strategy)
+	if err != nil {
+		pol = adaptive{} // unreachable after Validate, which checks the name
 	}
+	b.pol = pol
 	return b
 }
 
@@ -97,24 +88,25 @@ func eligible(p *peer, tried []*peer, now int64) bool {
 	}
 }
 
-// randomEligible draws a few random peers and returns the first eligible
-// one other than not; O(1) unless most peers are ineligible, then a scan.
-func (b *balancer) randomEligible(peers []*peer, tried []*peer, not *peer, now int64) *peer {
+// randomEligible draws a few random peers and returns the index of the
+// first eligible one other than not, or -1; O(1) unless most peers are
+// ineligible, then a scan.
+func (b *balancer) randomEligible(peers []*peer, tried []*peer, not *peer, now int64) int {
 	n := len(peers)
 	for range 4 {
-		p := peers[b.randN(n)]
-		if p != not && eligible(p, tried, now) {
-			return p
+		i := b.randN(n)
+		if p := peers[i]; p != not && eligible(p, tried, now) {
+			return i
 		}
 	}
 	off := b.randN(n)
-	for i := range n {
-		p := peers[(off+i)%n]
-		if p != not && eligible(p, tried, now) {
-			return p
+	for k := range n {
+		i := (off + k) % n
+		if p := peers[i]; p != not && eligible(p, tried, now) {
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 // pick chooses and claims a peer for one attempt. It never fails while the
@@ -126,12 +118,13 @@ func (b *balancer) pick(s *service, tried []*peer) (ticket, bool) {
 		return ticket{}, false
 	}
 	now := b.now()
+	ps := Peers{b: b, s: s, list: peers, tried: tried, now: now}
 	for range 3 {
-		p := b.strat.choose(b, s, peers, tried, now)
-		if p == nil {
-			break
+		i := b.pol.Pick(ps)
+		if i < 0 || i >= len(peers) {
+			break // none suits the policy (or it broke its contract): fall back
 		}
-		if t, ok := b.claim(p, now); ok {
+		if t, ok := b.claim(peers[i], now); ok {
 			return t, true
 		}
 	}

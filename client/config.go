@@ -13,23 +13,15 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Strategy names accepted by Config.Strategy.
-const (
-	// StrategyAdaptive is power-of-two-choices over a health-aware cost (the default).
-	StrategyAdaptive = "adaptive"
-	// StrategyRoundRobin cycles through the peers in lookup order.
-	StrategyRoundRobin = "round-robin"
-	// StrategyRandom picks uniformly at random, like Node's PeerRPCClient.
-	StrategyRandom = "random"
-)
-
 // Config holds every knob of the adaptive client. Start from DefaultConfig
 // (or FromEnv) and change what you need; New validates it once.
 //
 // Breakers and retries apply to every strategy, so comparing strategies
 // measures peer selection alone.
 type Config struct {
-	// Strategy is one of "adaptive", "round-robin", "random".
+	// Strategy names a registered Policy: "adaptive" (the default), or any
+	// other name Policies lists, including those a program registered with
+	// RegisterPolicy (CLIENT_STRATEGY).
 	Strategy string
 	// RequestTimeout bounds a whole Request, all retries included (CLIENT_REQUEST_TIMEOUT, ms).
 	RequestTimeout time.Duration
@@ -364,10 +356,8 @@ func (c Config) Validate() error {
 		return &ConfigError{Field: field, Env: envName, Allowed: allowed, Value: fmt.Sprint(v)}
 	}
 	durMS := func(d time.Duration) string { return fmt.Sprintf("%gms", float64(d)/1e6) }
-	switch c.Strategy {
-	case StrategyAdaptive, StrategyRoundRobin, StrategyRandom:
-	default:
-		return bad("Strategy", "CLIENT_STRATEGY", "adaptive|round-robin|random", c.Strategy)
+	if !knownPolicy(c.Strategy) {
+		return bad("Strategy", "CLIENT_STRATEGY", PolicyNames(), c.Strategy)
 	}
 	type dcheck struct {
 		field, env string
