@@ -199,46 +199,20 @@ func (b *balancer) emit(p *peer, tr transition, now int64) {
 
 func (b *balancer) probeDuration() time.Duration { return time.Duration(b.probeInt) }
 
-// claimAll claims the peers of a Map call through their breakers, skipping
-// those that refuse. limit <= 0 (or not below len(peers)) claims every
-// admitted peer in order. Otherwise it walks the peers in random order (a
-// lazy Fisher-Yates shuffle) until limit are claimed, so the limit counts
-// healthy peers only and an open breaker does not cost the call a slot.
-// When no breaker admits a call it fails with an error wrapping
-// transport.ErrNoPeers: unlike a single request, a Map has no least bad
-// peer to fall back on.
-func (b *balancer) claimAll(service string, peers []*peer, limit int) ([]ticket, error) {
+// claimAll claims the peers of a Map call through their breakers, in
+// order, skipping those that refuse. When no breaker admits a call it
+// fails with an error wrapping transport.ErrNoPeers: unlike a single
+// request, a Map has no least bad peer to fall back on.
+func (b *balancer) claimAll(service string, peers []*peer) ([]ticket, error) {
 	now := b.now()
-	var tickets []ticket
-	if limit <= 0 || limit >= len(peers) {
-		tickets = make([]ticket, 0, len(peers))
-		for _, p := range peers {
-			if t, ok := b.claim(p, now); ok {
-				tickets = append(tickets, t)
-			}
+	tickets := make([]ticket, 0, len(peers))
+	for _, p := range peers {
+		if t, ok := b.claim(p, now); ok {
+			tickets = append(tickets, t)
 		}
-	} else {
-		tickets = b.claimSome(peers, limit, now)
 	}
 	if len(tickets) == 0 {
 		return nil, fmt.Errorf("client: %s: every breaker is open: %w", service, transport.ErrNoPeers)
 	}
 	return tickets, nil
-}
-
-// claimSome claims up to limit of peers, tried in random order.
-func (b *balancer) claimSome(peers []*peer, limit int, now int64) []ticket {
-	order := make([]int, len(peers))
-	for i := range order {
-		order[i] = i
-	}
-	tickets := make([]ticket, 0, limit)
-	for i := 0; i < len(order) && len(tickets) < limit; i++ {
-		j := i + b.randN(len(order)-i)
-		order[i], order[j] = order[j], order[i]
-		if t, ok := b.claim(peers[order[i]], now); ok {
-			tickets = append(tickets, t)
-		}
-	}
-	return tickets
 }
