@@ -18,8 +18,12 @@ func (firstEligible) Pick(ps Peers) int {
 	return -1
 }
 
-func TestRegisteredPolicyIsUsableAndListed(t *testing.T) {
+func init() {
 	RegisterPolicy("test-first", func() Policy { return firstEligible{} }, "the first eligible peer (test)")
+	RegisterPolicy("test-bad", func() Policy { return badPolicy{} }, "returns an invalid index (test)")
+}
+
+func TestRegisteredPolicyIsUsableAndListed(t *testing.T) {
 	found := false
 	for _, p := range Policies() {
 		found = found || (p.Name == "test-first" && p.Help != "")
@@ -69,7 +73,6 @@ type badPolicy struct{}
 func (badPolicy) Pick(ps Peers) int { return ps.Len() + 7 }
 
 func TestOutOfRangePickFallsBack(t *testing.T) {
-	RegisterPolicy("test-bad", func() Policy { return badPolicy{} }, "returns an invalid index (test)")
 	b, s, _ := newTestCore(t, 3, func(c *Config) { c.Strategy = "test-bad" })
 	if tk, ok := b.pick(s, nil); !ok || tk.p == nil {
 		t.Fatal("no fallback pick")
