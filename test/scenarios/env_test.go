@@ -50,6 +50,11 @@ const numWorkers = 5
 
 var strategies = []string{client.StrategyAdaptive, client.StrategyRoundRobin, client.StrategyRandom}
 
+// registryPolicies are the policies S0–S2 also run, beside strategies, to
+// report how a policy from the registry compares; the others stay at three
+// runners so their bounds keep the load they were sized for.
+var registryPolicies = []string{client.StrategyLeastRequest}
+
 // env is one scenario's world: a Go grape cluster, five workers announcing to
 // the first grape, and one runner per strategy looking up through the last.
 type env struct {
@@ -60,7 +65,7 @@ type env struct {
 	notes   map[int]string // worker index -> fault note for labels
 }
 
-func newEnv(t *testing.T, service string) *env {
+func newEnv(t *testing.T, service string, extra []string) *env {
 	t.Helper()
 	gs := grapetest.Cluster(t, 3)
 	urls := make([]string, len(gs))
@@ -89,7 +94,7 @@ func newEnv(t *testing.T, service string) *env {
 	}
 	t.Cleanup(func() { _ = lk.Close() })
 	e := &env{t: t, service: service, workers: ws, notes: map[int]string{}}
-	for _, s := range strategies {
+	for _, s := range append(append([]string(nil), strategies...), extra...) {
 		r, err := lab.NewRunner(s, lk, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -145,6 +150,8 @@ type scenario struct {
 	// latency bound ("" when it can decide it).
 	resolves func(e *env, res *lab.Result) string
 	judge    func(e *env, res *lab.Result, s *section)
+	// extra lists strategies run beside the usual three (reported, not judged).
+	extra []string
 }
 
 // play runs a scenario and judges it. A run the machine disturbed — an
@@ -167,7 +174,7 @@ func play(t *testing.T, sc scenario) {
 	for try := 1; try <= tries; try++ {
 		var why string
 		t.Run(fmt.Sprintf("run%d", try), func(t *testing.T) {
-			e := newEnv(t, fmt.Sprintf("%s:%d", sc.service, try))
+			e := newEnv(t, fmt.Sprintf("%s:%d", sc.service, try), sc.extra)
 			res := sc.run(e)
 			why = disturbed(e, res, sc.blackHoles)
 			if why == "" && sc.resolves != nil {
