@@ -373,7 +373,8 @@ func (s *section) done() {
 	}
 	fmt.Fprintf(&b, "## Fault scenarios — %s\n\n", mode)
 	fmt.Fprintf(&b, "%d in-process Go workers on loopback (base service time %v + up to %v jitter), announced to a 3-grape Go cluster "+
-		"and looked up through another grape of it; three clients — adaptive, round-robin, random — each sending %g req/s open-loop, "+
+		"and looked up through another grape of it; three clients — adaptive, round-robin, random (in S0–S2 also least-request, "+
+		"from the policy registry, reported beside them but not judged) — each sending %g req/s open-loop, "+
 		"interleaved, at the same time, against the same workers and the same fault timeline. All three are the same client "+
 		"with client.DefaultConfig() and only the strategy switched, so breakers and retries are the same and the difference is "+
 		"peer selection. Latency (the p50–p99.9 columns) is measured per request from the client's Request call to its "+
