@@ -118,7 +118,7 @@ func (b *balancer) pick(s *service, tried []*peer) (ticket, bool) {
 		return ticket{}, false
 	}
 	now := b.now()
-	ps := Peers{b: b, s: s, list: peers, tried: tried, now: now}
+	ps := Peers{b: b, list: peers, tried: tried, now: now}
 	for range 3 {
 		i := b.pol.Pick(ps)
 		if i < 0 || i >= len(peers) {

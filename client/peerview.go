@@ -6,16 +6,24 @@ import "time"
 // the pick, with the ones already tried by this request and those whose
 // breaker refuses traffic marked as not eligible. It is a small value valid
 // for one Pick only.
+//
+// It is eight words, so with the policy's receiver it is passed in
+// registers (Go's ABI has nine): a ninth field would spill it to the stack
+// on every pick.
 type Peers struct {
 	b     *balancer
-	s     *service
 	list  []*peer
 	tried []*peer
 	now   int64
 }
 
 // Service is the name of the service being picked for.
-func (ps Peers) Service() string { return ps.s.name }
+func (ps Peers) Service() string {
+	if len(ps.list) == 0 {
+		return ""
+	}
+	return ps.list[0].svc
+}
 
 // Len is the number of peers.
 func (ps Peers) Len() int { return len(ps.list) }

@@ -90,7 +90,7 @@ func TestPeerViewReadsMetrics(t *testing.T) {
 	}
 	tk, _ := b.claim(p, clk.now())
 	clk.advance(2e6)
-	ps := Peers{b: b, s: s, list: s.snapshot(), now: clk.now()}
+	ps := Peers{b: b, list: s.snapshot(), now: clk.now()}
 	v := ps.Peer(0)
 	if v.Addr() != p.addr || v.InFlight() != 1 || v.InFlightAge() != 2e6 || v.ErrorRate() <= 0 || v.TimeoutRate() != 0 ||
 		v.Breaker() != Closed || v.Freshness() != 2e6 || v.Latency() != -1 || v.Score() >= ps.Peer(1).Score() {
@@ -99,7 +99,7 @@ func TestPeerViewReadsMetrics(t *testing.T) {
 			v.Latency(), v.Score(), ps.Peer(1).Score())
 	}
 	b.record(tk, Success)
-	if v := (Peers{b: b, s: s, list: s.snapshot(), now: clk.now()}).Peer(0); v.Latency() != 2e6 {
+	if v := (Peers{b: b, list: s.snapshot(), now: clk.now()}).Peer(0); v.Latency() != 2e6 {
 		t.Errorf("latency after one 2 ms success: %v", v.Latency())
 	}
 	if ps.Peer(1).Freshness() != -1 {
