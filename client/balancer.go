@@ -13,17 +13,11 @@ import (
 // tried peers fits in a fixed array on the stack.
 const maxAttempts = 16
 
-// strategy chooses a candidate peer; the balancer then claims it (breaker
-// admission) and falls back when nobody is eligible. One interface, three
-// implementations, selected by Config.Strategy.
-type strategy interface {
-	choose(b *balancer, s *service, peers []*peer, tried []*peer, now int64) *peer
-}
-
-// balancer is the pure core shared by Request and Map: picking and
-// recording, with an injected clock and random source.
+// balancer is the pure core shared by Request and Map: picking (the
+// policy's choice admitted through the breaker) and recording, with an
+// injected clock and random source.
 type balancer struct {
-	strat    strategy
+	pol      Policy
 	m        metricParams
 	bp       breakerParams
 	tol      float64
@@ -61,14 +55,11 @@ func newBalancer(c Config) *balancer {
 		rf := b.randF
 		b.randN = func(n int) int { return min(int(rf()*float64(n)), n-1) }
 	}
-	switch c.Strategy {
-	case StrategyRoundRobin:
-		b.strat = roundRobin{}
-	case StrategyRandom:
-		b.strat = randomPick{}
-	default:
-		b.strat = adaptive{}
+	pol, err := newPolicy(c.Strategy)
+	if err != nil {
+		pol = adaptive{} // unreachable after Validate, which checks the name
 	}
+	b.pol = pol
 	return b
 }
 
@@ -97,24 +88,25 @@ func eligible(p *peer, tried []*peer, now int64) bool {
 	}
 }
 
-// randomEligible draws a few random peers and returns the first eligible
-// one other than not; O(1) unless most peers are ineligible, then a scan.
-func (b *balancer) randomEligible(peers []*peer, tried []*peer, not *peer, now int64) *peer {
+// randomEligible draws a few random peers and returns the index of the
+// first eligible one other than not, or -1; O(1) unless most peers are
+// ineligible, then a scan.
+func (b *balancer) randomEligible(peers []*peer, tried []*peer, not *peer, now int64) int {
 	n := len(peers)
 	for range 4 {
-		p := peers[b.randN(n)]
-		if p != not && eligible(p, tried, now) {
-			return p
+		i := b.randN(n)
+		if p := peers[i]; p != not && eligible(p, tried, now) {
+			return i
 		}
 	}
 	off := b.randN(n)
-	for i := range n {
-		p := peers[(off+i)%n]
-		if p != not && eligible(p, tried, now) {
-			return p
+	for k := range n {
+		i := (off + k) % n
+		if p := peers[i]; p != not && eligible(p, tried, now) {
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 // pick chooses and claims a peer for one attempt. It never fails while the
@@ -126,12 +118,13 @@ func (b *balancer) pick(s *service, tried []*peer) (ticket, bool) {
 		return ticket{}, false
 	}
 	now := b.now()
+	ps := Peers{b: b, list: peers, tried: tried, now: now}
 	for range 3 {
-		p := b.strat.choose(b, s, peers, tried, now)
-		if p == nil {
-			break
+		i := b.pol.Pick(ps)
+		if i < 0 || i >= len(peers) {
+			break // none suits the policy (or it broke its contract): fall back
 		}
-		if t, ok := b.claim(p, now); ok {
+		if t, ok := b.claim(peers[i], now); ok {
 			return t, true
 		}
 	}
@@ -206,46 +199,20 @@ func (b *balancer) emit(p *peer, tr transition, now int64) {
 
 func (b *balancer) probeDuration() time.Duration { return time.Duration(b.probeInt) }
 
-// claimAll claims the peers of a Map call through their breakers, skipping
-// those that refuse. limit <= 0 (or not below len(peers)) claims every
-// admitted peer in order. Otherwise it walks the peers in random order (a
-// lazy Fisher-Yates shuffle) until limit are claimed, so the limit counts
-// healthy peers only and an open breaker does not cost the call a slot.
-// When no breaker admits a call it fails with an error wrapping
-// transport.ErrNoPeers: unlike a single request, a Map has no least bad
-// peer to fall back on.
-func (b *balancer) claimAll(service string, peers []*peer, limit int) ([]ticket, error) {
+// claimAll claims the peers of a Map call through their breakers, in
+// order, skipping those that refuse. When no breaker admits a call it
+// fails with an error wrapping transport.ErrNoPeers: unlike a single
+// request, a Map has no least bad peer to fall back on.
+func (b *balancer) claimAll(service string, peers []*peer) ([]ticket, error) {
 	now := b.now()
-	var tickets []ticket
-	if limit <= 0 || limit >= len(peers) {
-		tickets = make([]ticket, 0, len(peers))
-		for _, p := range peers {
-			if t, ok := b.claim(p, now); ok {
-				tickets = append(tickets, t)
-			}
+	tickets := make([]ticket, 0, len(peers))
+	for _, p := range peers {
+		if t, ok := b.claim(p, now); ok {
+			tickets = append(tickets, t)
 		}
-	} else {
-		tickets = b.claimSome(peers, limit, now)
 	}
 	if len(tickets) == 0 {
 		return nil, fmt.Errorf("client: %s: every breaker is open: %w", service, transport.ErrNoPeers)
 	}
 	return tickets, nil
-}
-
-// claimSome claims up to limit of peers, tried in random order.
-func (b *balancer) claimSome(peers []*peer, limit int, now int64) []ticket {
-	order := make([]int, len(peers))
-	for i := range order {
-		order[i] = i
-	}
-	tickets := make([]ticket, 0, limit)
-	for i := 0; i < len(order) && len(tickets) < limit; i++ {
-		j := i + b.randN(len(order)-i)
-		order[i], order[j] = order[j], order[i]
-		if t, ok := b.claim(peers[order[i]], now); ok {
-			tickets = append(tickets, t)
-		}
-	}
-	return tickets
 }

@@ -23,7 +23,7 @@ func benchCore(b *testing.B, n int, strategy string) (*balancer, *service) {
 // BenchmarkPick measures one pick (plus releasing the in-flight slot so the
 // state stays steady; that is two atomic adds).
 func BenchmarkPick(b *testing.B) {
-	for _, st := range []string{StrategyAdaptive, StrategyRoundRobin, StrategyRandom} {
+	for _, st := range []string{StrategyAdaptive, StrategyRoundRobin, StrategyRandom, StrategyLeastRequest} {
 		for _, n := range []int{5, 100, 1000} {
 			b.Run(fmt.Sprintf("%s/peers=%d", st, n), func(b *testing.B) {
 				bal, s := benchCore(b, n, st)

@@ -41,6 +41,7 @@ type bucket struct {
 
 // breakerParams are the breaker's settings, resolved once from Config.
 type breakerParams struct {
+	off           bool // BreakerOff: breakers never open
 	threshold     int
 	errorRate     float64
 	minRequests   int32
@@ -57,6 +58,7 @@ type breakerParams struct {
 
 func newBreakerParams(c Config) breakerParams {
 	return breakerParams{
+		off:           c.BreakerOff,
 		threshold:     c.BreakerFailureThreshold,
 		errorRate:     c.BreakerErrorRate,
 		minRequests:   int32(c.BreakerMinRequests),

@@ -7,6 +7,7 @@ import "sync"
 // at what ten seconds of the minimum rate plus ratio × (10 s of requests)
 // would give, so a long quiet spell cannot bank a storm (Finagle's shape).
 type retryBudget struct {
+	off       bool // no budget: every retry is allowed (PlainConfig)
 	mu        sync.Mutex
 	ratio     float64
 	minPerSec float64
@@ -18,8 +19,8 @@ type retryBudget struct {
 
 const budgetHorizon = 10.0 // seconds of history the cap allows
 
-func newRetryBudget(ratio, minPerSec float64) *retryBudget {
-	return &retryBudget{ratio: ratio, minPerSec: minPerSec, balance: minPerSec}
+func newRetryBudget(ratio, minPerSec float64, off bool) *retryBudget {
+	return &retryBudget{off: off, ratio: ratio, minPerSec: minPerSec, balance: minPerSec}
 }
 
 func (r *retryBudget) refill(now int64) {
@@ -46,6 +47,9 @@ func (r *retryBudget) capBalance() {
 
 // deposit counts one new request.
 func (r *retryBudget) deposit(now int64) {
+	if r.off {
+		return
+	}
 	r.mu.Lock()
 	r.refill(now)
 	r.balance += r.ratio
@@ -64,6 +68,9 @@ func (r *retryBudget) deposit(now int64) {
 
 // withdraw takes one retry token if there is one.
 func (r *retryBudget) withdraw(now int64) bool {
+	if r.off {
+		return true
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.refill(now)

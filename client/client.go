@@ -21,7 +21,8 @@ type Client struct {
 	cfg    Config
 	bal    *balancer
 	budget *retryBudget
-	rpc    *transport.HTTPClient
+	wire   transport.Caller
+	own    *transport.HTTPClient // the Caller New built (closed by Close); nil when cfg.Caller was given
 	res    transport.Resolver
 
 	mu       sync.RWMutex
@@ -33,8 +34,9 @@ type Client struct {
 }
 
 // New validates cfg and returns a client that looks services up through r
-// (a *link.Link is one) and calls peers over Grenache HTTP RPC. A goroutine
-// refreshes the peer sets of the services in use until Close.
+// (a *link.Link is one) and calls peers through cfg.Caller, by default
+// over Grenache HTTP RPC. A goroutine refreshes the peer sets of the
+// services in use until Close.
 func New(r transport.Resolver, cfg Config) (*Client, error) {
 	if r == nil {
 		return nil, errors.New("client: nil resolver")
@@ -46,24 +48,31 @@ func New(r transport.Resolver, cfg Config) (*Client, error) {
 	c := &Client{
 		cfg:      cfg,
 		bal:      newBalancer(cfg),
-		budget:   newRetryBudget(cfg.RetryBudgetRatio, cfg.RetryBudgetMinPerSec),
-		rpc:      transport.NewHTTPClient(transport.HTTPClientConfig{Timeout: cfg.RequestTimeout}),
+		budget:   newRetryBudget(cfg.RetryBudgetRatio, cfg.RetryBudgetMinPerSec, cfg.RetryBudgetOff),
+		wire:     cfg.Caller,
 		res:      r,
 		services: map[string]*service{},
 		ctx:      ctx,
 		cancel:   cancel,
+	}
+	if c.wire == nil {
+		c.own = transport.NewHTTPClient(transport.HTTPClientConfig{Timeout: cfg.RequestTimeout})
+		c.wire = c.own
 	}
 	c.wg.Add(1)
 	go c.refreshLoop()
 	return c, nil
 }
 
-// Close stops the background refresh and drops idle connections. Calls in
-// flight finish on their own deadlines.
+// Close stops the background refresh and drops the idle connections of the
+// HTTP client New built; a Config.Caller stays open (its owner closes it).
+// Calls in flight finish on their own deadlines.
 func (c *Client) Close() error {
 	c.cancel()
 	c.wg.Wait()
-	c.rpc.Close()
+	if c.own != nil {
+		c.own.Close()
+	}
 	return nil
 }
 
@@ -87,7 +96,9 @@ func (c *Client) service(name string) *service {
 }
 
 // peersOf returns the service with a non-empty peer set, looking it up
-// synchronously when nothing is known yet.
+// synchronously when nothing is known yet. It is the engine's one rule for
+// an empty lookup, for Request and Map alike: an error wrapping
+// transport.ErrNoPeers (after link.ErrLookupEmpty drained the known peers).
 func (c *Client) peersOf(ctx context.Context, name string) (*service, error) {
 	if c.ctx.Err() != nil {
 		return nil, ErrClosed
@@ -171,14 +182,14 @@ func encode(payload any) (json.RawMessage, error) {
 	}
 }
 
-// classify maps a call error to an outcome. A deadline that passed counts
-// against the peer; a caller's cancellation does not.
+// classify is the engine's one outcome classifier: it maps a call error to
+// an outcome. A handler error means the peer is alive; a deadline that
+// passed counts against the peer; a caller's cancellation does not.
 func classify(ctx context.Context, err error) Outcome {
-	var re *transport.RemoteError
 	switch {
 	case err == nil:
-		return Success
-	case errors.As(err, &re):
+		return Success // the common case: no error inspection
+	case isRemote(err):
 		return RemoteError
 	case errors.Is(ctx.Err(), context.Canceled):
 		return Canceled
@@ -187,4 +198,9 @@ func classify(ctx context.Context, err error) Outcome {
 	default:
 		return TransportError
 	}
+}
+
+func isRemote(err error) bool {
+	_, ok := errors.AsType[*transport.RemoteError](err)
+	return ok
 }

@@ -10,17 +10,8 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/grenache-go/grenache/pkg/config"
+	"github.com/grenache-go/grenache/pkg/transport"
 	"github.com/rs/zerolog"
-)
-
-// Strategy names accepted by Config.Strategy.
-const (
-	// StrategyAdaptive is power-of-two-choices over a health-aware cost (the default).
-	StrategyAdaptive = "adaptive"
-	// StrategyRoundRobin cycles through the peers in lookup order.
-	StrategyRoundRobin = "round-robin"
-	// StrategyRandom picks uniformly at random, like Node's PeerRPCClient.
-	StrategyRandom = "random"
 )
 
 // Config holds every knob of the adaptive client. Start from DefaultConfig
@@ -29,7 +20,9 @@ const (
 // Breakers and retries apply to every strategy, so comparing strategies
 // measures peer selection alone.
 type Config struct {
-	// Strategy is one of "adaptive", "round-robin", "random".
+	// Strategy names a registered Policy: "adaptive" (the default), or any
+	// other name Policies lists, including those a program registered with
+	// RegisterPolicy (CLIENT_STRATEGY).
 	Strategy string
 	// RequestTimeout bounds a whole Request, all retries included (CLIENT_REQUEST_TIMEOUT, ms).
 	RequestTimeout time.Duration
@@ -47,6 +40,10 @@ type Config struct {
 	RetryBudgetRatio float64
 	// RetryBudgetMinPerSec keeps a few retries available at low traffic (CLIENT_RETRY_BUDGET_MIN_PER_SEC).
 	RetryBudgetMinPerSec float64
+	// RetryBudgetOff lifts the retry budget: every request may use all its
+	// MaxRetries, as Node's client does (CLIENT_RETRY_BUDGET_OFF). A fleet
+	// of such clients can multiply the load on a struggling service.
+	RetryBudgetOff bool
 	// RetryRemoteErrors also retries errors returned by the peer's handler. The
 	// fault scenarios need it (a worker that fails half its jobs); turn it off
 	// for handlers that are not idempotent (CLIENT_RETRY_REMOTE_ERRORS).
@@ -130,6 +127,16 @@ type Config struct {
 	BreakerMaxOpenFraction float64
 	// BreakerJitter randomises cooldowns by ±this fraction so clients do not probe in lockstep (CIRCUIT_BREAKER_JITTER).
 	BreakerJitter float64
+	// BreakerOff keeps every breaker closed: failing peers keep their
+	// share of traffic, as with Node's client (CIRCUIT_BREAKER_OFF).
+	BreakerOff bool
+
+	// Caller is the wire the engine calls peers over (see transport.Caller:
+	// a *transport.HTTPClient, with TLS for HTTPS or mutual TLS, or a
+	// *transport.WSClient). Nil means a plain HTTP client that New builds
+	// with RequestTimeout and Close closes; a Caller given here is the
+	// caller's to close.
+	Caller transport.Caller
 
 	// Hooks observe attempts and breaker transitions (the load generator uses them).
 	Hooks Hooks
@@ -184,6 +191,23 @@ func DefaultConfig() Config {
 	}
 }
 
+// PlainConfig is Node's PeerRPCClient on the same engine: a uniform random
+// peer (StrategyRandom), no circuit breaker, no retry budget and one
+// attempt per request (Node's default retry), no slow start, probes or
+// hedging. Peers still pass through the same pick, call and record steps,
+// so Stats shows them; set MaxRetries for Node's retry option. The binaries
+// get it with --strategy random --retries 0 --breaker-off --retry-budget-off.
+func PlainConfig() Config {
+	c := DefaultConfig()
+	c.Strategy = StrategyRandom
+	c.MaxRetries = 0
+	c.RetryBudgetOff = true
+	c.BreakerOff = true
+	c.SlowStart = 0
+	c.ProbeInterval = 0
+	return c
+}
+
 // envConfig mirrors Config with the units the environment uses: durations
 // as envMS (a bare integer of milliseconds or a Go duration).
 type envConfig struct {
@@ -194,6 +218,7 @@ type envConfig struct {
 	RetryDelay                 *envMS   `env:"CLIENT_RETRY_DELAY"`
 	RetryBudgetRatio           *float64 `env:"CLIENT_RETRY_BUDGET_RATIO"`
 	RetryBudgetMinPerSec       *float64 `env:"CLIENT_RETRY_BUDGET_MIN_PER_SEC"`
+	RetryBudgetOff             *bool    `env:"CLIENT_RETRY_BUDGET_OFF"`
 	RetryRemoteErrors          *bool    `env:"CLIENT_RETRY_REMOTE_ERRORS"`
 	Compress                   *bool    `env:"CLIENT_COMPRESS"`
 	HedgeAfter                 *envMS   `env:"CLIENT_HEDGE_AFTER"`
@@ -223,6 +248,7 @@ type envConfig struct {
 	BreakerProbeTimeout        *envMS   `env:"CIRCUIT_BREAKER_PROBE_TIMEOUT_MS"`
 	BreakerMaxOpenFraction     *float64 `env:"CIRCUIT_BREAKER_MAX_OPEN_FRACTION"`
 	BreakerJitter              *float64 `env:"CIRCUIT_BREAKER_JITTER"`
+	BreakerOff                 *bool    `env:"CIRCUIT_BREAKER_OFF"`
 }
 
 // FromEnv returns DefaultConfig overridden by the environment variables named
@@ -252,6 +278,7 @@ func FromEnvMap(vars map[string]string) (Config, error) {
 	setMS(&c.RetryDelay, e.RetryDelay)
 	setF(&c.RetryBudgetRatio, e.RetryBudgetRatio)
 	setF(&c.RetryBudgetMinPerSec, e.RetryBudgetMinPerSec)
+	setB(&c.RetryBudgetOff, e.RetryBudgetOff)
 	setB(&c.RetryRemoteErrors, e.RetryRemoteErrors)
 	setB(&c.Compress, e.Compress)
 	setMS(&c.HedgeAfter, e.HedgeAfter)
@@ -283,6 +310,7 @@ func FromEnvMap(vars map[string]string) (Config, error) {
 	setMS(&c.BreakerProbeTimeout, e.BreakerProbeTimeout)
 	setF(&c.BreakerMaxOpenFraction, e.BreakerMaxOpenFraction)
 	setF(&c.BreakerJitter, e.BreakerJitter)
+	setB(&c.BreakerOff, e.BreakerOff)
 	return c, nil
 }
 
@@ -364,10 +392,8 @@ func (c Config) Validate() error {
 		return &ConfigError{Field: field, Env: envName, Allowed: allowed, Value: fmt.Sprint(v)}
 	}
 	durMS := func(d time.Duration) string { return fmt.Sprintf("%gms", float64(d)/1e6) }
-	switch c.Strategy {
-	case StrategyAdaptive, StrategyRoundRobin, StrategyRandom:
-	default:
-		return bad("Strategy", "CLIENT_STRATEGY", "adaptive|round-robin|random", c.Strategy)
+	if !knownPolicy(c.Strategy) {
+		return bad("Strategy", "CLIENT_STRATEGY", PolicyNames(), c.Strategy)
 	}
 	type dcheck struct {
 		field, env string

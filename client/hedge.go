@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"time"
-
-	"github.com/grenache-go/grenache/pkg/transport"
 )
 
 // hedgeResult is one settled call of a hedged attempt.
@@ -31,7 +29,7 @@ func (c *Client) hedged(ctx context.Context, s *service, service string, body js
 		actx, cancel := context.WithTimeout(ctx, to)
 		cancels[i] = cancel
 		go func() {
-			res, err := c.rpc.Call(actx, t.p.addr, service, body, transport.CallOptions{Compress: c.cfg.Compress})
+			res, err := c.call(actx, t, service, body)
 			out <- hedgeResult{i, res, err}
 		}()
 	}

@@ -102,7 +102,7 @@ func TestInFlightAgeRaisesLatency(t *testing.T) {
 }
 
 func TestRetryBudget(t *testing.T) {
-	r := newRetryBudget(0.2, 0)
+	r := newRetryBudget(0.2, 0, false)
 	now := int64(time.Hour)
 	for range 100 {
 		r.deposit(now)
@@ -114,7 +114,7 @@ func TestRetryBudget(t *testing.T) {
 	if n != 20 {
 		t.Fatalf("100 requests at 20%% allow %d retries, want 20", n)
 	}
-	r = newRetryBudget(0.2, 10)
+	r = newRetryBudget(0.2, 10, false)
 	r.withdraw(now) // start the clock
 	for r.withdraw(now) {
 	}

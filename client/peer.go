@@ -255,7 +255,7 @@ func (p *peer) finish(t ticket, m *metricParams, bp *breakerParams, now int64, o
 		}
 		return tr
 	}
-	if p.br.state() == Closed {
+	if p.br.state() == Closed && !bp.off {
 		return p.br.recordClosed(bp, now, failed, fast, rnd)
 	}
 	return transition{}

@@ -95,10 +95,15 @@ func (c *Client) attempt(ctx context.Context, service string, body json.RawMessa
 		to = min(to, c.cfg.BreakerProbeTimeout)
 	}
 	actx, acancel := context.WithTimeout(ctx, to)
-	res, err := c.rpc.Call(actx, t.p.addr, service, body, transport.CallOptions{Compress: c.cfg.Compress})
+	res, err := c.call(actx, t, service, body)
 	acancel()
 	c.bal.record(t, classify(ctx, err))
 	return res, err
+}
+
+// call is the engine's wire seam: one attempt through the Caller.
+func (c *Client) call(ctx context.Context, t ticket, service string, body json.RawMessage) (json.RawMessage, error) {
+	return c.wire.CallRaw(ctx, t.p.addr, service, body, transport.CallOptions{Compress: c.cfg.Compress})
 }
 
 func (c *Client) retryable(err error) bool {
@@ -149,9 +154,8 @@ func (c *Client) Map(ctx context.Context, service string, payload any) ([]json.R
 	if err != nil {
 		return nil, err
 	}
-	// The same claim as a Map through the Picker (limit 0: every admitted
-	// peer, in order), so both Map paths skip open breakers alike.
-	tickets, err := c.bal.claimAll(service, s.snapshot(), 0)
+	// Admit every peer through its breaker, in order; open breakers are skipped.
+	tickets, err := c.bal.claimAll(service, s.snapshot())
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +167,7 @@ func (c *Client) Map(ctx context.Context, service string, payload any) ([]json.R
 	out := make(chan res, len(tickets))
 	for i, t := range tickets {
 		go func() {
-			v, err := c.rpc.Call(ctx, t.p.addr, service, body, transport.CallOptions{Compress: c.cfg.Compress})
+			v, err := c.call(ctx, t, service, body)
 			c.bal.record(t, classify(ctx, err))
 			out <- res{i, v, err}
 		}()

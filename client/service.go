@@ -11,7 +11,6 @@ type service struct {
 	name  string
 	peers atomic.Pointer[[]*peer]
 	guard openGuard
-	rr    atomic.Uint64
 
 	mu      sync.Mutex // serialises membership updates
 	byAddr  map[string]*peer

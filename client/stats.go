@@ -91,10 +91,29 @@ func (b *balancer) stats(active, retired []*peer, now int64) []PeerStats {
 func (b *balancer) peerStats(p *peer, active bool, best float64, now int64) PeerStats {
 	lat := p.latency(&b.m, now)
 	e, t := p.rates(&b.m, now)
-	stale := 1.0
-	if lr := p.lastRecord.Load(); lr > 0 {
-		stale = 1 - decay(now-lr, b.m.staleAfter)
+	return PeerStats{
+		Addr: p.addr, Active: active, State: p.br.state(), Score: b.score(p, best, now),
+		Latency: time.Duration(max(lat, 0)), ErrorRate: e, TimeoutRate: t,
+		InFlight: p.inflight.Load(), Attempts: p.attempts.Load(), Successes: p.successes.Load(),
+		Errors: p.errors.Load(), Timeouts: p.timeouts.Load(), BreakerOpens: p.br.opens.Load(),
+		Staleness: staleness(p, &b.m, now),
 	}
+}
+
+// staleness is 0 for fresh evidence and tends to 1 as it ages.
+func staleness(p *peer, m *metricParams, now int64) float64 {
+	if lr := p.lastRecord.Load(); lr > 0 {
+		return 1 - decay(now-lr, m.staleAfter)
+	}
+	return 1
+}
+
+// score is the 0..1 readable score of p against the best latency of the
+// peers taking traffic (see Stats).
+func (b *balancer) score(p *peer, best float64, now int64) float64 {
+	m := &b.m
+	lat := p.latency(m, now)
+	e, t := p.rates(m, now)
 	latBad := 0.0
 	if lat > best && best > 0 {
 		// Excess over the best peer, relative to max(best, 5 ms): a 1 ms vs
@@ -102,14 +121,6 @@ func (b *balancer) peerStats(p *peer, active bool, best float64, now int64) Peer
 		ex := lat - best
 		latBad = ex / (ex + max(best, scoreLatencyFloor))
 	}
-	m := &b.m
 	// The score uses the raw configured weights (they sum to 1).
-	score := 1 - (m.wLat*latBad + m.wErrRaw*e + m.wToRaw*t + m.wFrsh*stale)
-	return PeerStats{
-		Addr: p.addr, Active: active, State: p.br.state(), Score: max(score, 0),
-		Latency: time.Duration(max(lat, 0)), ErrorRate: e, TimeoutRate: t,
-		InFlight: p.inflight.Load(), Attempts: p.attempts.Load(), Successes: p.successes.Load(),
-		Errors: p.errors.Load(), Timeouts: p.timeouts.Load(), BreakerOpens: p.br.opens.Load(),
-		Staleness: stale,
-	}
+	return max(1-(m.wLat*latBad+m.wErrRaw*e+m.wToRaw*t+m.wFrsh*staleness(p, m, now)), 0)
 }

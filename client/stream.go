@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,10 @@ type StreamOptions struct {
 // duration measures its length, not the peer's speed, and would skew the
 // picks of ordinary requests.
 func (c *Client) Stream(ctx context.Context, service string, opts StreamOptions) (io.ReadCloser, error) {
+	hc, ok := c.wire.(*transport.HTTPClient)
+	if !ok {
+		return nil, fmt.Errorf("client: Stream needs an HTTP caller (Config.Caller is a %T): streaming is HTTP chunked transfer only", c.wire)
+	}
 	lctx, lcancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	s, err := c.peersOf(lctx, service)
 	lcancel()
@@ -76,7 +81,7 @@ func (c *Client) Stream(ctx context.Context, service string, opts StreamOptions)
 		}
 		t.stream = true
 		tried = append(tried, t.p)
-		rep, started, err := c.rpc.Stream(ctx, t.p.addr, service, call)
+		rep, started, err := hc.Stream(ctx, t.p.addr, service, call)
 		if err == nil {
 			return &streamReply{c: c, t: t, ctx: ctx, rep: rep}, nil
 		}

@@ -49,7 +49,11 @@ func splitArgsWith(args []string, bools map[string]bool) (flags, pos []string) {
 func load(name string, args []string, getenv func(string) string, stdout, stderr io.Writer) (*settings, client.Config, int) {
 	var s settings
 	err := config.Load(&s, config.Source{Name: name, Args: args, Getenv: getenv, Stdout: stdout, Version: version.Line("client")})
-	if errors.Is(err, config.ErrHelp) || errors.Is(err, config.ErrVersion) {
+	if errors.Is(err, config.ErrHelp) {
+		fmt.Fprint(stdout, policyHelp())
+		return nil, client.Config{}, exitOK
+	}
+	if errors.Is(err, config.ErrVersion) {
 		return nil, client.Config{}, exitOK
 	}
 	if err != nil {

@@ -44,7 +44,7 @@ const usageText = `Usage:
   client call [flags] SERVICE PAYLOAD_JSON
   client call --stream FILE|- [--action A] [--args JSON] SERVICE   (streamed request, reply printed as it arrives)
   client run  [flags] --service NAME [--duration 30s] [--rate N | --concurrency N]
-              [--strategy adaptive|round-robin|random] [--payload JSON] [--json FILE] [--html FILE]
+              [--strategy POLICY] [--payload JSON] [--json FILE] [--html FILE]
               [--gossip] [--metrics-addr HOST:PORT]
   client lookup NAME [--all|--first]
   client announce NAME|- PORT [--interval 1s]        (- reads names from stdin, one a line)

@@ -18,7 +18,7 @@ type settings struct {
 	Grapes           []string      `env:"CLIENT_GRAPE" envDefault:"http://127.0.0.1:30001" flag:"grape" usage:"grape HTTP API URL(s), comma-separated"`
 	Timeout          time.Duration `env:"CLIENT_REQUEST_TIMEOUT" envDefault:"5000" flag:"timeout" allowed:"1..3600000" usage:"deadline of one request, retries included"`
 	AttemptTimeout   time.Duration `env:"CLIENT_ATTEMPT_TIMEOUT" envDefault:"0" flag:"attempt-timeout" allowed:"0..3600000" usage:"deadline of one attempt (0 = timeout/(retries+1))"`
-	Strategy         string        `env:"CLIENT_STRATEGY" envDefault:"adaptive" flag:"strategy" allowed:"adaptive|round-robin|random" usage:"peer selection strategy"`
+	Strategy         string        `env:"CLIENT_STRATEGY" envDefault:"adaptive" flag:"strategy" usage:"peer selection policy, one of the policies listed below (checked against client.Policies)"`
 	MaxRetries       int           `env:"CLIENT_MAX_RETRIES" envDefault:"3" flag:"retries" allowed:"0..15" usage:"extra attempts on other peers"`
 	RetryDelay       time.Duration `env:"CLIENT_RETRY_DELAY" envDefault:"10" flag:"retry-delay" allowed:"0..60000" usage:"base of the jittered exponential backoff between attempts"`
 	RetryBudget      float64       `env:"CLIENT_RETRY_BUDGET_RATIO" envDefault:"0.2" flag:"retry-budget" allowed:"0..10" usage:"retries allowed per request, on top of 10/s"`
@@ -52,6 +52,8 @@ type settings struct {
 	BrProbeTimeout   time.Duration `env:"CIRCUIT_BREAKER_PROBE_TIMEOUT_MS" envDefault:"1000" flag:"breaker-probe-timeout" allowed:"1..3600000" usage:"deadline of a half-open probe"`
 	BrMaxOpen        float64       `env:"CIRCUIT_BREAKER_MAX_OPEN_FRACTION" envDefault:"0.5" allowed:"0..1" usage:"share of peers whose breakers may be open at once"`
 	BrJitter         float64       `env:"CIRCUIT_BREAKER_JITTER" envDefault:"0.1" allowed:"0..0.5" usage:"cooldown randomisation (+-fraction)"`
+	BrOff            bool          `env:"CIRCUIT_BREAKER_OFF" envDefault:"false" flag:"breaker-off" usage:"never open a breaker (Node's behaviour; see client.PlainConfig)"`
+	RetryBudgetOff   bool          `env:"CLIENT_RETRY_BUDGET_OFF" envDefault:"false" flag:"retry-budget-off" usage:"no retry budget: every request may use all its retries (Node's behaviour)"`
 	Gossip           bool          `env:"CLIENT_GOSSIP" envDefault:"false" flag:"gossip" usage:"run: share peer health hints with other clients (GOSSIP_* variables tune it)"`
 	MetricsAddr      string        `env:"CLIENT_METRICS_ADDR" flag:"metrics-addr" usage:"run: serve Prometheus /metrics on this host:port while running (empty = off)"`
 	LogLevel         string        `env:"CLIENT_LOG_LEVEL" envDefault:"warn" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level (stderr)"`
@@ -113,6 +115,8 @@ func (s *settings) toConfig() (client.Config, error) {
 	c.BreakerProbeTimeout = s.BrProbeTimeout
 	c.BreakerMaxOpenFraction = s.BrMaxOpen
 	c.BreakerJitter = s.BrJitter
+	c.BreakerOff = s.BrOff
+	c.RetryBudgetOff = s.RetryBudgetOff
 	if err := c.Validate(); err != nil {
 		var ce *client.ConfigError
 		if errors.As(err, &ce) {
@@ -150,3 +154,15 @@ var envFlag = func() map[string]string {
 	}
 	return m
 }()
+
+// policyHelp lists the registered policies for --help: the allowed values
+// of --strategy come from the client's registry, not from a tag.
+func policyHelp() string {
+	var b strings.Builder
+	b.WriteString("\nPolicies for --strategy (env CLIENT_STRATEGY):\n")
+	for _, p := range client.Policies() {
+		fmt.Fprintf(&b, "  %-14s %s\n", p.Name, p.Help)
+	}
+	b.WriteString("Node's plain client on the same engine: --strategy random --retries 0 --breaker-off --retry-budget-off\n")
+	return b.String()
+}

@@ -3,8 +3,9 @@
 // [rid, key, payload], replies [rid, error|null, result].
 //
 // It holds the HTTP server and client (with gzip via the grc-compress
-// header, TLS and mutual TLS), the Picker/Requester layer that turns a
-// service name into a call on one peer (Request) or on all of them (Map),
-// the WebSocket RPC server and client, and pub/sub over WebSocket
-// (Publisher, Subscriber).
+// header, TLS and mutual TLS), the WebSocket RPC server and client, and
+// pub/sub over WebSocket (Publisher, Subscriber). It keeps the wire only:
+// turning a service name into calls (peer choice, breakers, retries, Map)
+// is package client's one request engine, which calls peers through the
+// Caller interface that HTTPClient and WSClient implement.
 package transport

@@ -10,15 +10,10 @@ import (
 	"github.com/grenache-go/grenache/pkg/transport"
 )
 
-// staticPeers resolves every service to a fixed list (a *link.Link does
-// the real lookup through a grape).
-type staticPeers []string
-
-func (s staticPeers) Lookup(context.Context, string) ([]string, error) { return s, nil }
-
-// A server answering "hello" with "world", called by name through a
-// Requester.
-func ExampleRequester() {
+// A server answering "hello" with "world", called over the wire directly.
+// Requests by service name, with peer choice, breakers and retries, go
+// through package client, which takes an HTTPClient as its Caller.
+func ExampleHTTPClient() {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	srv := transport.NewHTTPServer(func(ctx context.Context, key string, payload json.RawMessage) (any, error) {
 		var s string
@@ -32,11 +27,11 @@ func ExampleRequester() {
 
 	client := transport.NewHTTPClient(transport.HTTPClientConfig{Timeout: 2 * time.Second})
 	defer client.Close()
-	req := transport.NewRequester(staticPeers{ln.Addr().String()}, client, transport.RandomPicker{})
+	addr := ln.Addr().String()
 
-	res, err := req.Request(context.Background(), "rpc_test", "hello", transport.RequestOptions{Retry: 2})
+	res, err := client.Call(context.Background(), addr, "rpc_test", "hello", transport.CallOptions{})
 	fmt.Println(string(res), err)
-	_, err = req.Request(context.Background(), "rpc_test", 42, transport.RequestOptions{})
+	_, err = client.CallRaw(context.Background(), addr, "rpc_test", json.RawMessage(`42`), transport.CallOptions{})
 	fmt.Println(err)
 	// Output:
 	// "world" <nil>

@@ -100,9 +100,9 @@ func (c *HTTPClient) Call(ctx context.Context, addr, key string, payload any, op
 	return c.callRaw(ctx, addr, key, pl, opts)
 }
 
-// callRaw is Call with the payload already encoded (the Requester encodes
-// it once per request, not once per attempt, and passing it as bytes saves
-// boxing it into an interface on every call).
+// callRaw is Call with the payload already encoded (the client engine
+// encodes it once per request, not once per attempt, and passing it as
+// bytes saves boxing it into an interface on every call).
 func (c *HTTPClient) callRaw(ctx context.Context, addr, key string, pl []byte, opts CallOptions) (json.RawMessage, error) {
 	timeout := c.cfg.Timeout
 	if opts.Timeout > 0 {

@@ -7,15 +7,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grenache-go/grenache/client"
 	"github.com/grenache-go/grenache/pkg/link"
 	"github.com/grenache-go/grenache/pkg/transport"
 )
 
-// Matrix item 4: the Go client (link + transport.Requester / HTTPClient) calling Node
-// PeerRPCServers: results, handler errors, gzip, map, timeouts.
+// Matrix item 4: the Go client (the client engine with PlainConfig, Node's
+// behaviour, over HTTPClient) calling Node PeerRPCServers: results, handler
+// errors, gzip, map, timeouts.
 
-// rpcGoRequester returns a Requester resolving through grapeURL with Node's random picking.
-func rpcGoRequester(t *testing.T, grapeURL string) (*transport.Requester, *transport.HTTPClient) {
+// rpcGoClients returns two plain clients resolving through grapeURL over one
+// HTTP client, the second gzipping its requests.
+func rpcGoClients(t *testing.T, grapeURL string) (plain, gz *client.Client, hc *transport.HTTPClient) {
 	t.Helper()
 	lcfg := link.DefaultConfig()
 	lcfg.Grapes = []string{grapeURL}
@@ -24,9 +27,19 @@ func rpcGoRequester(t *testing.T, grapeURL string) (*transport.Requester, *trans
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = lk.Close() })
-	hc := transport.NewHTTPClient(transport.HTTPClientConfig{Timeout: 5 * time.Second})
+	hc = transport.NewHTTPClient(transport.HTTPClientConfig{Timeout: 5 * time.Second})
 	t.Cleanup(hc.Close)
-	return transport.NewRequester(lk, hc, transport.RandomPicker{}), hc
+	mk := func(compress bool) *client.Client {
+		cfg := client.PlainConfig()
+		cfg.Caller, cfg.Compress = hc, compress
+		c, err := client.New(lk, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	return mk(false), mk(true), hc
 }
 
 func TestRPCGoClientCallsNodeServers(t *testing.T) {
@@ -36,34 +49,34 @@ func TestRPCGoClientCallsNodeServers(t *testing.T) {
 	_, a1 := rpcStartNodeServer(t, grape, svc, "http")
 	_, a2 := rpcStartNodeServer(t, grape, svc, "http")
 	rpcWaitVisible(t, grape, svc, a1, a2)
-	q, hc := rpcGoRequester(t, grape)
+	q, qz, hc := rpcGoClients(t, grape)
 	ctx := context.Background()
 
-	res, err := q.Request(ctx, svc, "hello", transport.RequestOptions{})
+	res, err := q.Request(ctx, svc, "hello")
 	if err != nil || string(res) != `"world"` {
 		t.Fatalf("request hello: %s %v", res, err)
 	}
-	res, err = q.Request(ctx, svc, map[string]any{"a": 1, "s": "x"}, transport.RequestOptions{Compress: true})
+	res, err = qz.Request(ctx, svc, map[string]any{"a": 1, "s": "x"})
 	if err != nil || !rpcJSONEqual(res, []byte(`{"a":1,"s":"x"}`)) {
 		t.Fatalf("request gzip echo: %s %v", res, err)
 	}
 	big := strings.Repeat("y", 50000)
-	res, err = q.Request(ctx, svc, big, transport.RequestOptions{Compress: true})
+	res, err = qz.Request(ctx, svc, big)
 	if err != nil || string(res) != `"`+big+`"` {
 		t.Fatalf("request 50 kB gzip echo: %.40s %v", res, err)
 	}
 
-	_, err = q.Request(ctx, svc, map[string]any{"fail": "ERR_SOMETHING_FAILED"}, transport.RequestOptions{})
+	_, err = q.Request(ctx, svc, map[string]any{"fail": "ERR_SOMETHING_FAILED"})
 	var re *transport.RemoteError
 	if !errors.As(err, &re) || re.Msg != "ERR_SOMETHING_FAILED" {
 		t.Fatalf("handler error: %v", err)
 	}
-	_, err = q.Request(ctx, svc, map[string]any{"fail": "ERR_GZIPPED_FAILURE"}, transport.RequestOptions{Compress: true})
+	_, err = qz.Request(ctx, svc, map[string]any{"fail": "ERR_GZIPPED_FAILURE"})
 	if !errors.As(err, &re) || re.Msg != "ERR_GZIPPED_FAILURE" {
 		t.Fatalf("handler error (gzip): %v", err)
 	}
 
-	all, err := q.Map(ctx, svc, map[string]any{"want_key": true}, transport.RequestOptions{Compress: true})
+	all, err := qz.Map(ctx, svc, map[string]any{"want_key": true})
 	if err != nil || len(all) != 2 {
 		t.Fatalf("map: %v %v", all, err)
 	}
@@ -86,7 +99,7 @@ func TestRPCGoClientCallsNodeServers(t *testing.T) {
 		t.Fatalf("slow Node server: %v after %v, want ErrTimeout after ~200ms", err, time.Since(start))
 	}
 
-	if _, err := q.Request(ctx, "rpc_not_announced", "x", transport.RequestOptions{}); err == nil {
+	if _, err := q.Request(ctx, "rpc_not_announced", "x"); err == nil {
 		t.Fatal("request to an unannounced service succeeded")
 	}
 }

@@ -50,6 +50,11 @@ const numWorkers = 5
 
 var strategies = []string{client.StrategyAdaptive, client.StrategyRoundRobin, client.StrategyRandom}
 
+// registryPolicies are the policies S0–S2 also run, beside strategies, to
+// report how a policy from the registry compares; the others stay at three
+// runners so their bounds keep the load they were sized for.
+var registryPolicies = []string{client.StrategyLeastRequest}
+
 // env is one scenario's world: a Go grape cluster, five workers announcing to
 // the first grape, and one runner per strategy looking up through the last.
 type env struct {
@@ -71,8 +76,6 @@ type envOptions struct {
 	strategies []string             // nil: all three
 	client     func(*client.Config) // applied to every runner's config
 }
-
-func newEnv(t *testing.T, service string) *env { return newEnvWith(t, service, envOptions{}) }
 
 func newEnvWith(t *testing.T, service string, o envOptions) *env {
 	t.Helper()
@@ -174,6 +177,8 @@ type scenario struct {
 	// latency bound ("" when it can decide it).
 	resolves func(e *env, res *lab.Result) string
 	judge    func(e *env, res *lab.Result, s *section)
+	// extra lists strategies run beside the usual three (reported, not judged).
+	extra []string
 }
 
 // play runs a scenario and judges it. A run the machine disturbed — an
@@ -196,7 +201,15 @@ func play(t *testing.T, sc scenario) {
 	for try := 1; try <= tries; try++ {
 		var why string
 		t.Run(fmt.Sprintf("run%d", try), func(t *testing.T) {
-			e := newEnvWith(t, fmt.Sprintf("%s:%d", sc.service, try), sc.opts)
+			opts := sc.opts
+			if len(sc.extra) > 0 {
+				base := opts.strategies
+				if base == nil {
+					base = strategies
+				}
+				opts.strategies = append(append([]string(nil), base...), sc.extra...)
+			}
+			e := newEnvWith(t, fmt.Sprintf("%s:%d", sc.service, try), opts)
 			res := sc.run(e)
 			why = disturbed(e, res, sc.blackHoles)
 			if why == "" && sc.resolves != nil {
@@ -395,7 +408,8 @@ func (s *section) done() {
 	}
 	fmt.Fprintf(&b, "## Fault scenarios — %s\n\n", mode)
 	fmt.Fprintf(&b, "%d in-process Go workers on loopback (base service time %v + up to %v jitter), announced to a 3-grape Go cluster "+
-		"and looked up through another grape of it; three clients — adaptive, round-robin, random — each sending %g req/s open-loop, "+
+		"and looked up through another grape of it; three clients — adaptive, round-robin, random (in S0–S2 also least-request, "+
+		"from the policy registry, reported beside them but not judged) — each sending %g req/s open-loop, "+
 		"interleaved, at the same time, against the same workers and the same fault timeline. All three are the same client "+
 		"with client.DefaultConfig() and only the strategy switched, so breakers and retries are the same and the difference is "+
 		"peer selection. Latency (the p50–p99.9 columns) is measured per request from the client's Request call to its "+

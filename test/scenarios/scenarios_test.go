@@ -133,6 +133,7 @@ func TestScenarioS0Healthy(t *testing.T) {
 	d := pick(10*time.Second, 60*time.Second)
 	play(t, scenario{
 		key: "S0", title: "healthy", service: "scenario:s0",
+		extra: registryPolicies,
 		setup: fmt.Sprintf("All workers healthy for %v.", d),
 		run:   func(e *env) *lab.Result { return e.run(d, lab.Step{Phase: "healthy"}) },
 		// Even shares are decidable only on a quiet machine: when 1% of
@@ -167,6 +168,7 @@ func TestScenarioS1SlowWorker(t *testing.T) {
 	warm, fault := pick(3*time.Second, 15*time.Second), pick(14*time.Second, 60*time.Second)
 	play(t, scenario{
 		key: "S1", title: "one worker +50 ms", service: "scenario:s1",
+		extra: registryPolicies,
 		setup: fmt.Sprintf("Healthy for %v, then w1 answers 50 ms slower for %v. Bounds over the slow phase.", warm, fault),
 		run: func(e *env) *lab.Result {
 			return e.run(warm+fault,
@@ -210,6 +212,7 @@ func TestScenarioS2FailingWorker(t *testing.T) {
 	warm, fault := pick(3*time.Second, 15*time.Second), pick(17*time.Second, 60*time.Second)
 	play(t, scenario{
 		key: "S2", title: "one worker failing 50% of requests", service: "scenario:s2",
+		extra: registryPolicies,
 		setup: fmt.Sprintf("Healthy for %v, then w2 answers half its requests with an error for %v. Bounds over the failing phase.", warm, fault),
 		run: func(e *env) *lab.Result {
 			return e.run(warm+fault,

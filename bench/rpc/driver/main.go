@@ -1,5 +1,6 @@
 // Command driver is the closed-loop Go load generator of scripts/bench-rpc.sh. With -mode
-// grenache it is the Go Grenache client: transport.Requester resolving the service through a
+// grenache it is the Go Grenache client: the client engine with client.PlainConfig (Node's
+// behaviour: random peer, no breaker, no retry budget) resolving the service through a
 // grape with pkg/link (lookups cached, as Node's link caches them) and calling peers with
 // transport.HTTPClient. With -mode bare it is the ceiling: a plain net/http client POSTing
 // the same bytes to a bare server. -c goroutines each keep one request in flight; latencies
@@ -27,6 +28,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/grenache-go/grenache/client"
 	"github.com/grenache-go/grenache/pkg/link"
 	"github.com/grenache-go/grenache/pkg/transport"
 )
@@ -50,7 +52,7 @@ type Result struct {
 }
 
 func main() {
-	mode := flag.String("mode", "grenache", "grenache (Requester via a grape) or bare (net/http POST)")
+	mode := flag.String("mode", "grenache", "grenache (the client engine, plain preset, via a grape) or bare (net/http POST)")
 	grape := flag.String("grape", "http://127.0.0.1:30001", "grape API URL (grenache mode)")
 	service := flag.String("service", "bench_echo", "service name (grenache mode)")
 	target := flag.String("url", "", "URL to POST to (bare mode)")
@@ -87,11 +89,20 @@ func main() {
 			fail(err)
 		}
 		defer lk.Close()
+		// The client engine with Node's behaviour (PlainConfig: random peer,
+		// no breaker, no retry budget, one attempt), as a Node PeerRPCClient.
 		hc := transport.NewHTTPClient(transport.HTTPClientConfig{Timeout: 10 * time.Second})
-		q := transport.NewRequester(lk, hc, transport.RandomPicker{})
+		defer hc.Close()
+		ccfg := client.PlainConfig()
+		ccfg.RequestTimeout, ccfg.Caller = 10*time.Second, hc
+		q, err := client.New(lk, ccfg)
+		if err != nil {
+			fail(err)
+		}
+		defer q.Close()
 		pl := json.RawMessage(*payload)
 		call = func(ctx context.Context) error {
-			res, err := q.Request(ctx, *service, pl, transport.RequestOptions{})
+			res, err := q.Request(ctx, *service, pl)
 			if err == nil && len(res) == 0 {
 				err = errors.New("empty result")
 			}

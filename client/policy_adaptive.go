@@ -2,25 +2,12 @@ package client
 
 import "math"
 
-// roundRobin cycles through the snapshot, skipping ineligible peers.
-type roundRobin struct{}
+// StrategyAdaptive is power-of-two-choices over a health-aware cost (the default).
+const StrategyAdaptive = "adaptive"
 
-func (roundRobin) choose(b *balancer, s *service, peers []*peer, tried []*peer, now int64) *peer {
-	n := uint64(len(peers))
-	i := s.rr.Add(1)
-	for k := range n {
-		if p := peers[(i+k)%n]; eligible(p, tried, now) {
-			return p
-		}
-	}
-	return nil
-}
-
-// randomPick is Node's behaviour: uniform over the (eligible) peers.
-type randomPick struct{}
-
-func (randomPick) choose(b *balancer, s *service, peers []*peer, tried []*peer, now int64) *peer {
-	return b.randomEligible(peers, tried, nil, now)
+func init() {
+	RegisterPolicy(StrategyAdaptive, func() Policy { return adaptive{} },
+		"power of two choices over latency x in-flight x failures, with slow start and freshness probes (default)")
 }
 
 // adaptive is power of two choices over a health-aware cost:
@@ -30,23 +17,29 @@ func (randomPick) choose(b *balancer, s *service, peers []*peer, tried []*peer, 
 // with the peak-sensitive latency raised to the age of attempts in flight.
 // Costs within the balance tolerance count as equal and the peer picked
 // least recently wins, so healthy peers share traffic like round robin.
+//
+// It reaches into the engine's internals (hints, slow start, the freshness
+// probe), which a policy outside the package cannot; least-request shows
+// what the public Peers/PeerView API is enough for.
 type adaptive struct{}
 
-func (adaptive) choose(b *balancer, s *service, peers []*peer, tried []*peer, now int64) *peer {
-	x := b.randomEligible(peers, tried, nil, now)
-	if x == nil || len(peers) == 1 {
-		return x
+func (adaptive) Pick(ps Peers) int {
+	xi := ps.Random(-1)
+	if xi < 0 || ps.Len() == 1 {
+		return xi
 	}
-	y := b.randomEligible(peers, tried, x, now)
-	if y == nil {
-		return x
+	yi := ps.Random(xi)
+	if yi < 0 {
+		return xi
 	}
+	b, now := ps.b, ps.now
+	x, y := ps.list[xi], ps.list[yi]
 	// A breaker ready to probe gets its probe (admission limits how many).
 	if x.br.state() != Closed {
-		return x
+		return xi
 	}
 	if y.br.state() != Closed {
-		return y
+		return yi
 	}
 	lx, ly := b.pairLatencies(x, y, now)
 	// Freshness: an idle peer nobody picked for ProbeInterval gets one
@@ -60,17 +53,20 @@ func (adaptive) choose(b *balancer, s *service, peers []*peer, tried []*peer, no
 	adv := [2]HintAdvice{b.advise(x, now), b.advise(y, now)}
 	if b.probeInt > 0 {
 		if !adv[0].DeferProbe && b.fresh(x, lx, ly, now) {
-			return x
+			return xi
 		}
 		if !adv[1].DeferProbe && b.fresh(y, ly, lx, now) {
-			return y
+			return yi
 		}
 	}
 	win, lose := b.compareScaled(x, y, lx, ly, adv[0].Factor, adv[1].Factor, now)
 	if share := win.slowStartShare(&b.m, now); share < 1 && b.randF() >= share {
-		return lose
+		win = lose // the partner takes what a ramping winner may not yet
 	}
-	return win
+	if win == x {
+		return xi
+	}
+	return yi
 }
 
 func (b *balancer) fresh(p *peer, lp, lother float64, now int64) bool {
