@@ -19,6 +19,11 @@ func linkFor(t *testing.T, m member) *link.Link {
 	t.Helper()
 	cfg := link.DefaultConfig()
 	cfg.Grapes = []string{m.api.url}
+	// A Node grape's /get of an item only Go grapes hold walks until its
+	// queries end (2 s each, plus its verify failure): on a loaded host that
+	// passed the link's 2.5 s default once. The test is about what each
+	// grape answers, not how fast, so one attempt gets 15 s.
+	cfg.RequestTimeout = 15 * time.Second
 	l, err := link.New(cfg)
 	if err != nil {
 		t.Fatal(err)
