@@ -48,6 +48,7 @@ func newFakeNode() *fakeNode {
 func (f *fakeNode) Run(ctx context.Context) error { <-ctx.Done(); return nil }
 func (f *fakeNode) Ready() <-chan struct{}        { return f.ready }
 func (f *fakeNode) Close() error                  { return nil }
+func (f *fakeNode) Snapshot(int, int, int) dht.Snapshot { return dht.Snapshot{ID: f.ID()} }
 func (f *fakeNode) ID() dht.NodeID                { return dht.NodeID{0xab, 0xcd} }
 func (f *fakeNode) Addr() netip.AddrPort          { return f.addr }
 
