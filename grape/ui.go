@@ -30,17 +30,17 @@ const (
 
 // uiView is one event of /ui/events.
 type uiView struct {
-	ID            string         `json:"id"`
-	DHTAddr       string         `json:"dht_addr"`
-	APIAddr       string         `json:"api_addr"`
-	UptimeSeconds float64        `json:"uptime_seconds"`
-	RoutingNodes  int            `json:"routing_nodes"`
-	Buckets       []uiBucket     `json:"buckets"`
-	Suspects      []uiSuspect    `json:"suspects"`
-	SuspectsTotal int            `json:"suspects_total"`
-	Names         []uiName       `json:"names"`
-	NamesTotal    int            `json:"names_total"`
-	KRPC          uiKRPC         `json:"krpc"`
+	ID            string      `json:"id"`
+	DHTAddr       string      `json:"dht_addr"`
+	APIAddr       string      `json:"api_addr"`
+	UptimeSeconds float64     `json:"uptime_seconds"`
+	RoutingNodes  int         `json:"routing_nodes"`
+	Buckets       []uiBucket  `json:"buckets"`
+	Suspects      []uiSuspect `json:"suspects"`
+	SuspectsTotal int         `json:"suspects_total"`
+	Names         []uiName    `json:"names"`
+	NamesTotal    int         `json:"names_total"`
+	KRPC          uiKRPC      `json:"krpc"`
 }
 
 type uiBucket struct {
