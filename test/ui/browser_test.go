@@ -42,7 +42,7 @@ type cdpReply struct {
 func startBrowser(t *testing.T) *browser {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("headless Chromium not installed at %s (make test installs the Debian package when run as root: apt-get install -y chromium)", chromiumPath)
+		t.Skipf("headless Chromium not installed at %s: `make browser-deps` (part of make test) installs the Debian package when run as root with apt-get; else apt-get install -y chromium", chromiumPath)
 	}
 	cmdR, cmdW, err := os.Pipe() // we write commands, Chromium reads fd 3
 	if err != nil {
@@ -56,8 +56,8 @@ func startBrowser(t *testing.T) *browser {
 		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--user-data-dir="+t.TempDir(), "--window-size=1280,900", "--remote-debugging-pipe", "about:blank")
 	cmd.ExtraFiles = []*os.File{cmdR, resW}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuf{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Skipf("cannot run %s: %v", chromiumPath, err)
 	}
@@ -74,10 +74,31 @@ func startBrowser(t *testing.T) *browser {
 			t.Logf("chromium stderr (tail): %s", tail(stderr.Bytes(), 2000))
 		}
 	})
+	if err := b.call("", "Browser.getVersion", nil, nil); err != nil {
+		t.Skipf("%s does not run here (%v): %s", chromiumPath, err, tail(stderr.Bytes(), 500))
+	}
 	return b
 }
 
 func tail(b []byte, n int) []byte { return b[max(0, len(b)-n):] }
+
+// syncBuf is Chromium's stderr: written by exec's copier, read by us.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]byte(nil), s.b.Bytes()...)
+}
 
 func (b *browser) read(r *os.File) {
 	defer close(b.done)
