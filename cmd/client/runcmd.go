@@ -34,8 +34,11 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	cfg.Hooks = rec.Hooks()
 	gr := setupGossip(s, &cfg) // nil without --gossip
 	m := setupMetrics(s, &cfg) // nil without --metrics-addr
-	uiRec := clientui.NewRecorder()
-	cfg.Hooks = uiRec.Hooks(cfg.Hooks)
+	var uiRec *clientui.Recorder // only with --ui: it costs a lock per attempt
+	if s.UIAddr != "" {
+		uiRec = clientui.NewRecorder()
+		cfg.Hooks = uiRec.Hooks(cfg.Hooks)
+	}
 	c, l, code := newClient("client run", s, cfg, stderr)
 	if code >= 0 {
 		return code
