@@ -111,7 +111,10 @@ func (s *peerStore) snapshot(maxNames, maxPeers int, now time.Time) ([]NameSnaps
 		oldExp = s.lastGC.Add(s.interval)
 		curExp = oldExp.Add(s.interval)
 	}
-	keys := make([]string, 0, min(len(s.cur.set)+len(s.old.set), 4*max(maxNames, 0)+16))
+	// The first maxNames keys in byte order, kept in a max-heap: once it is
+	// full most keys cost one comparison with its root.
+	m := max(maxNames, 0)
+	h := make(maxHeap, 0, min(m, len(s.cur.set)+len(s.old.set)))
 	total := 0
 	for _, g := range [2]*generation{s.cur, s.old} {
 		for k := range g.set {
@@ -121,17 +124,17 @@ func (s *peerStore) snapshot(maxNames, maxPeers int, now time.Time) ([]NameSnaps
 				}
 			}
 			total++
-			keys = append(keys, k)
-			// Keep the buffer bounded: trim to the smallest maxNames now
-			// and then rather than hold every key.
-			if len(keys) >= 4*max(maxNames, 0)+16 {
-				slices.Sort(keys)
-				keys = keys[:max(maxNames, 0)]
+			switch {
+			case len(h) < m:
+				h.push(k)
+			case m > 0 && k < h[0]:
+				h[0] = k
+				h.down(0)
 			}
 		}
 	}
+	keys := []string(h)
 	slices.Sort(keys)
-	keys = keys[:min(len(keys), max(maxNames, 0))]
 	out := make([]NameSnapshot, 0, len(keys))
 	for _, k := range keys {
 		ns := NameSnapshot{Name: k}
@@ -149,4 +152,37 @@ func (s *peerStore) snapshot(maxNames, maxPeers int, now time.Time) ([]NameSnaps
 		out = append(out, ns)
 	}
 	return out, total
+}
+
+// maxHeap is a max-heap of strings (the largest at index 0).
+type maxHeap []string
+
+func (h *maxHeap) push(k string) {
+	*h = append(*h, k)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if a[p] >= a[i] {
+			break
+		}
+		a[p], a[i] = a[i], a[p]
+		i = p
+	}
+}
+
+func (h maxHeap) down(i int) {
+	for {
+		l, big := 2*i+1, i
+		if l < len(h) && h[l] > h[big] {
+			big = l
+		}
+		if r := l + 1; r < len(h) && h[r] > h[big] {
+			big = r
+		}
+		if big == i {
+			return
+		}
+		h[i], h[big] = h[big], h[i]
+		i = big
+	}
 }
