@@ -32,8 +32,8 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	rec := loadgen.NewRecorder()
 	cfg.Hooks = rec.Hooks()
-	gr := setupGossip(s, &cfg) // nil without --gossip
-	m := setupMetrics(s, &cfg) // nil without --metrics-addr
+	gr := setupGossip(s, &cfg)   // nil without --gossip
+	m := setupMetrics(s, &cfg)   // nil without --metrics-addr
 	var uiRec *clientui.Recorder // only with --ui: it costs a lock per attempt
 	if s.UIAddr != "" {
 		uiRec = clientui.NewRecorder()
