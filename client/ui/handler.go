@@ -68,6 +68,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hd.Set("X-Content-Type-Options", "nosniff")
 		_, _ = w.Write(page)
 	case "/events":
+		if r.Method == http.MethodHead {
+			w.Header().Set("Content-Type", "text/event-stream")
+			return // a HEAD would otherwise hold a stream nobody reads
+		}
 		h.serveEvents(w, r)
 	default:
 		http.NotFound(w, r)
