@@ -4,7 +4,7 @@ GO        ?= go
 NODE_DIR  := test/interop/node
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build test test-nodesuite deps lint tidy-check dist image bench bench-micro bench-grape bench-rpc bench-announce bench-scale bench-scenarios cluster demo clean
+.PHONY: all build test test-nodesuite deps browser-deps lint tidy-check dist image bench bench-micro bench-grape bench-rpc bench-announce bench-scale bench-scenarios cluster demo clean
 
 all: build
 
@@ -32,8 +32,18 @@ dist:
 image:
 	docker build --build-arg VERSION="$(VERSION)" --build-arg REVISION="$(REVISION)" -t grenache-go:$(VERSION) -t grenache-go:local .
 
-deps: $(NODE_DIR)/node_modules/.installed
+deps: $(NODE_DIR)/node_modules/.installed browser-deps
 	$(GO) mod download
+
+# Headless Chromium for the live-view browser test (test/ui): the Debian
+# package, installed only when missing and we are root with apt-get; else
+# the test skips and says why.
+CHROMIUM := /usr/bin/chromium
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+		echo "browser-deps: could not install chromium; test/ui will skip"; \
+	elif [ ! -x $(CHROMIUM) ]; then echo "browser-deps: $(CHROMIUM) missing and not root with apt-get; test/ui will skip"; fi
 
 # npm ci only when the lock file changed since the last install.
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package-lock.json

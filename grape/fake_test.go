@@ -45,11 +45,12 @@ func newFakeNode() *fakeNode {
 	return f
 }
 
-func (f *fakeNode) Run(ctx context.Context) error { <-ctx.Done(); return nil }
-func (f *fakeNode) Ready() <-chan struct{}        { return f.ready }
-func (f *fakeNode) Close() error                  { return nil }
-func (f *fakeNode) ID() dht.NodeID                { return dht.NodeID{0xab, 0xcd} }
-func (f *fakeNode) Addr() netip.AddrPort          { return f.addr }
+func (f *fakeNode) Run(ctx context.Context) error       { <-ctx.Done(); return nil }
+func (f *fakeNode) Ready() <-chan struct{}              { return f.ready }
+func (f *fakeNode) Close() error                        { return nil }
+func (f *fakeNode) Snapshot(int, int, int) dht.Snapshot { return dht.Snapshot{ID: f.ID()} }
+func (f *fakeNode) ID() dht.NodeID                      { return dht.NodeID{0xab, 0xcd} }
+func (f *fakeNode) Addr() netip.AddrPort                { return f.addr }
 
 func (f *fakeNode) Announce(_ context.Context, key []byte, port int) (int, error) {
 	f.mu.Lock()

@@ -51,6 +51,9 @@ type Grape struct {
 	events    *eventStream
 	selfIP    netip.Addr // valid when Bind is an IPv4 address: self-store
 	started   time.Time
+	// uiStreams counts open /ui/events streams; uiStop ends them at shutdown.
+	uiStreams atomic.Int32
+	uiStop    chan struct{}
 	now       func() time.Time
 
 	// opCtx bounds DHT work started by requests; it outlives a client's
@@ -139,6 +142,7 @@ func newGrapeWith(cfg Config, node dhtNode, lc *lookupCache) (*Grape, error) {
 		started: now(),
 		now:     now,
 		runDone: make(chan struct{}),
+		uiStop:  make(chan struct{}),
 	}
 	if cfg.Bind != "" {
 		if ip := netip.MustParseAddr(cfg.Bind).Unmap(); ip.Is4() {
@@ -166,6 +170,8 @@ func newGrapeWith(cfg Config, node dhtNode, lc *lookupCache) (*Grape, error) {
 		// net/http's own complaints (bad requests, accept errors) go to our log.
 		ErrorLog: log.New(g.log.With().Str("source", "net/http").Logger(), "", 0),
 	}
+	// Live-view streams never go idle: end them when the drain starts.
+	g.srv.RegisterOnShutdown(func() { close(g.uiStop) })
 	return g, nil
 }
 

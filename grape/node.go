@@ -24,6 +24,7 @@ type dhtNode interface {
 	Put(ctx context.Context, item dht.Item) (dht.Target, error)
 	Get(ctx context.Context, target dht.Target, salt []byte) (dht.GetResult, bool, error)
 	Stats() dht.Stats
+	Snapshot(maxNames, maxPeers, maxSuspects int) dht.Snapshot
 }
 
 var _ dhtNode = (*dht.Node)(nil)

@@ -29,6 +29,8 @@ func (g *Grape) router() http.Handler {
 		metricsHandler.ServeHTTP(w, r)
 	})
 	r.Get("/status", g.serveStatus)
+	r.Get("/ui", g.serveUIPage)
+	r.Get("/ui/events", g.serveUIEvents)
 	r.NotFound(g.serveGrenache)
 	r.MethodNotAllowed(g.serveGrenache)
 	return connRouted(r)

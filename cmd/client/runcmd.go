@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/grenache-go/grenache/client/loadgen"
+	clientui "github.com/grenache-go/grenache/client/ui"
 )
 
 func runCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -31,8 +32,13 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	rec := loadgen.NewRecorder()
 	cfg.Hooks = rec.Hooks()
-	gr := setupGossip(s, &cfg) // nil without --gossip
-	m := setupMetrics(s, &cfg) // nil without --metrics-addr
+	gr := setupGossip(s, &cfg)   // nil without --gossip
+	m := setupMetrics(s, &cfg)   // nil without --metrics-addr
+	var uiRec *clientui.Recorder // only with --ui: it costs a lock per attempt
+	if s.UIAddr != "" {
+		uiRec = clientui.NewRecorder()
+		cfg.Hooks = uiRec.Hooks(cfg.Hooks)
+	}
 	c, l, code := newClient("client run", s, cfg, stderr)
 	if code >= 0 {
 		return code
@@ -49,6 +55,13 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 		return code
 	}
 	defer m.close()
+	if s.UIAddr != "" {
+		stop, code := serveUI(s.UIAddr, c, uiRec, gr, stderr)
+		if code >= 0 {
+			return code
+		}
+		defer stop()
+	}
 	// Look the service up first so a typo fails at once, not after the duration.
 	if err := c.Refresh(ctx, s.Service); err != nil {
 		fmt.Fprintf(stderr, "client run: %v\n", err)

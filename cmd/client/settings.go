@@ -56,6 +56,7 @@ type settings struct {
 	RetryBudgetOff   bool          `env:"CLIENT_RETRY_BUDGET_OFF" envDefault:"false" flag:"retry-budget-off" usage:"no retry budget: every request may use all its retries (Node's behaviour)"`
 	Gossip           bool          `env:"CLIENT_GOSSIP" envDefault:"false" flag:"gossip" usage:"run: share peer health hints with other clients (GOSSIP_* variables tune it)"`
 	MetricsAddr      string        `env:"CLIENT_METRICS_ADDR" flag:"metrics-addr" usage:"run: serve Prometheus /metrics on this host:port while running (empty = off)"`
+	UIAddr           string        `env:"CLIENT_UI_ADDR" flag:"ui" usage:"run: serve the live view (a page and its event stream) on this host:port while running (empty = off)"`
 	LogLevel         string        `env:"CLIENT_LOG_LEVEL" envDefault:"warn" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level (stderr)"`
 
 	// call only

@@ -16,6 +16,7 @@ import (
 
 	"github.com/grenache-go/grenache/client"
 	"github.com/grenache-go/grenache/client/report"
+	clientui "github.com/grenache-go/grenache/client/ui"
 	"github.com/grenache-go/grenache/internal/lab"
 	"github.com/grenache-go/grenache/pkg/link"
 )
@@ -27,10 +28,12 @@ type options struct {
 	Out      string
 	Workers  int
 	Grapes   int
+	// UI is where the clients' live views are served ("" = not at all).
+	UI string
 }
 
 func defaultOptions() options {
-	return options{Duration: 30 * time.Second, Rate: 200, Out: filepath.Join("reports", "demo.html"), Workers: 4, Grapes: 3}
+	return options{Duration: 30 * time.Second, Rate: 200, Out: filepath.Join("reports", "demo.html"), Workers: 4, Grapes: 3, UI: "127.0.0.1:0"}
 }
 
 func (o options) validate() error {
@@ -89,12 +92,22 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 			err = errors.Join(err, r.Close())
 		}
 	}()
+	views := map[string]*clientui.Recorder{}
 	for _, s := range []string{client.StrategyAdaptive, client.StrategyRoundRobin} {
-		r, err := lab.NewRunner(s, lk, nil)
+		rec := clientui.NewRecorder()
+		views[s] = rec
+		r, err := lab.NewRunner(s, lk, func(c *client.Config) { c.Hooks = rec.Hooks(c.Hooks) })
 		if err != nil {
 			return err
 		}
 		runners = append(runners, r)
+	}
+	if o.UI != "" {
+		stop, err := serveViews(o.UI, runners, views, out)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 
 	// Workers are named w0..wN in every table; the faults are told apart

@@ -24,6 +24,7 @@ func main() {
 	fs.DurationVar(&o.Duration, "duration", o.Duration, "length of the load (the faults start at 1/3 and 1/2 of it)")
 	fs.Float64Var(&o.Rate, "rate", o.Rate, "requests per second sent through each client")
 	fs.StringVar(&o.Out, "out", o.Out, "HTML report to write (its directory is created)")
+	fs.StringVar(&o.UI, "ui", o.UI, "serve both clients' live views on this host:port ('' = off)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
