@@ -43,7 +43,7 @@ type WSClient struct {
 	hc     *http.Client
 	scheme string
 
-	mu     sync.RWMutex                // read-held on every call's lookup, so calls to different peers do not serialise
+	mu     sync.RWMutex             // read-held on every call's lookup, so calls to different peers do not serialise
 	conns  map[string]*wsClientConn // one per peer in use; removed when it dies
 	closed bool
 	wg     sync.WaitGroup // read loops
