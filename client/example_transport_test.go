@@ -134,8 +134,8 @@ func ExampleConfig_callers() {
 	defer stopWS()
 
 	ws := transport.NewWSClient(transport.WSClientConfig{})
-	defer ws.Close() // a Callers entry is its owner's to close
-	cfg := client.DefaultConfig() // HTTP for every service...
+	defer ws.Close()                                              // a Callers entry is its owner's to close
+	cfg := client.DefaultConfig()                                 // HTTP for every service...
 	cfg.Callers = map[string]transport.Caller{"rpc_ws_greet": ws} // ...but this one
 	c, err := client.New(byService{"rpc_greet": {httpAddr}, "rpc_ws_greet": {wsAddr}}, cfg)
 	if err != nil {
