@@ -4,7 +4,7 @@ GO        ?= go
 NODE_DIR  := test/interop/node
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build test test-nodesuite deps browser-deps lint tidy-check dist image bench bench-micro bench-grape bench-rpc bench-announce bench-scale bench-scenarios cluster demo clean
+.PHONY: all build test test-nodesuite deps browser-deps lint tidy-check dist image bench bench-micro bench-grape bench-rpc bench-rpc-transports bench-announce bench-scale bench-scenarios cluster demo clean
 
 all: build
 
@@ -79,6 +79,10 @@ bench-grape: deps
 # Go client -> Go worker vs Node client -> Node server and the bare Go pair (pinned with taskset).
 bench-rpc: deps
 	bash scripts/bench-rpc.sh
+
+# The Go client engine -> Go worker beside a bare Go pair over HTTP, WebSocket and mutual TLS.
+bench-rpc-transports:
+	bash scripts/bench-rpc-transports.sh
 
 # Announce storm: highest sustained announce rate of 3 Go vs 3 Node grapes
 # under a fixed lookup load (pinned with taskset).

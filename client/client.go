@@ -22,7 +22,7 @@ type Client struct {
 	bal    *balancer
 	budget *retryBudget
 	wire   transport.Caller
-	own    *transport.HTTPClient // the Caller New built (closed by Close); nil when cfg.Caller was given
+	own    func() // closes the Caller New built; nil when cfg.Caller was given
 	res    transport.Resolver
 
 	mu       sync.RWMutex
@@ -34,8 +34,9 @@ type Client struct {
 }
 
 // New validates cfg and returns a client that looks services up through r
-// (a *link.Link is one) and calls peers through cfg.Caller, by default
-// over Grenache HTTP RPC. A goroutine refreshes the peer sets of the
+// (a *link.Link is one) and calls peers through cfg.Caller, or when it is
+// nil over the wire cfg.Transport names (HTTP by default), with
+// cfg.Callers overriding both per service. A goroutine refreshes the peer sets of the
 // services in use until Close.
 func New(r transport.Resolver, cfg Config) (*Client, error) {
 	if r == nil {
@@ -56,22 +57,22 @@ func New(r transport.Resolver, cfg Config) (*Client, error) {
 		cancel:   cancel,
 	}
 	if c.wire == nil {
-		c.own = transport.NewHTTPClient(transport.HTTPClientConfig{Timeout: cfg.RequestTimeout})
-		c.wire = c.own
+		c.wire, c.own = newCaller(cfg)
 	}
 	c.wg.Add(1)
 	go c.refreshLoop()
 	return c, nil
 }
 
-// Close stops the background refresh and drops the idle connections of the
-// HTTP client New built; a Config.Caller stays open (its owner closes it).
+// Close stops the background refresh and closes the connections of the
+// Caller New built; a Config.Caller or Callers entry stays open (its owner
+// closes it).
 // Calls in flight finish on their own deadlines.
 func (c *Client) Close() error {
 	c.cancel()
 	c.wg.Wait()
 	if c.own != nil {
-		c.own.Close()
+		c.own()
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math"
@@ -137,6 +138,23 @@ type Config struct {
 	// with RequestTimeout and Close closes; a Caller given here is the
 	// caller's to close.
 	Caller transport.Caller
+	// Transport is the wire New builds when Caller is nil: TransportHTTP
+	// (the default), TransportHTTPS (TLS; mutual when TLS carries a client
+	// certificate), TransportWS or TransportWSS (WebSocket, one socket per
+	// peer) (CLIENT_TRANSPORT). A Grenache lookup returns host:port only,
+	// so the transport is configuration, not discovery: every peer of a
+	// service must speak it. Callers overrides it per service.
+	Transport string
+	// TLS configures https and wss: RootCAs to trust the servers' CA (nil:
+	// the system roots), Certificates for mutual TLS, ServerName when the
+	// peers' certificates do not name the IP they are dialled at. It must
+	// be nil for http and ws (CLIENT_TLS_CA, CLIENT_TLS_CERT,
+	// CLIENT_TLS_KEY, CLIENT_TLS_SERVER_NAME in the binaries).
+	TLS *tls.Config
+	// Callers overrides Caller and Transport for the services it names, so
+	// one client reaches an HTTP service and a WebSocket or TLS one. Its
+	// Callers are the caller's to close.
+	Callers map[string]transport.Caller
 
 	// Hooks observe attempts and breaker transitions (the load generator uses them).
 	Hooks Hooks
@@ -156,6 +174,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Strategy:                   StrategyAdaptive,
+		Transport:                  TransportHTTP,
 		RequestTimeout:             5 * time.Second,
 		MaxRetries:                 3,
 		RetryDelay:                 10 * time.Millisecond,
@@ -394,6 +413,9 @@ func (c Config) Validate() error {
 	durMS := func(d time.Duration) string { return fmt.Sprintf("%gms", float64(d)/1e6) }
 	if !knownPolicy(c.Strategy) {
 		return bad("Strategy", "CLIENT_STRATEGY", PolicyNames(), c.Strategy)
+	}
+	if err := c.validateTransport(); err != nil {
+		return err
 	}
 	type dcheck struct {
 		field, env string

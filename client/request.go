@@ -103,7 +103,7 @@ func (c *Client) attempt(ctx context.Context, service string, body json.RawMessa
 
 // call is the engine's wire seam: one attempt through the Caller.
 func (c *Client) call(ctx context.Context, t ticket, service string, body json.RawMessage) (json.RawMessage, error) {
-	return c.wire.CallRaw(ctx, t.p.addr, service, body, transport.CallOptions{Compress: c.cfg.Compress})
+	return c.callerFor(service).CallRaw(ctx, t.p.addr, service, body, transport.CallOptions{Compress: c.cfg.Compress})
 }
 
 func (c *Client) retryable(err error) bool {

@@ -44,9 +44,10 @@ type StreamOptions struct {
 // duration measures its length, not the peer's speed, and would skew the
 // picks of ordinary requests.
 func (c *Client) Stream(ctx context.Context, service string, opts StreamOptions) (io.ReadCloser, error) {
-	hc, ok := c.wire.(*transport.HTTPClient)
+	wire := c.callerFor(service)
+	hc, ok := wire.(*transport.HTTPClient)
 	if !ok {
-		return nil, fmt.Errorf("client: Stream needs an HTTP caller (Config.Caller is a %T): streaming is HTTP chunked transfer only", c.wire)
+		return nil, fmt.Errorf("client: Stream needs an HTTP caller (the caller of %s is a %T): streaming is HTTP chunked transfer only", service, wire)
 	}
 	lctx, lcancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	s, err := c.peersOf(lctx, service)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/grenache-go/grenache/client"
+	"github.com/grenache-go/grenache/pkg/transport"
 )
 
 // settings are the flags and variables of both subcommands, loaded by
@@ -58,6 +59,11 @@ type settings struct {
 	MetricsAddr      string        `env:"CLIENT_METRICS_ADDR" flag:"metrics-addr" usage:"run: serve Prometheus /metrics on this host:port while running (empty = off)"`
 	UIAddr           string        `env:"CLIENT_UI_ADDR" flag:"ui" usage:"run: serve the live view (a page and its event stream) on this host:port while running (empty = off)"`
 	LogLevel         string        `env:"CLIENT_LOG_LEVEL" envDefault:"warn" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level (stderr)"`
+	Transport        string        `env:"CLIENT_TRANSPORT" envDefault:"http" flag:"transport" allowed:"http|https|ws|wss" usage:"wire to the service's peers: http, https (TLS; mutual with --tls-cert), ws or wss (WebSocket); lookups give host:port only, so every peer must speak it"`
+	TLSCA            string        `env:"CLIENT_TLS_CA" flag:"tls-ca" usage:"https/wss: PEM CA bundle the servers' certificates must chain to (empty = system roots)"`
+	TLSCert          string        `env:"CLIENT_TLS_CERT" flag:"tls-cert" usage:"https/wss: PEM client certificate for mutual TLS (with --tls-key)"`
+	TLSKey           string        `env:"CLIENT_TLS_KEY" flag:"tls-key" usage:"https/wss: PEM private key of --tls-cert"`
+	TLSServerName    string        `env:"CLIENT_TLS_SERVER_NAME" flag:"tls-server-name" usage:"https/wss: name verified in the servers' certificates (empty = the IP dialled)"`
 
 	// call only
 	Map bool `flag:"map" usage:"call: send to every peer and print the array of results"`
@@ -118,6 +124,10 @@ func (s *settings) toConfig() (client.Config, error) {
 	c.BreakerJitter = s.BrJitter
 	c.BreakerOff = s.BrOff
 	c.RetryBudgetOff = s.RetryBudgetOff
+	c.Transport = s.Transport
+	if err := s.loadTLS(&c); err != nil {
+		return c, err
+	}
 	if err := c.Validate(); err != nil {
 		var ce *client.ConfigError
 		if errors.As(err, &ce) {
@@ -166,4 +176,26 @@ func policyHelp() string {
 	}
 	b.WriteString("Node's plain client on the same engine: --strategy random --retries 0 --breaker-off --retry-budget-off\n")
 	return b.String()
+}
+
+// loadTLS reads the --tls-* files into c.TLS for https and wss; they are an
+// error with http and ws, where they would be silently unused.
+func (s *settings) loadTLS(c *client.Config) error {
+	tlsFlags := "--tls-ca, --tls-cert, --tls-key, --tls-server-name (env CLIENT_TLS_CA, CLIENT_TLS_CERT, CLIENT_TLS_KEY, CLIENT_TLS_SERVER_NAME)"
+	given := s.TLSCA != "" || s.TLSCert != "" || s.TLSKey != "" || s.TLSServerName != ""
+	if s.Transport != client.TransportHTTPS && s.Transport != client.TransportWSS {
+		if given {
+			return fmt.Errorf("%w: invalid value %s for --transport (env CLIENT_TRANSPORT) with %s set; allowed https or wss", errUsage, s.Transport, tlsFlags)
+		}
+		return nil
+	}
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		return fmt.Errorf("%w: invalid values %q, %q for --tls-cert, --tls-key (env CLIENT_TLS_CERT, CLIENT_TLS_KEY); allowed both PEM file paths (mutual TLS) or neither", errUsage, s.TLSCert, s.TLSKey)
+	}
+	tc, err := transport.LoadClientTLS(s.TLSCA, s.TLSCert, s.TLSKey, s.TLSServerName)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v; allowed readable PEM files", errUsage, tlsFlags, err)
+	}
+	c.TLS = tc
+	return nil
 }

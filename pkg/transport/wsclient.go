@@ -43,7 +43,7 @@ type WSClient struct {
 	hc     *http.Client
 	scheme string
 
-	mu     sync.Mutex
+	mu     sync.RWMutex             // read-held on every call's lookup, so calls to different peers do not serialise
 	conns  map[string]*wsClientConn // one per peer in use; removed when it dies
 	closed bool
 	wg     sync.WaitGroup // read loops
@@ -150,19 +150,19 @@ func classify(ctx context.Context, addr string, err error) error {
 // conn returns the live socket to addr, dialling it if needed. Concurrent
 // first calls may each dial; the loser's socket is closed.
 func (c *WSClient) conn(ctx context.Context, addr string) (*wsClientConn, error) {
-	c.mu.Lock()
+	c.mu.RLock()
 	if c.closed {
-		c.mu.Unlock()
+		c.mu.RUnlock()
 		return nil, ErrClosed
 	}
 	if cc, ok := c.conns[addr]; ok {
 		// Mark use before returning so the idle check does not close the
-		// socket between here and register.
+		// socket between here and register (lastUsed is atomic).
 		cc.lastUsed.Store(time.Now().UnixNano())
-		c.mu.Unlock()
+		c.mu.RUnlock()
 		return cc, nil
 	}
-	c.mu.Unlock()
+	c.mu.RUnlock()
 
 	dctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
 	defer cancel()

@@ -120,8 +120,9 @@ type rpcResult struct {
 }
 
 // rpcRunNodeClient runs node/rpc/client.js (transport kind "http" or "ws") with ops against
-// service through grapeURL and returns one result per op, in order.
-func rpcRunNodeClient(t *testing.T, grapeURL, service, kind string, ops []rpcOp) []rpcResult {
+// service through grapeURL and returns one result per op, in order. extra goes to the
+// script after the ops (the secure JSON of a mutual-TLS client).
+func rpcRunNodeClient(t *testing.T, grapeURL, service, kind string, ops []rpcOp, extra ...string) []rpcResult {
 	t.Helper()
 	for i := range ops {
 		if ops[i].Timeout == 0 {
@@ -129,7 +130,7 @@ func rpcRunNodeClient(t *testing.T, grapeURL, service, kind string, ops []rpcOp)
 		}
 	}
 	js, _ := json.Marshal(ops)
-	p := nodeproc.Start(t, "rpc/client.js", grapeURL, service, kind, string(js))
+	p := nodeproc.Start(t, "rpc/client.js", append([]string{grapeURL, service, kind, string(js)}, extra...)...)
 	out := make([]rpcResult, 0, len(ops))
 	for range ops {
 		line, err := p.WaitLine(`{"i":`, 25*time.Second)
@@ -149,11 +150,12 @@ func rpcRunNodeClient(t *testing.T, grapeURL, service, kind string, ops []rpcOp)
 }
 
 // rpcStartNodeServer starts node/rpc/server.js (kind "http" or "ws") announcing service
-// through grapeURL and returns its address "127.0.0.1:port" once the grape lists it.
-func rpcStartNodeServer(t *testing.T, grapeURL, service, kind string) (*nodeproc.Proc, string) {
+// through grapeURL and returns its address "127.0.0.1:port" once the grape lists it. extra
+// goes to the script after the kind (the secure JSON of a mutual-TLS server).
+func rpcStartNodeServer(t *testing.T, grapeURL, service, kind string, extra ...string) (*nodeproc.Proc, string) {
 	t.Helper()
 	port := nodeproc.FreeTCPPort(t)
-	p := nodeproc.Start(t, "rpc/server.js", grapeURL, service, strconv.Itoa(port), kind)
+	p := nodeproc.Start(t, "rpc/server.js", append([]string{grapeURL, service, strconv.Itoa(port), kind}, extra...)...)
 	if _, err := p.WaitLine(`"ready":true`, 15*time.Second); err != nil {
 		t.Fatalf("rpc/server.js: %v", err)
 	}

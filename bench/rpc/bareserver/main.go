@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -15,12 +16,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/grenache-go/grenache/pkg/transport"
+	"github.com/grenache-go/grenache/worker"
 )
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -42,6 +47,8 @@ func echo(w http.ResponseWriter, r *http.Request) {
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	grenache := flag.Bool("transport", false, "serve pkg/transport's HTTPServer with an echo handler instead (isolates the transport's cost from the worker's)")
+	tlsDir := flag.String("tls", "", "serve HTTPS requiring a client certificate (mutual TLS), with ca.pem, server.pem and server-key.pem from this directory")
+	ws := flag.Bool("ws", false, "serve WebSocket: every frame is echoed back (the ceiling of the WS rows)")
 	flag.Parse()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -52,6 +59,18 @@ func main() {
 	var h http.Handler = http.HandlerFunc(echo)
 	if *grenache {
 		h = transport.NewHTTPServer(func(_ context.Context, _ string, p json.RawMessage) (any, error) { return p, nil })
+	}
+	if *ws {
+		h = http.HandlerFunc(wsEcho)
+	}
+	if *tlsDir != "" {
+		tc, err := worker.LoadTLS(filepath.Join(*tlsDir, "server.pem"), filepath.Join(*tlsDir, "server-key.pem"), filepath.Join(*tlsDir, "ca.pem"), true)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bareserver:", err)
+			os.Exit(1)
+		}
+		tc.NextProtos = []string{"http/1.1"}
+		ln = tls.NewListener(ln, tc)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -65,5 +84,23 @@ func main() {
 	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 		fmt.Fprintln(os.Stderr, "bareserver:", err)
 		os.Exit(1)
+	}
+}
+
+// wsEcho upgrades and writes every frame back until the socket closes.
+func wsEcho(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	for {
+		typ, msg, err := c.Read(r.Context())
+		if err != nil {
+			return
+		}
+		if err := c.Write(r.Context(), typ, msg); err != nil {
+			return
+		}
 	}
 }

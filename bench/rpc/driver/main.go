@@ -30,7 +30,6 @@ import (
 
 	"github.com/grenache-go/grenache/client"
 	"github.com/grenache-go/grenache/pkg/link"
-	"github.com/grenache-go/grenache/pkg/transport"
 )
 
 // Result is the measured window only; the warm-up is discarded.
@@ -63,9 +62,18 @@ func main() {
 	cpuProf := flag.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
 	serverPID := flag.Int("server-pid", 0, "pid of the server, to report its CPU time per request")
 	freePorts := flag.Int("freeports", 0, "print this many free TCP ports on 127.0.0.1 and exit (for the script)")
+	wire := flag.String("transport", "http", "http, tls (HTTPS, mutual TLS with the files in -pki) or ws (WebSocket)")
+	pkiDir := flag.String("pki", "", "directory of ca.pem, client.pem, client-key.pem (-transport tls)")
+	writePKI := flag.String("writepki", "", "write a throwaway CA with server and client certificates into this directory and exit")
 	flag.Parse()
 	if *freePorts > 0 {
 		printFreePorts(*freePorts)
+		return
+	}
+	if *writePKI != "" {
+		if err := writeTestPKI(*writePKI); err != nil {
+			fail(err)
+		}
 		return
 	}
 	if !json.Valid([]byte(*payload)) || *conc < 1 {
@@ -91,10 +99,13 @@ func main() {
 		defer lk.Close()
 		// The client engine with Node's behaviour (PlainConfig: random peer,
 		// no breaker, no retry budget, one attempt), as a Node PeerRPCClient.
-		hc := transport.NewHTTPClient(transport.HTTPClientConfig{Timeout: 10 * time.Second})
-		defer hc.Close()
+		wc, closeWire, err := engineCaller(*wire, *pkiDir)
+		if err != nil {
+			fail(err)
+		}
+		defer closeWire()
 		ccfg := client.PlainConfig()
-		ccfg.RequestTimeout, ccfg.Caller = 10*time.Second, hc
+		ccfg.RequestTimeout, ccfg.Caller = 10*time.Second, wc
 		q, err := client.New(lk, ccfg)
 		if err != nil {
 			fail(err)
@@ -121,6 +132,23 @@ func main() {
 		hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 		// The same triple the Grenache client sends, so both servers parse the same bytes.
 		body := []byte(`["00000000-0000-4000-8000-000000000000","` + *service + `",` + *payload + `]`)
+		switch *wire {
+		case "tls":
+			tc, err := clientTLS(*pkiDir)
+			if err != nil {
+				fail(err)
+			}
+			tc.NextProtos = []string{"http/1.1"}
+			tr.TLSClientConfig = tc
+			*target = strings.Replace(*target, "http://", "https://", 1)
+		case "ws":
+			b := &bareWS{url: wsURL(*target)}
+			defer b.close()
+			call = func(ctx context.Context) error { return b.call(ctx, body) }
+		}
+		if call != nil {
+			break
+		}
 		call = func(ctx context.Context) error {
 			req, err := http.NewRequestWithContext(ctx, http.MethodPost, *target, bytes.NewReader(body))
 			if err != nil {

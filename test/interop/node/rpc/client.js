@@ -5,13 +5,17 @@
 // Every operation carries an explicit timeout: grenache-nodejs-base 1.x never times out
 // without one.
 //
-// usage: node rpc/client.js <grape url> <name> <http|ws> '<ops JSON>'
+// With a <secure JSON> argument {"key", "cert", "ca"} (PEM file paths) the HTTP client is
+// grenache-nodejs-http's `secure` one: HTTPS with that client certificate, trusting ca.
+//
+// usage: node rpc/client.js <grape url> <name> <http|ws> '<ops JSON>' [secure JSON]
 //   ops: [{"op": "request"|"map", "payload": <any>, "compress": bool, "timeout": ms,
 //          "repeat": N}]   (repeat runs the op N times concurrently; the line holds all results)
 
 const Link = require('grenache-nodejs-link')
 
-const [grape, name, kind, opsJSON] = process.argv.slice(2)
+const fs = require('fs')
+const [grape, name, kind, opsJSON, secureJSON] = process.argv.slice(2)
 if (!grape || !name || !['http', 'ws'].includes(kind) || !opsJSON) {
   console.error("usage: client.js <grape> <name> <http|ws> '<ops JSON>'")
   process.exit(64)
@@ -23,7 +27,12 @@ setTimeout(() => { console.error('client: overall timeout'); process.exit(2) }, 
 
 const link = new Link({ grape })
 link.start()
-const peer = new PeerRPCClient(link, {})
+const conf = {}
+if (secureJSON) {
+  const f = JSON.parse(secureJSON)
+  conf.secure = { key: fs.readFileSync(f.key), cert: fs.readFileSync(f.cert), ca: fs.readFileSync(f.ca) }
+}
+const peer = new PeerRPCClient(link, conf)
 peer.init()
 
 function once (op) {

@@ -7,11 +7,15 @@
 //   anything else           -> the payload (echo), with {"key": <key>} when asked {"want_key": true}
 // It prints {"ready": true, "port": N} once listening, then one {"req": ...} line per request.
 //
-// usage: node rpc/server.js <grape url> <name> <port> [http|ws]
+// With a <secure JSON> argument {"key", "cert", "ca"} (PEM file paths) the HTTP server is
+// grenache-nodejs-http's `secure` one: HTTPS that requires a client certificate signed by ca.
+//
+// usage: node rpc/server.js <grape url> <name> <port> [http|ws] [secure JSON]
 
 const Link = require('grenache-nodejs-link')
 
-const [grape, name, portStr, kind = 'http'] = process.argv.slice(2)
+const fs = require('fs')
+const [grape, name, portStr, kind = 'http', secureJSON] = process.argv.slice(2)
 const port = Number(portStr)
 if (!grape || !name || !port || !['http', 'ws'].includes(kind)) {
   console.error('usage: server.js <grape> <name> <port> [http|ws]')
@@ -21,7 +25,18 @@ const { PeerRPCServer } = require(kind === 'ws' ? 'grenache-nodejs-ws' : 'grenac
 
 const link = new Link({ grape })
 link.start()
-const peer = new PeerRPCServer(link, { timeout: 300000 })
+const conf = { timeout: 300000 }
+if (secureJSON) {
+  const f = JSON.parse(secureJSON)
+  conf.secure = {
+    key: fs.readFileSync(f.key),
+    cert: fs.readFileSync(f.cert),
+    ca: fs.readFileSync(f.ca),
+    requestCert: true,
+    rejectUnauthorized: true
+  }
+}
+const peer = new PeerRPCServer(link, conf)
 peer.init()
 const service = peer.transport('server')
 service.listen(port)
@@ -40,7 +55,7 @@ service.on('request', (rid, key, payload, handler) => {
   reply()
 })
 
-console.log(JSON.stringify({ ready: true, port: service.port, kind }))
+console.log(JSON.stringify({ ready: true, port: service.port, kind, secure: !!conf.secure }))
 
 const stop = () => {
   link.stopAnnouncing(name, service.port)

@@ -1,0 +1,71 @@
+package client
+
+import (
+	"crypto/tls"
+
+	"github.com/grenache-go/grenache/pkg/transport"
+)
+
+// The wires Config.Transport names.
+const (
+	TransportHTTP  = "http"  // Grenache HTTP RPC, Node's grenache-nodejs-http
+	TransportHTTPS = "https" // the same over TLS, Node's `secure` option (mutual TLS with a client certificate)
+	TransportWS    = "ws"    // Grenache WebSocket RPC, Node's grenache-nodejs-ws
+	TransportWSS   = "wss"   // the same over TLS
+)
+
+// transportNames is the allowed list, as errors and help print it.
+const transportNames = "http|https|ws|wss"
+
+func (c Config) validateTransport() error {
+	tlsEnv := "CLIENT_TLS_CA+CLIENT_TLS_CERT+CLIENT_TLS_KEY+CLIENT_TLS_SERVER_NAME"
+	switch c.Transport {
+	case "", TransportHTTP, TransportWS:
+		if c.TLS != nil && c.Caller == nil {
+			return &ConfigError{Field: "TLS", Env: tlsEnv, Allowed: "only with CLIENT_TRANSPORT=https or wss",
+				Value: "set with CLIENT_TRANSPORT=" + c.Transport}
+		}
+	case TransportHTTPS, TransportWSS:
+	default:
+		return &ConfigError{Field: "Transport", Env: "CLIENT_TRANSPORT", Allowed: transportNames, Value: c.Transport}
+	}
+	for name, cl := range c.Callers {
+		if cl == nil {
+			return &ConfigError{Field: "Callers", Env: "-", Allowed: "a non-nil transport.Caller per service", Value: name + ": nil"}
+		}
+	}
+	return nil
+}
+
+// newCaller builds the Caller cfg.Transport names, and how to close it.
+func newCaller(cfg Config) (transport.Caller, func()) {
+	tc := cfg.TLS
+	switch cfg.Transport {
+	case TransportWS, TransportWSS:
+		if cfg.Transport == TransportWSS && tc == nil {
+			tc = defaultTLS()
+		}
+		ws := transport.NewWSClient(transport.WSClientConfig{Timeout: cfg.RequestTimeout, TLS: tc})
+		return ws, func() { _ = ws.Close() }
+	default:
+		if cfg.Transport == TransportHTTPS && tc == nil {
+			tc = defaultTLS()
+		}
+		hc := transport.NewHTTPClient(transport.HTTPClientConfig{Timeout: cfg.RequestTimeout, TLS: tc})
+		return hc, hc.Close
+	}
+}
+
+// callerFor is the Caller of one service: its Callers override, if any.
+func (c *Client) callerFor(service string) transport.Caller {
+	if len(c.cfg.Callers) == 0 {
+		return c.wire // the common case: no map lookup
+	}
+	if w, ok := c.cfg.Callers[service]; ok {
+		return w
+	}
+	return c.wire
+}
+
+// defaultTLS is the client side of TLS with the system roots.
+func defaultTLS() *tls.Config { return &tls.Config{MinVersion: tls.VersionTLS12} }
