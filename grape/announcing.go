@@ -18,8 +18,9 @@ type announcing struct {
 }
 
 type flight struct {
-	n    int
-	done chan struct{} // closed when n drops to 0
+	n       int
+	entered int           // announces that joined this flight, ever
+	done    chan struct{} // closed when n drops to 0
 }
 
 func announceID(name []byte, port int) string { return strconv.Itoa(port) + ":" + string(name) }
@@ -37,6 +38,7 @@ func (a *announcing) enter(id string) {
 		a.m[id] = f
 	}
 	f.n++
+	f.entered++
 }
 
 func (a *announcing) leave(id string) {
@@ -49,16 +51,38 @@ func (a *announcing) leave(id string) {
 	}
 }
 
-// wait returns when no announce of id is in flight or ctx ends.
-func (a *announcing) wait(ctx context.Context, id string) {
+// watch notes the announces of id in flight now, for wait.
+func (a *announcing) watch(id string) watched {
 	a.mu.Lock()
-	f := a.m[id]
-	a.mu.Unlock()
-	if f == nil {
-		return
+	defer a.mu.Unlock()
+	w := watched{a: a, f: a.m[id]}
+	if w.f != nil {
+		w.before = w.f.entered
+	}
+	return w
+}
+
+// watched is the flight of one id as an /unannounce found it.
+type watched struct {
+	a      *announcing
+	f      *flight
+	before int
+}
+
+// wait returns when the announces watched are done or ctx ends. It
+// reports superseded when an announce of the id joined them meanwhile:
+// the service announced again after the unannounce was asked for (a worker
+// restarted on the same port while its predecessor's cancelled announce
+// still ran here), so taking the record back now would remove the new one.
+func (w watched) wait(ctx context.Context) (superseded bool) {
+	if w.f == nil {
+		return false
 	}
 	select {
-	case <-f.done:
+	case <-w.f.done:
 	case <-ctx.Done():
 	}
+	w.a.mu.Lock()
+	defer w.a.mu.Unlock()
+	return w.f.entered > w.before
 }

@@ -50,8 +50,13 @@ func (g *Grape) unannounce(ctx context.Context, data any) reply {
 	// An announce of it still running here (one the link cancelled when it
 	// stopped announcing) would land after us: let it finish first.
 	wctx, cancel := context.WithTimeout(ctx, g.announceWait())
-	g.announcing.wait(wctx, announceID(key, p))
+	superseded := g.announcing.watch(announceID(key, p)).wait(wctx)
 	cancel()
+	if superseded {
+		// The service announced again while we waited: the newer
+		// announcement wins, as it would have had it come a moment later.
+		return okJSON([]byte("0"))
+	}
 	k := string(key)
 	// Before the walk: a lookup walk in flight now must not re-add it.
 	g.removals.record(k)
