@@ -15,27 +15,9 @@ import (
 // evicts its own records first. Remote grapes charge what we send them to
 // our DHT IP: KRPC carries no other source.
 func (g *Grape) announce(ctx context.Context, data any, from netip.Addr) reply {
-	arr, ok := data.([]any)
-	if !ok {
-		return appError("ERR_GRAPE_ANNOUNCE")
-	}
-	name, port := undefinedValue, undefinedValue
-	if len(arr) > 0 {
-		name = arr[0]
-	}
-	if len(arr) > 1 {
-		port = arr[1]
-	}
-	if !isInteger(port) {
-		return appError("ERR_GRAPE_SERVICE_PORT")
-	}
-	key, errMsg := bufferFrom(name)
-	if errMsg != "" {
-		return rawError(errMsg)
-	}
-	p := int(math.Max(-1, math.Min(number(port.(jsonNumber)), 1<<20)))
-	if p == 0 {
-		p = int(g.node.Addr().Port())
+	key, p, bad := g.serviceData(data, "ERR_GRAPE_ANNOUNCE")
+	if bad != nil {
+		return *bad
 	}
 	if p < 0 || p > 65535 {
 		// Node sends the bad port and every DHT node ignores the query, so
@@ -68,4 +50,39 @@ func bufferFrom(v any) ([]byte, string) {
 		return bufferFromArray(x), ""
 	}
 	return nil, bufferFromError(v)
+}
+
+// serviceData reads the [name, port] of /announce and /unannounce the way
+// Node's grape does, in its order: notArray (the endpoint's token) when
+// data is not an array, ERR_GRAPE_SERVICE_PORT for a port that is not an
+// integer, Buffer.from's error for a name it cannot take. Port 0 is the
+// grape's own DHT port; the port is clamped to -1..2^20 for the caller's
+// range check (each endpoint answers an out-of-range port its own way).
+func (g *Grape) serviceData(data any, notArray string) (key []byte, port int, bad *reply) {
+	arr, ok := data.([]any)
+	if !ok {
+		r := appError(notArray)
+		return nil, 0, &r
+	}
+	name, pv := undefinedValue, undefinedValue
+	if len(arr) > 0 {
+		name = arr[0]
+	}
+	if len(arr) > 1 {
+		pv = arr[1]
+	}
+	if !isInteger(pv) {
+		r := appError("ERR_GRAPE_SERVICE_PORT")
+		return nil, 0, &r
+	}
+	key, errMsg := bufferFrom(name)
+	if errMsg != "" {
+		r := rawError(errMsg)
+		return nil, 0, &r
+	}
+	port = int(math.Max(-1, math.Min(number(pv.(jsonNumber)), 1<<20)))
+	if port == 0 {
+		port = int(g.node.Addr().Port())
+	}
+	return key, port, nil
 }

@@ -3,7 +3,6 @@ package grape
 import (
 	"context"
 	"errors"
-	"math"
 	"net"
 	"net/netip"
 	"strconv"
@@ -22,27 +21,9 @@ import (
 // (Go nodes; a Node grape stays silent and keeps the record until it
 // expires) plus the records removed from this grape's own store.
 func (g *Grape) unannounce(ctx context.Context, data any) reply {
-	arr, ok := data.([]any)
-	if !ok {
-		return appError("ERR_GRAPE_UNANNOUNCE")
-	}
-	name, port := undefinedValue, undefinedValue
-	if len(arr) > 0 {
-		name = arr[0]
-	}
-	if len(arr) > 1 {
-		port = arr[1]
-	}
-	if !isInteger(port) {
-		return appError("ERR_GRAPE_SERVICE_PORT")
-	}
-	key, errMsg := bufferFrom(name)
-	if errMsg != "" {
-		return rawError(errMsg)
-	}
-	p := int(math.Max(-1, math.Min(number(port.(jsonNumber)), 1<<20)))
-	if p == 0 {
-		p = int(g.node.Addr().Port())
+	key, p, bad := g.serviceData(data, "ERR_GRAPE_UNANNOUNCE")
+	if bad != nil {
+		return *bad
 	}
 	if p < 0 || p > 65535 {
 		return appError("ERR_GRAPE_SERVICE_PORT")
