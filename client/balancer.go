@@ -184,6 +184,9 @@ func (b *balancer) soloCost(p *peer, now int64) float64 {
 func (b *balancer) record(t ticket, o Outcome) {
 	now := b.now()
 	tr := t.p.finish(t, &b.m, &b.bp, now, o, b.randF())
+	if o == Success && !t.stream && t.p.tail != nil {
+		t.p.tail.observe(now-t.start, now)
+	}
 	b.emit(t.p, tr, now)
 	if b.hooks.OnAttempt != nil {
 		b.hooks.OnAttempt(AttemptEvent{Service: t.p.svc, Addr: t.p.addr, Outcome: o,

@@ -21,6 +21,7 @@ type Client struct {
 	cfg    Config
 	bal    *balancer
 	budget *retryBudget
+	hedge  hedgeRule
 	wire   transport.Caller
 	own    *transport.HTTPClient // the Caller New built (closed by Close); nil when cfg.Caller was given
 	res    transport.Resolver
@@ -49,6 +50,7 @@ func New(r transport.Resolver, cfg Config) (*Client, error) {
 		cfg:      cfg,
 		bal:      newBalancer(cfg),
 		budget:   newRetryBudget(cfg.RetryBudgetRatio, cfg.RetryBudgetMinPerSec, cfg.RetryBudgetOff),
+		hedge:    newHedgeRule(cfg),
 		wire:     cfg.Caller,
 		res:      r,
 		services: map[string]*service{},

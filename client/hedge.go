@@ -14,13 +14,13 @@ type hedgeResult struct {
 }
 
 // hedged runs one attempt with a hedge: if the first peer has not answered
-// after HedgeAfter, the same request also goes to another peer (one that
+// after the hedge delay (HedgeAfter, or the service's HedgeQuantile), the same request also goes to another peer (one that
 // was not tried, within the retry budget) and the first success wins; the
 // loser is canceled and recorded as Canceled, not as a failure. It returns
 // the winning result, or the last error once both calls failed. Both calls
 // have settled when it returns: no goroutine outlives the request.
 func (c *Client) hedged(ctx context.Context, s *service, service string, body json.RawMessage,
-	first ticket, tried []*peer, to time.Duration) (json.RawMessage, []*peer, error) {
+	first ticket, tried []*peer, to, after time.Duration) (json.RawMessage, []*peer, error) {
 	out := make(chan hedgeResult, 2)
 	var tickets [2]ticket
 	var cancels [2]context.CancelFunc
@@ -35,7 +35,7 @@ func (c *Client) hedged(ctx context.Context, s *service, service string, body js
 	}
 	launch(0, first)
 	running, launched := 1, 1
-	timer := time.NewTimer(c.cfg.HedgeAfter)
+	timer := time.NewTimer(after)
 	defer timer.Stop()
 	var winner json.RawMessage
 	var lastErr error

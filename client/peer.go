@@ -46,6 +46,7 @@ type peer struct {
 	addr  string
 	svc   string
 	guard *openGuard
+	tail  *tailEstimator // the service's, fed on success; nil in some tests
 
 	inflight atomic.Int64
 	startSum atomic.Int64 // sum of the start times of in-flight attempts

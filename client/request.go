@@ -70,8 +70,8 @@ func (c *Client) Request(ctx context.Context, service string, payload any) (json
 		tried = append(tried, t.p)
 		var res json.RawMessage
 		var err error
-		if c.cfg.HedgeAfter > 0 && !t.probe && len(tried) < maxAttempts {
-			res, tried, err = c.hedged(ctx, s, service, body, t, tried, attemptTO)
+		if d, ok := c.hedge.delay(&s.tail, c.bal.now(), attemptTO); ok && !t.probe && len(tried) < maxAttempts {
+			res, tried, err = c.hedged(ctx, s, service, body, t, tried, attemptTO, d)
 		} else {
 			res, err = c.attempt(ctx, service, body, t, attemptTO)
 		}
