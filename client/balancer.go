@@ -184,7 +184,10 @@ func (b *balancer) soloCost(p *peer, now int64) float64 {
 func (b *balancer) record(t ticket, o Outcome) {
 	now := b.now()
 	tr := t.p.finish(t, &b.m, &b.bp, now, o, b.randF())
-	if o == Success && !t.stream && t.p.tail != nil {
+	if (o == Success || t.outpaced) && !t.stream && t.p.tail != nil {
+		// A hedge's loser counts at its elapsed time, a lower bound above
+		// the hedge delay: it keeps its rank above the quantile, so the
+		// estimate is not biased low by the answers hedges cut short.
 		t.p.tail.observe(now-t.start, now)
 	}
 	b.emit(t.p, tr, now)

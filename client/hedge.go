@@ -59,7 +59,9 @@ func (c *Client) hedged(ctx context.Context, s *service, service string, body js
 			cancels[r.i]()
 			o := classify(ctx, r.err)
 			if won && r.err != nil {
-				o = Canceled // we canceled it: says nothing about the peer
+				// We canceled it: not a failure, but slower than the winner.
+				o = Canceled
+				tickets[r.i].outpaced = true
 			}
 			c.bal.record(tickets[r.i], o)
 			switch {

@@ -56,7 +56,7 @@ func (c *Client) Request(ctx context.Context, service string, payload any) (json
 			if len(tried) >= len(s.snapshot()) || !c.retryable(lastErr) || !c.budget.withdraw(c.bal.now()) {
 				break
 			}
-			if err := c.backoff(ctx, attempt); err != nil {
+			if err := c.backoff(ctx, attempt, c.firstRetryCap(s, attempt, attemptTO)); err != nil {
 				break
 			}
 		}
@@ -114,14 +114,35 @@ func (c *Client) retryable(err error) bool {
 	return err != nil
 }
 
+// firstRetryCap bounds the backoff before a request's first retry by the
+// service's hedge delay, where hedging is on: that retry goes to another
+// peer, and a hedge would have sent that copy after this long anyway,
+// within the same budget. A failure at a peer failing part of its
+// requests then costs the request about one hedge delay instead of up to
+// RetryDelay, which made the far tail. Later retries (the service may be
+// failing as a whole) back off in full. 0 = no cap.
+func (c *Client) firstRetryCap(s *service, attempt int, to time.Duration) time.Duration {
+	if attempt != 1 {
+		return 0
+	}
+	d, ok := c.hedge.delay(&s.tail, c.bal.now(), to)
+	if !ok {
+		return 0
+	}
+	return d
+}
+
 // backoff sleeps a fully jittered exponential delay (base RetryDelay, capped
-// at 10×), never past half the remaining deadline.
-func (c *Client) backoff(ctx context.Context, attempt int) error {
+// at 10× and at limit when limit > 0), never past half the remaining deadline.
+func (c *Client) backoff(ctx context.Context, attempt int, limit time.Duration) error {
 	if c.cfg.RetryDelay <= 0 {
 		return ctx.Err()
 	}
 	d := c.cfg.RetryDelay << (attempt - 1)
 	d = min(d, 10*c.cfg.RetryDelay)
+	if limit > 0 {
+		d = min(d, limit)
+	}
 	d = time.Duration(c.bal.randF() * float64(d))
 	if dl, ok := ctx.Deadline(); ok {
 		d = min(d, time.Until(dl)/2)

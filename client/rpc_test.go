@@ -421,3 +421,42 @@ func TestRetriesNeverRepeatAPeer(t *testing.T) {
 		}
 	}
 }
+
+// The default client hedges without a HedgeAfter: once the service has
+// enough samples (200 for p99), an attempt slower than the service's p99
+// gets a copy on another peer. A non-idempotent service
+// (RetryRemoteErrors off) is never sent a second copy.
+func TestAdaptiveHedgeIsOnByDefaultWhereSafe(t *testing.T) {
+	for _, idempotent := range []bool{true, false} {
+		addrs, faults := startServers(t, 2)
+		c := newTestClient(t, addrs, func(cfg *Config) {
+			cfg.Strategy = StrategyRoundRobin // every other request starts on peer 0
+			cfg.RetryRemoteErrors = idempotent
+			cfg.RetryBudgetRatio = 1
+		})
+		for i := range 250 { // evidence: ~1 ms answers
+			if _, err := c.Request(context.Background(), "svc", i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Peer 0 now takes 400 ms. With the hedge a request waits for the
+		// p99 of the warm-up (a few ms on loopback, tens under -race)
+		// plus a fast answer; without it, 400 ms. 200 ms splits the two
+		// with room on either side.
+		faults[0].delay.Store(int64(400 * time.Millisecond))
+		var slowest time.Duration
+		for i := range 4 {
+			start := time.Now()
+			if _, err := c.Request(context.Background(), "svc", i); err != nil {
+				t.Fatal(err)
+			}
+			slowest = max(slowest, time.Since(start))
+		}
+		if idempotent && slowest > 200*time.Millisecond {
+			t.Errorf("idempotent: slowest request %v, want the hedge to answer well before 400 ms", slowest)
+		}
+		if !idempotent && slowest < 400*time.Millisecond {
+			t.Errorf("not idempotent: slowest request %v: a second copy was sent", slowest)
+		}
+	}
+}

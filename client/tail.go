@@ -105,7 +105,12 @@ func (t *tailEstimator) observe(d, now int64) {
 func (t *tailEstimator) quantile(q float64, minN int64, now int64) int64 {
 	at := t.computedAt.Load()
 	if t.computed.Load() && now-at < tailRefresh {
-		return t.cached.Load()
+		v := t.cached.Load()
+		// A service warming up gets its first reading as soon as it has
+		// the samples, not up to tailRefresh later.
+		if v != 0 || t.counts[0].Load()+t.counts[1].Load() < minN {
+			return v
+		}
 	}
 	if !t.computedAt.CompareAndSwap(at, now) {
 		return t.cached.Load() // another caller is recomputing

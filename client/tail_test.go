@@ -42,9 +42,14 @@ func TestTailQuantileFollowsTheService(t *testing.T) {
 	if v := e.quantile(0.99, minN, now+1e9); v != 0 {
 		t.Fatalf("reading %v from 100 samples", time.Duration(v))
 	}
+	// The reading appears as soon as the samples do, cache or not.
+	feed(&e, 100, 2*time.Millisecond, now+1e9+1, 1)
+	if v := e.quantile(0.99, minN, now+1e9+2); v == 0 {
+		t.Fatal("no reading from 200 samples within the cache's lifetime")
+	}
 	// 990 fast (2 ms) and 10 slow (60 ms): p99 is the fast mode's edge,
 	// p99.5 the slow one.
-	feed(&e, 890, 2*time.Millisecond, now+1e9, 1e9)
+	feed(&e, 790, 2*time.Millisecond, now+1e9, 1e9)
 	feed(&e, 10, 60*time.Millisecond, now+2e9, 1e8)
 	at := now + 3e9
 	if v := time.Duration(e.quantile(0.99, minN, at)); v < 2*time.Millisecond || v > 2500*time.Microsecond {
