@@ -32,6 +32,8 @@ type Client struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// detached are hedge losers still running after their request returned.
+	detached detachedCalls
 }
 
 // New validates cfg and returns a client that looks services up through r
@@ -72,6 +74,7 @@ func New(r transport.Resolver, cfg Config) (*Client, error) {
 func (c *Client) Close() error {
 	c.cancel()
 	c.wg.Wait()
+	c.detached.close()
 	if c.own != nil {
 		c.own.Close()
 	}

@@ -70,7 +70,7 @@ func (c *Client) Request(ctx context.Context, service string, payload any) (json
 		tried = append(tried, t.p)
 		var res json.RawMessage
 		var err error
-		if d, ok := c.hedge.delay(&s.tail, c.bal.now(), attemptTO); ok && !t.probe && len(tried) < maxAttempts {
+		if d, ok := c.hedge.delay(&s.tail, c.bal.now(), attemptTO); ok && len(tried) < maxAttempts {
 			res, tried, err = c.hedged(ctx, s, service, body, t, tried, attemptTO, d)
 		} else {
 			res, err = c.attempt(ctx, service, body, t, attemptTO)

@@ -363,24 +363,25 @@ func TestNoBudgetNoRetry(t *testing.T) {
 func TestHedgeCutsTheSlowPeersTail(t *testing.T) {
 	addrs, faults := startServers(t, 2)
 	// Without a hedge a request on the slow peer waits for its attempt
-	// timeout, 5 s (RequestTimeout/4; the 10 s delay ends early at
-	// cleanup); with it, the 20 ms hedge delay plus a fast answer. The 1 s
-	// bound is 50× that, room for a loaded -race host.
+	// timeout, 2 s; with it, the 20 ms hedge delay plus a fast answer. The
+	// 1 s bound is 50× that, room for a loaded -race host.
 	faults[0].delay.Store(int64(10 * time.Second))
-	var canceled, slowFailures atomic.Int64
+	var timeouts, others atomic.Int64
 	c := newTestClient(t, addrs, func(cfg *Config) {
 		cfg.Strategy = StrategyRoundRobin // every other request starts on the slow peer
 		cfg.RequestTimeout = 20 * time.Second
+		cfg.AttemptTimeout = 2 * time.Second
 		cfg.HedgeAfter = 20 * time.Millisecond
 		cfg.RetryBudgetRatio = 1
+		cfg.BreakerOff = true // keep the slow peer in the rotation
 		cfg.Hooks.OnAttempt = func(e AttemptEvent) {
 			if e.Addr == addrs[0] {
 				switch e.Outcome {
-				case Canceled:
-					canceled.Add(1)
+				case Timeout:
+					timeouts.Add(1)
 				case Success:
 				default:
-					slowFailures.Add(1)
+					others.Add(1)
 				}
 			}
 		}
@@ -395,8 +396,14 @@ func TestHedgeCutsTheSlowPeersTail(t *testing.T) {
 			t.Fatalf("request %d took %v despite the hedge", i, d)
 		}
 	}
-	if canceled.Load() == 0 || slowFailures.Load() != 0 {
-		t.Fatalf("slow peer: %d canceled, %d counted as failures", canceled.Load(), slowFailures.Load())
+	// The losers ran on, detached, to their attempt timeout: the slow
+	// peer's real outcome is recorded although no request waited for it.
+	deadline := time.Now().Add(10 * time.Second)
+	for timeouts.Load() < 5 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if timeouts.Load() != 5 || others.Load() != 0 {
+		t.Fatalf("slow peer: %d timeouts recorded (want the 5 detached losers), %d other outcomes", timeouts.Load(), others.Load())
 	}
 }
 
@@ -458,5 +465,44 @@ func TestAdaptiveHedgeIsOnByDefaultWhereSafe(t *testing.T) {
 		if !idempotent && slowest < 400*time.Millisecond {
 			t.Errorf("not idempotent: slowest request %v: a second copy was sent", slowest)
 		}
+	}
+}
+
+// Close ends the hedge losers still running after their requests
+// returned, and records them as canceled, not as the peer's failures.
+func TestCloseEndsDetachedHedgeLosers(t *testing.T) {
+	addrs, faults := startServers(t, 2)
+	faults[0].delay.Store(int64(10 * time.Second))
+	var canceled, others atomic.Int64
+	c := newTestClient(t, addrs, func(cfg *Config) {
+		cfg.Strategy = StrategyRoundRobin
+		cfg.RequestTimeout = 20 * time.Second
+		cfg.AttemptTimeout = 10 * time.Second
+		cfg.HedgeAfter = 20 * time.Millisecond
+		cfg.Hooks.OnAttempt = func(e AttemptEvent) {
+			if e.Addr == addrs[0] {
+				if e.Outcome == Canceled {
+					canceled.Add(1)
+				} else {
+					others.Add(1)
+				}
+			}
+		}
+	})
+	for i := range 2 { // one of the two starts on the slow peer
+		if _, err := c.Request(context.Background(), "svc", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Close must not wait for the loser's 10 s attempt timeout.
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Close took %v", d)
+	}
+	if canceled.Load() != 1 || others.Load() != 0 {
+		t.Fatalf("slow peer: %d canceled (want the loser), %d other outcomes", canceled.Load(), others.Load())
 	}
 }

@@ -135,3 +135,46 @@ func TestHedgeQuantileValidate(t *testing.T) {
 		}
 	}
 }
+
+// A hedge loser canceled when it could not be detached is censored
+// evidence: its latency is at least its elapsed time. It raises the peer's
+// estimate and the service's tail, never lowers them, and is no failure.
+func TestOutpacedLoserIsCensoredLatency(t *testing.T) {
+	b, s, clk := newTestCore(t, 2, nil)
+	p := s.snapshot()[0]
+	for range 20 { // the peer answers in 2 ms
+		tk, _ := b.claim(p, clk.now())
+		clk.advance(2 * time.Millisecond)
+		b.record(tk, Success)
+	}
+	before := p.latency(&b.m, clk.now())
+	tk, _ := b.claim(p, clk.now())
+	clk.advance(50 * time.Millisecond)
+	tk.outpaced = true
+	b.record(tk, Canceled)
+	// The peak counts at most twice the baseline (peakCap), and the
+	// baseline took the sample with its time weight: well above 2 ms.
+	if after := p.latency(&b.m, clk.now()); after < 2*before {
+		t.Fatalf("latency %v -> %v after a loser outpaced at 50 ms", time.Duration(before), time.Duration(after))
+	}
+	if p.errRate.Load() != 0 || p.toRate.Load() != 0 {
+		t.Fatal("an outpaced loser counted as a failure")
+	}
+	// A loser quicker than the estimate says nothing new.
+	lat := p.latency(&b.m, clk.now())
+	tk, _ = b.claim(p, clk.now())
+	clk.advance(time.Millisecond)
+	tk.outpaced = true
+	b.record(tk, Canceled)
+	if got := p.latency(&b.m, clk.now()); got < lat*0.9 {
+		t.Fatalf("a 1 ms loser lowered the latency from %v to %v", time.Duration(lat), time.Duration(got))
+	}
+	// A plain cancel (the caller's) is no evidence.
+	q := s.snapshot()[1]
+	tk, _ = b.claim(q, clk.now())
+	clk.advance(50 * time.Millisecond)
+	b.record(tk, Canceled)
+	if q.latency(&b.m, clk.now()) != -1 {
+		t.Fatal("a caller's cancel fed the latency")
+	}
+}
