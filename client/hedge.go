@@ -34,7 +34,6 @@ func (c *Client) hedged(ctx context.Context, s *service, service string, body js
 	var tickets [2]ticket
 	var cancels [2]context.CancelFunc
 	var unlink [2]func() bool
-	var done [2]bool
 	launch := func(i int, t ticket) {
 		tickets[i] = t
 		ato := to
@@ -52,33 +51,48 @@ func (c *Client) hedged(ctx context.Context, s *service, service string, body js
 			out <- hedgeResult{i, res, err}
 		}()
 	}
+	// spare launches a copy into slot i on a peer not tried yet, within
+	// MaxRetries and the retry budget.
+	spare := func(i int) bool {
+		if len(tried) > c.cfg.MaxRetries || len(tried) >= maxAttempts || !c.budget.withdraw(c.bal.now()) {
+			return false
+		}
+		t, ok := c.bal.pick(s, tried)
+		if !ok {
+			return false
+		}
+		if isTried(t.p, tried) {
+			c.bal.record(t, Canceled) // nobody new to hedge to: give the slot back
+			return false
+		}
+		tried = append(tried, t.p)
+		launch(i, t)
+		return true
+	}
 	launch(0, first)
-	running, launched := 1, 1
+	running := 1
 	timer := time.NewTimer(after)
 	defer timer.Stop()
 	var lastErr error
 	for running > 0 {
 		select {
 		case <-timer.C:
-			if launched == 2 || !c.budget.withdraw(c.bal.now()) {
-				continue
-			}
-			if t, ok := c.bal.pick(s, tried); ok && !isTried(t.p, tried) {
-				tried = append(tried, t.p)
-				launch(1, t)
+			if running == 1 && spare(1) {
 				running++
-				launched++
-			} else if ok {
-				c.bal.record(t, Canceled) // nobody new to hedge to: give the slot back
 			}
 		case r := <-out:
 			running--
-			done[r.i] = true
 			unlink[r.i]()
 			cancels[r.i]()
 			c.bal.record(tickets[r.i], classify(ctx, r.err))
 			if r.err != nil {
 				lastErr = r.err
+				// One copy failed while the other is still out (a hedge
+				// that met a failing peer, say): replace it at once, or
+				// the request would wait for the slow copy it hedged.
+				if running == 1 && ctx.Err() == nil && c.retryable(r.err) && spare(r.i) {
+					running++
+				}
 				continue
 			}
 			if running > 0 {

@@ -506,3 +506,32 @@ func TestCloseEndsDetachedHedgeLosers(t *testing.T) {
 		t.Fatalf("slow peer: %d canceled (want the loser), %d other outcomes", canceled.Load(), others.Load())
 	}
 }
+
+// A hedge that meets a failing peer is replaced at once by a copy on
+// another untried peer: the request does not fall back to waiting for the
+// slow copy it hedged.
+func TestFailedHedgeIsReplaced(t *testing.T) {
+	addrs, faults := startServers(t, 3)
+	faults[0].delay.Store(int64(10 * time.Second))
+	faults[1].failEvery.Store(1)
+	c := newTestClient(t, addrs, func(cfg *Config) {
+		cfg.Strategy = StrategyRoundRobin
+		cfg.RequestTimeout = 20 * time.Second
+		cfg.AttemptTimeout = 5 * time.Second
+		cfg.HedgeAfter = 20 * time.Millisecond
+		cfg.RetryBudgetRatio = 2
+		cfg.BreakerOff = true
+	})
+	// Every third request starts on the slow peer, and its hedge goes to
+	// the failing one whenever round robin is there next. The 1 s bound
+	// is far below the 5 s the slow copy would take.
+	for i := range 9 {
+		start := time.Now()
+		if _, err := c.Request(context.Background(), "svc", i); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("request %d took %v", i, d)
+		}
+	}
+}
