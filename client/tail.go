@@ -21,8 +21,9 @@ import (
 // a fault it lags by thousands of requests; the histogram's reading is
 // exact to a bucket as soon as the window holds enough samples.
 type tailEstimator struct {
+	// gens has no per-generation total: every record would add to the
+	// same counter from every core; a reading sums the buckets instead.
 	gens    [2][tailBuckets]atomic.Int64
-	counts  [2]atomic.Int64
 	cur     atomic.Int32 // generation observe writes
 	rotated atomic.Int64 // when cur became current (ns); 0 = never
 	// cached reading: the quantile in ns (0 = not enough samples) and when
@@ -80,14 +81,12 @@ func (t *tailEstimator) rotate(now int64) {
 	for i := range t.gens[next] {
 		t.gens[next][i].Store(0)
 	}
-	t.counts[next].Store(0)
 	t.cur.Store(next)
 	if now-r >= 2*tailWindow { // a quiet spell: the previous generation is stale too
 		prev := 1 - next
 		for i := range t.gens[prev] {
 			t.gens[prev][i].Store(0)
 		}
-		t.counts[prev].Store(0)
 	}
 }
 
@@ -96,7 +95,17 @@ func (t *tailEstimator) observe(d, now int64) {
 	t.rotate(now)
 	g := t.cur.Load()
 	t.gens[g][tailBucket(d/1000)].Add(1)
-	t.counts[g].Add(1)
+}
+
+// total is the number of samples in both generations.
+func (t *tailEstimator) total() int64 {
+	var n int64
+	for g := range t.gens {
+		for i := range t.gens[g] {
+			n += t.gens[g][i].Load()
+		}
+	}
+	return n
 }
 
 // quantile returns the q-quantile (0 < q < 1) in ns over both generations,
@@ -108,7 +117,7 @@ func (t *tailEstimator) quantile(q float64, minN int64, now int64) int64 {
 		v := t.cached.Load()
 		// A service warming up gets its first reading as soon as it has
 		// the samples, not up to tailRefresh later.
-		if v != 0 || t.counts[0].Load()+t.counts[1].Load() < minN {
+		if v != 0 || t.total() < minN {
 			return v
 		}
 	}
@@ -123,7 +132,7 @@ func (t *tailEstimator) quantile(q float64, minN int64, now int64) int64 {
 }
 
 func (t *tailEstimator) scan(q float64, minN int64) int64 {
-	n := t.counts[0].Load() + t.counts[1].Load()
+	n := t.total()
 	if n < minN || n == 0 {
 		return 0
 	}
