@@ -218,8 +218,8 @@ func TestScenarioS1SlowWorker(t *testing.T) {
 			s.check(ratio <= s1MaxP99Ratio, "p99 %.2f ms vs round-robin %.2f ms: ratio %.3f ≤ %.2f", ms(a.P99), ms(rr.P99), ratio, s1MaxP99Ratio)
 			s.checkAttempts(a, tailMaxAttempts)
 			h := res.Run(client.StrategyAdaptive).Phases("healthy", 0, res.PhaseIndex("slow"))
-			s.note("p99.9 %.2f ms beside p99 %.2f ms (healthy phase p99.9 %.2f ms, %.2f×; round-robin p99.9 %.2f ms)",
-				ms(a.P999), ms(a.P99), ms(h.P999), float64(a.P999)/float64(max(h.P999, 1)), ms(rr.P999))
+			s.note("p99.9 %.2f ms beside p99 %.2f ms (healthy phase p99.9 %.2f ms over %d requests, %.2f×; round-robin p99.9 %.2f ms)",
+				ms(a.P999), ms(a.P99), ms(h.P999), h.Requests, float64(a.P999)/float64(max(h.P999, 1)), ms(rr.P999))
 			s.note("attempts the slow worker got per second of the slow phase: %v", perSecond(adaptiveRun(s.t, res), e.workers.Addr(1), warm, warm+fault))
 		},
 	})
