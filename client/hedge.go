@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"time"
 )
@@ -40,12 +41,22 @@ func (c *Client) hedged(ctx context.Context, s *service, service string, body js
 		if t.probe {
 			ato = min(to, c.cfg.BreakerProbeTimeout)
 		}
-		// The attempt's context keeps the request's values but not its
-		// cancellation, so a loser can outlive the request; unlink[i]
-		// undoes the link that cancels it with the request meanwhile.
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ato)
+		// The attempt's context keeps the request's values and deadline
+		// but not its cancellation, so a loser can outlive the request;
+		// unlink[i] undoes the link that cancels it with the request
+		// meanwhile. The deadline is the attempt's own, so a request
+		// running out of time still records a timeout, not a cancel.
+		dl := time.Now().Add(ato)
+		if rdl, ok := ctx.Deadline(); ok && rdl.Before(dl) {
+			dl = rdl
+		}
+		actx, cancel := context.WithDeadline(context.WithoutCancel(ctx), dl)
 		cancels[i] = cancel
-		unlink[i] = context.AfterFunc(ctx, cancel)
+		unlink[i] = context.AfterFunc(ctx, func() {
+			if errors.Is(ctx.Err(), context.Canceled) {
+				cancel() // the caller gave up; a deadline fires on actx itself
+			}
+		})
 		go func() {
 			res, err := c.call(actx, t, service, body)
 			out <- hedgeResult{i, res, err}
