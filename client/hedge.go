@@ -65,7 +65,7 @@ func (c *Client) hedged(ctx context.Context, s *service, service string, body js
 	// spare launches a copy into slot i on a peer not tried yet, within
 	// MaxRetries and the retry budget.
 	spare := func(i int) bool {
-		if len(tried) > c.cfg.MaxRetries || len(tried) >= maxAttempts || !c.budget.withdraw(c.bal.now()) {
+		if len(tried) > c.cfg.MaxRetries || len(tried) >= min(maxAttempts, len(s.snapshot())) || !c.budget.withdraw(c.bal.now()) {
 			return false
 		}
 		t, ok := c.bal.pick(s, tried)

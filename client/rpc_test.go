@@ -535,3 +535,35 @@ func TestFailedHedgeIsReplaced(t *testing.T) {
 		}
 	}
 }
+
+// A hedged request that runs out of time records its copies as timeouts:
+// the attempt context no longer inherits the request's cancellation, so it
+// carries the request's deadline itself.
+func TestHedgedRequestDeadlineIsATimeout(t *testing.T) {
+	addrs, faults := startServers(t, 2)
+	for _, f := range faults {
+		f.delay.Store(int64(10 * time.Second))
+	}
+	var outcomes sync.Map
+	c := newTestClient(t, addrs, func(cfg *Config) {
+		cfg.RequestTimeout = 300 * time.Millisecond
+		cfg.AttemptTimeout = 300 * time.Millisecond
+		cfg.HedgeAfter = 20 * time.Millisecond
+		cfg.Hooks.OnAttempt = func(e AttemptEvent) {
+			n, _ := outcomes.LoadOrStore(e.Outcome, new(atomic.Int64))
+			n.(*atomic.Int64).Add(1)
+		}
+	})
+	if _, err := c.Request(context.Background(), "svc", 1); err == nil {
+		t.Fatal("request succeeded")
+	}
+	outcomes.Range(func(k, v any) bool {
+		if k.(Outcome) != Timeout {
+			t.Errorf("%d attempts recorded as %v, want timeouts", v.(*atomic.Int64).Load(), k)
+		}
+		return true
+	})
+	if n, ok := outcomes.Load(Timeout); !ok || n.(*atomic.Int64).Load() != 2 {
+		t.Fatalf("want both copies recorded as timeouts")
+	}
+}
