@@ -178,3 +178,39 @@ func TestOutpacedLoserIsCensoredLatency(t *testing.T) {
 		t.Fatal("a caller's cancel fed the latency")
 	}
 }
+
+// The first retry leaves no later than a hedge would have: one hedge
+// delay after the failed attempt started. Later retries, and clients that
+// do not hedge, back off in full.
+func TestFirstRetryCap(t *testing.T) {
+	clk := &testClock{t: int64(time.Hour)}
+	for _, idempotent := range []bool{true, false} {
+		cfg := DefaultConfig()
+		cfg.now = clk.now
+		cfg.RetryRemoteErrors = idempotent
+		c, err := New(&staticResolver{}, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := newService("svc")
+		feed(&s.tail, 1000, 4*time.Millisecond, clk.now()-1e9, 1e9)
+		to := time.Second
+		started := clk.now() - int64(time.Millisecond)
+		got := c.firstRetryCap(s, 1, to, started)
+		switch {
+		case !idempotent && got != -1:
+			t.Errorf("not idempotent: cap %v, want none", got)
+		case idempotent && (got < 3*time.Millisecond || got > 4*time.Millisecond):
+			t.Errorf("cap %v, want the 4-5 ms hedge delay less the 1 ms elapsed", got)
+		}
+		if idempotent {
+			if got := c.firstRetryCap(s, 1, to, clk.now()-int64(time.Second)); got != 0 {
+				t.Errorf("attempt older than the hedge delay: cap %v, want 0 (no wait)", got)
+			}
+			if got := c.firstRetryCap(s, 2, to, started); got != -1 {
+				t.Errorf("second retry: cap %v, want none", got)
+			}
+		}
+		_ = c.Close()
+	}
+}
