@@ -184,10 +184,11 @@ func (b *balancer) soloCost(p *peer, now int64) float64 {
 func (b *balancer) record(t ticket, o Outcome) {
 	now := b.now()
 	tr := t.p.finish(t, &b.m, &b.bp, now, o, b.randF())
-	if (o == Success || t.outpaced) && !t.stream && t.p.tail != nil {
-		// A hedge's loser counts at its elapsed time, a lower bound above
-		// the hedge delay: it keeps its rank above the quantile, so the
-		// estimate is not biased low by the answers hedges cut short.
+	if o == Success && !t.detached && !t.stream && t.p.tail != nil {
+		// The tail follows the answers requests got. A hedge's loser is
+		// left out: a slow peer's losers would reach 1% of the samples
+		// and lift the p99 to that peer's latency, and the hedge that
+		// kept its requests fast would stop (seen in the demo: 65 ms).
 		t.p.tail.observe(now-t.start, now)
 	}
 	b.emit(t.p, tr, now)

@@ -126,6 +126,7 @@ func (c *Client) loser(out <-chan hedgeResult, t ticket, unlink func() bool, can
 			defer stop()
 			r := <-out
 			cancel()
+			t.detached = true
 			c.bal.record(t, classify(c.ctx, r.err))
 		}()
 		return

@@ -213,6 +213,9 @@ type ticket struct {
 	// won: not a failure, but it had not answered after its elapsed time,
 	// a lower bound of its latency (see finish).
 	outpaced bool
+	// detached marks a hedge's loser that ran on after its request
+	// returned: its outcome feeds the peer, not the service's tail.
+	detached bool
 }
 
 // finish records the outcome of an attempt. It is O(1): a few EWMA updates
