@@ -138,7 +138,7 @@ func TestHedgeQuantileValidate(t *testing.T) {
 
 // A hedge loser canceled when it could not be detached is censored
 // evidence: its latency is at least its elapsed time. It raises the peer's
-// estimate and the service's tail, never lowers them, and is no failure.
+// estimate, never lowers it, and is no failure.
 func TestOutpacedLoserIsCensoredLatency(t *testing.T) {
 	b, s, clk := newTestCore(t, 2, nil)
 	p := s.snapshot()[0]
