@@ -184,6 +184,13 @@ func (b *balancer) soloCost(p *peer, now int64) float64 {
 func (b *balancer) record(t ticket, o Outcome) {
 	now := b.now()
 	tr := t.p.finish(t, &b.m, &b.bp, now, o, b.randF())
+	if o == Success && !t.detached && !t.stream && t.p.tail != nil {
+		// The tail follows the answers requests got. A hedge's loser is
+		// left out: a slow peer's losers would reach 1% of the samples
+		// and lift the p99 to that peer's latency, and the hedge that
+		// kept its requests fast would stop (seen in the demo: 65 ms).
+		t.p.tail.observe(now-t.start, now)
+	}
 	b.emit(t.p, tr, now)
 	if b.hooks.OnAttempt != nil {
 		b.hooks.OnAttempt(AttemptEvent{Service: t.p.svc, Addr: t.p.addr, Outcome: o,

@@ -21,6 +21,7 @@ type Client struct {
 	cfg    Config
 	bal    *balancer
 	budget *retryBudget
+	hedge  hedgeRule
 	wire   transport.Caller
 	own    func() // closes the Caller New built; nil when cfg.Caller was given
 	res    transport.Resolver
@@ -31,6 +32,8 @@ type Client struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// detached are hedge losers still running after their request returned.
+	detached detachedCalls
 }
 
 // New validates cfg and returns a client that looks services up through r
@@ -50,6 +53,7 @@ func New(r transport.Resolver, cfg Config) (*Client, error) {
 		cfg:      cfg,
 		bal:      newBalancer(cfg),
 		budget:   newRetryBudget(cfg.RetryBudgetRatio, cfg.RetryBudgetMinPerSec, cfg.RetryBudgetOff),
+		hedge:    newHedgeRule(cfg),
 		wire:     cfg.Caller,
 		res:      r,
 		services: map[string]*service{},
@@ -71,6 +75,7 @@ func New(r transport.Resolver, cfg Config) (*Client, error) {
 func (c *Client) Close() error {
 	c.cancel()
 	c.wg.Wait()
+	c.detached.close()
 	if c.own != nil {
 		c.own()
 	}

@@ -52,8 +52,19 @@ type Config struct {
 	// HedgeAfter, when > 0, sends a second copy of a request to another
 	// peer if the first has not answered after this long (The Tail at
 	// Scale); the first success wins, the other is canceled. Hedges spend the
-	// retry budget. 0 = off (CLIENT_HEDGE_AFTER, ms).
+	// retry budget. 0 = the adaptive hedge below (CLIENT_HEDGE_AFTER, ms).
 	HedgeAfter time.Duration
+	// HedgeQuantile, when HedgeAfter is 0, hedges an attempt that has not
+	// answered after this quantile of the service's recent successful
+	// attempt latencies (all peers, the last 5-10 s), so the few requests
+	// that still reach a slow peer (exploration, slow start) do not make the
+	// far tail. It is on only where a second copy is safe: with
+	// RetryRemoteErrors (the idempotency switch) and MaxRetries > 0; each
+	// hedge spends a retry-budget token. 0 = off (CLIENT_HEDGE_QUANTILE).
+	HedgeQuantile float64
+	// HedgeMin is the floor of the adaptive hedge delay, so a service of
+	// sub-millisecond replies is not hedged on scheduling noise (CLIENT_HEDGE_MIN, ms).
+	HedgeMin time.Duration
 	// Compress asks peers to gzip replies (CLIENT_COMPRESS).
 	Compress bool
 
@@ -181,6 +192,8 @@ func DefaultConfig() Config {
 		RetryBudgetRatio:           0.2,
 		RetryBudgetMinPerSec:       10,
 		RetryRemoteErrors:          true,
+		HedgeQuantile:              0.99,
+		HedgeMin:                   time.Millisecond,
 		RefreshInterval:            5 * time.Second,
 		SlowStart:                  3 * time.Second,
 		ProbeInterval:              time.Second,
@@ -213,7 +226,7 @@ func DefaultConfig() Config {
 // PlainConfig is Node's PeerRPCClient on the same engine: a uniform random
 // peer (StrategyRandom), no circuit breaker, no retry budget and one
 // attempt per request (Node's default retry), no slow start, probes or
-// hedging. Peers still pass through the same pick, call and record steps,
+// hedging (HedgeQuantile 0). Peers still pass through the same pick, call and record steps,
 // so Stats shows them; set MaxRetries for Node's retry option. The binaries
 // get it with --strategy random --retries 0 --breaker-off --retry-budget-off.
 func PlainConfig() Config {
@@ -224,6 +237,7 @@ func PlainConfig() Config {
 	c.BreakerOff = true
 	c.SlowStart = 0
 	c.ProbeInterval = 0
+	c.HedgeQuantile = 0
 	return c
 }
 
@@ -241,6 +255,8 @@ type envConfig struct {
 	RetryRemoteErrors          *bool    `env:"CLIENT_RETRY_REMOTE_ERRORS"`
 	Compress                   *bool    `env:"CLIENT_COMPRESS"`
 	HedgeAfter                 *envMS   `env:"CLIENT_HEDGE_AFTER"`
+	HedgeQuantile              *float64 `env:"CLIENT_HEDGE_QUANTILE"`
+	HedgeMin                   *envMS   `env:"CLIENT_HEDGE_MIN"`
 	RefreshInterval            *envMS   `env:"CLIENT_REFRESH_INTERVAL"`
 	SlowStart                  *envMS   `env:"CLIENT_SLOW_START"`
 	ProbeInterval              *envMS   `env:"CLIENT_PROBE_INTERVAL"`
@@ -301,6 +317,8 @@ func FromEnvMap(vars map[string]string) (Config, error) {
 	setB(&c.RetryRemoteErrors, e.RetryRemoteErrors)
 	setB(&c.Compress, e.Compress)
 	setMS(&c.HedgeAfter, e.HedgeAfter)
+	setF(&c.HedgeQuantile, e.HedgeQuantile)
+	setMS(&c.HedgeMin, e.HedgeMin)
 	setMS(&c.RefreshInterval, e.RefreshInterval)
 	setMS(&c.SlowStart, e.SlowStart)
 	setMS(&c.ProbeInterval, e.ProbeInterval)
@@ -427,6 +445,7 @@ func (c Config) Validate() error {
 		{"AttemptTimeout", "CLIENT_ATTEMPT_TIMEOUT", c.AttemptTimeout, 0, time.Hour},
 		{"RetryDelay", "CLIENT_RETRY_DELAY", c.RetryDelay, 0, time.Minute},
 		{"HedgeAfter", "CLIENT_HEDGE_AFTER", c.HedgeAfter, 0, time.Hour},
+		{"HedgeMin", "CLIENT_HEDGE_MIN", c.HedgeMin, 0, time.Minute},
 		{"RefreshInterval", "CLIENT_REFRESH_INTERVAL", c.RefreshInterval, 10 * time.Millisecond, time.Hour},
 		{"SlowStart", "CLIENT_SLOW_START", c.SlowStart, 0, 10 * time.Minute},
 		{"ProbeInterval", "CLIENT_PROBE_INTERVAL", c.ProbeInterval, 0, time.Hour},
@@ -482,6 +501,9 @@ func (c Config) Validate() error {
 		if math.IsNaN(f.v) || f.v < f.min || f.v > f.max {
 			return bad(f.field, f.env, fmt.Sprintf("%g..%g", f.min, f.max), f.v)
 		}
+	}
+	if q := c.HedgeQuantile; math.IsNaN(q) || q != 0 && (q < 0.5 || q > 0.9999) {
+		return bad("HedgeQuantile", "CLIENT_HEDGE_QUANTILE", "0 (off) or 0.5..0.9999", q)
 	}
 	sum := c.LatencyWeight + c.ErrorWeight + c.TimeoutWeight + c.FreshnessWeight
 	if math.Abs(sum-1) > 1e-6 {

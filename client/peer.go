@@ -46,6 +46,7 @@ type peer struct {
 	addr  string
 	svc   string
 	guard *openGuard
+	tail  *tailEstimator // the service's, fed on success; nil in some tests
 
 	inflight atomic.Int64
 	startSum atomic.Int64 // sum of the start times of in-flight attempts
@@ -208,6 +209,13 @@ type ticket struct {
 	// stream marks a streamed request: its duration is the stream's
 	// length, so it does not feed the latency estimate.
 	stream bool
+	// outpaced marks the loser of a hedge, canceled once the other copy
+	// won: not a failure, but it had not answered after its elapsed time,
+	// a lower bound of its latency (see finish).
+	outpaced bool
+	// detached marks a hedge's loser that ran on after its request
+	// returned: its outcome feeds the peer, not the service's tail.
+	detached bool
 }
 
 // finish records the outcome of an attempt. It is O(1): a few EWMA updates
@@ -234,6 +242,13 @@ func (p *peer) finish(t ticket, m *metricParams, bp *breakerParams, now int64, o
 			if p.br.state() == HalfOpen && t.gen == p.br.gen && p.br.probes > 0 {
 				p.br.probes--
 			}
+		}
+		// A hedge's loser is censored evidence: its latency is at least
+		// the elapsed time. Without it a peer whose every slow answer is
+		// beaten by a hedge would never look slow, and the policy would
+		// keep sending it its share (each then costing a hedge).
+		if t.outpaced && !t.stream && lat > p.latency(m, now) {
+			p.addLatency(m, now, lat)
 		}
 		return transition{}
 	}

@@ -48,6 +48,7 @@ func (c *Client) Request(ctx context.Context, service string, payload any) (json
 	tried := triedArr[:0]
 	attemptTO := c.cfg.attemptTimeout()
 	var lastErr error
+	var attemptAt int64 // when the last attempt started
 	for attempt := 0; attempt <= c.cfg.MaxRetries; attempt++ {
 		if attempt > 0 {
 			// Retries go to a peer not tried yet: a peer that just failed
@@ -56,7 +57,7 @@ func (c *Client) Request(ctx context.Context, service string, payload any) (json
 			if len(tried) >= len(s.snapshot()) || !c.retryable(lastErr) || !c.budget.withdraw(c.bal.now()) {
 				break
 			}
-			if err := c.backoff(ctx, attempt); err != nil {
+			if err := c.backoff(ctx, attempt, c.firstRetryCap(s, attempt, attemptTO, attemptAt)); err != nil {
 				break
 			}
 		}
@@ -68,10 +69,11 @@ func (c *Client) Request(ctx context.Context, service string, payload any) (json
 			break
 		}
 		tried = append(tried, t.p)
+		attemptAt = t.start
 		var res json.RawMessage
 		var err error
-		if c.cfg.HedgeAfter > 0 && !t.probe && len(tried) < maxAttempts {
-			res, tried, err = c.hedged(ctx, s, service, body, t, tried, attemptTO)
+		if d, ok := c.hedge.delay(&s.tail, c.bal.now(), attemptTO); ok && len(tried) < maxAttempts {
+			res, tried, err = c.hedged(ctx, s, service, body, t, tried, attemptTO, d)
 		} else {
 			res, err = c.attempt(ctx, service, body, t, attemptTO)
 		}
@@ -114,14 +116,37 @@ func (c *Client) retryable(err error) bool {
 	return err != nil
 }
 
+// firstRetryCap bounds the backoff before a request's first retry, where
+// hedging is on: that retry goes to another peer, and a hedge would have
+// sent that copy one hedge delay after the failed attempt started, within
+// the same budget; the retry leaves no later than that. A fast failure at
+// a peer failing part of its requests then costs the request about one
+// hedge delay instead of up to RetryDelay, which made the far tail. Later
+// retries (the service may be failing as a whole) back off in full.
+// It returns -1 for no cap, 0 for no wait.
+func (c *Client) firstRetryCap(s *service, attempt int, to time.Duration, startedAt int64) time.Duration {
+	if attempt != 1 {
+		return -1
+	}
+	now := c.bal.now()
+	d, ok := c.hedge.delay(&s.tail, now, to)
+	if !ok {
+		return -1
+	}
+	return max(d-time.Duration(now-startedAt), 0)
+}
+
 // backoff sleeps a fully jittered exponential delay (base RetryDelay, capped
-// at 10×), never past half the remaining deadline.
-func (c *Client) backoff(ctx context.Context, attempt int) error {
-	if c.cfg.RetryDelay <= 0 {
+// at 10× and at limit unless limit < 0), never past half the remaining deadline.
+func (c *Client) backoff(ctx context.Context, attempt int, limit time.Duration) error {
+	if c.cfg.RetryDelay <= 0 || limit == 0 {
 		return ctx.Err()
 	}
 	d := c.cfg.RetryDelay << (attempt - 1)
 	d = min(d, 10*c.cfg.RetryDelay)
+	if limit > 0 {
+		d = min(d, limit)
+	}
 	d = time.Duration(c.bal.randF() * float64(d))
 	if dl, ok := ctx.Deadline(); ok {
 		d = min(d, time.Until(dl)/2)

@@ -363,24 +363,25 @@ func TestNoBudgetNoRetry(t *testing.T) {
 func TestHedgeCutsTheSlowPeersTail(t *testing.T) {
 	addrs, faults := startServers(t, 2)
 	// Without a hedge a request on the slow peer waits for its attempt
-	// timeout, 5 s (RequestTimeout/4; the 10 s delay ends early at
-	// cleanup); with it, the 20 ms hedge delay plus a fast answer. The 1 s
-	// bound is 50× that, room for a loaded -race host.
+	// timeout, 2 s; with it, the 20 ms hedge delay plus a fast answer. The
+	// 1 s bound is 50× that, room for a loaded -race host.
 	faults[0].delay.Store(int64(10 * time.Second))
-	var canceled, slowFailures atomic.Int64
+	var timeouts, others atomic.Int64
 	c := newTestClient(t, addrs, func(cfg *Config) {
 		cfg.Strategy = StrategyRoundRobin // every other request starts on the slow peer
 		cfg.RequestTimeout = 20 * time.Second
+		cfg.AttemptTimeout = 2 * time.Second
 		cfg.HedgeAfter = 20 * time.Millisecond
 		cfg.RetryBudgetRatio = 1
+		cfg.BreakerOff = true // keep the slow peer in the rotation
 		cfg.Hooks.OnAttempt = func(e AttemptEvent) {
 			if e.Addr == addrs[0] {
 				switch e.Outcome {
-				case Canceled:
-					canceled.Add(1)
+				case Timeout:
+					timeouts.Add(1)
 				case Success:
 				default:
-					slowFailures.Add(1)
+					others.Add(1)
 				}
 			}
 		}
@@ -395,8 +396,14 @@ func TestHedgeCutsTheSlowPeersTail(t *testing.T) {
 			t.Fatalf("request %d took %v despite the hedge", i, d)
 		}
 	}
-	if canceled.Load() == 0 || slowFailures.Load() != 0 {
-		t.Fatalf("slow peer: %d canceled, %d counted as failures", canceled.Load(), slowFailures.Load())
+	// The losers ran on, detached, to their attempt timeout: the slow
+	// peer's real outcome is recorded although no request waited for it.
+	deadline := time.Now().Add(10 * time.Second)
+	for timeouts.Load() < 5 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if timeouts.Load() != 5 || others.Load() != 0 {
+		t.Fatalf("slow peer: %d timeouts recorded (want the 5 detached losers), %d other outcomes", timeouts.Load(), others.Load())
 	}
 }
 
@@ -419,5 +426,144 @@ func TestRetriesNeverRepeatAPeer(t *testing.T) {
 				t.Errorf("%d peers: peer %d was called %d times, want 1", n, i, got)
 			}
 		}
+	}
+}
+
+// The default client hedges without a HedgeAfter: once the service has
+// enough samples (200 for p99), an attempt slower than the service's p99
+// gets a copy on another peer. A non-idempotent service
+// (RetryRemoteErrors off) is never sent a second copy.
+func TestAdaptiveHedgeIsOnByDefaultWhereSafe(t *testing.T) {
+	for _, idempotent := range []bool{true, false} {
+		addrs, faults := startServers(t, 2)
+		c := newTestClient(t, addrs, func(cfg *Config) {
+			cfg.Strategy = StrategyRoundRobin // every other request starts on peer 0
+			cfg.RetryRemoteErrors = idempotent
+			cfg.RetryBudgetRatio = 1
+		})
+		for i := range 250 { // evidence: ~1 ms answers
+			if _, err := c.Request(context.Background(), "svc", i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Peer 0 now takes 400 ms. With the hedge a request waits for the
+		// p99 of the warm-up (a few ms on loopback, tens under -race)
+		// plus a fast answer; without it, 400 ms. 200 ms splits the two
+		// with room on either side.
+		faults[0].delay.Store(int64(400 * time.Millisecond))
+		var slowest time.Duration
+		for i := range 4 {
+			start := time.Now()
+			if _, err := c.Request(context.Background(), "svc", i); err != nil {
+				t.Fatal(err)
+			}
+			slowest = max(slowest, time.Since(start))
+		}
+		if idempotent && slowest > 200*time.Millisecond {
+			t.Errorf("idempotent: slowest request %v, want the hedge to answer well before 400 ms", slowest)
+		}
+		if !idempotent && slowest < 400*time.Millisecond {
+			t.Errorf("not idempotent: slowest request %v: a second copy was sent", slowest)
+		}
+	}
+}
+
+// Close ends the hedge losers still running after their requests
+// returned, and records them as canceled, not as the peer's failures.
+func TestCloseEndsDetachedHedgeLosers(t *testing.T) {
+	addrs, faults := startServers(t, 2)
+	faults[0].delay.Store(int64(10 * time.Second))
+	var canceled, others atomic.Int64
+	c := newTestClient(t, addrs, func(cfg *Config) {
+		cfg.Strategy = StrategyRoundRobin
+		cfg.RequestTimeout = 20 * time.Second
+		cfg.AttemptTimeout = 10 * time.Second
+		cfg.HedgeAfter = 20 * time.Millisecond
+		cfg.Hooks.OnAttempt = func(e AttemptEvent) {
+			if e.Addr == addrs[0] {
+				if e.Outcome == Canceled {
+					canceled.Add(1)
+				} else {
+					others.Add(1)
+				}
+			}
+		}
+	})
+	for i := range 2 { // one of the two starts on the slow peer
+		if _, err := c.Request(context.Background(), "svc", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Close must not wait for the loser's 10 s attempt timeout.
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Close took %v", d)
+	}
+	if canceled.Load() != 1 || others.Load() != 0 {
+		t.Fatalf("slow peer: %d canceled (want the loser), %d other outcomes", canceled.Load(), others.Load())
+	}
+}
+
+// A hedge that meets a failing peer is replaced at once by a copy on
+// another untried peer: the request does not fall back to waiting for the
+// slow copy it hedged.
+func TestFailedHedgeIsReplaced(t *testing.T) {
+	addrs, faults := startServers(t, 3)
+	faults[0].delay.Store(int64(10 * time.Second))
+	faults[1].failEvery.Store(1)
+	c := newTestClient(t, addrs, func(cfg *Config) {
+		cfg.Strategy = StrategyRoundRobin
+		cfg.RequestTimeout = 20 * time.Second
+		cfg.AttemptTimeout = 5 * time.Second
+		cfg.HedgeAfter = 20 * time.Millisecond
+		cfg.RetryBudgetRatio = 2
+		cfg.BreakerOff = true
+	})
+	// Every third request starts on the slow peer, and its hedge goes to
+	// the failing one whenever round robin is there next. The 1 s bound
+	// is far below the 5 s the slow copy would take.
+	for i := range 9 {
+		start := time.Now()
+		if _, err := c.Request(context.Background(), "svc", i); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("request %d took %v", i, d)
+		}
+	}
+}
+
+// A hedged request that runs out of time records its copies as timeouts:
+// the attempt context no longer inherits the request's cancellation, so it
+// carries the request's deadline itself.
+func TestHedgedRequestDeadlineIsATimeout(t *testing.T) {
+	addrs, faults := startServers(t, 2)
+	for _, f := range faults {
+		f.delay.Store(int64(10 * time.Second))
+	}
+	var outcomes sync.Map
+	c := newTestClient(t, addrs, func(cfg *Config) {
+		cfg.RequestTimeout = 300 * time.Millisecond
+		cfg.AttemptTimeout = 300 * time.Millisecond
+		cfg.HedgeAfter = 20 * time.Millisecond
+		cfg.Hooks.OnAttempt = func(e AttemptEvent) {
+			n, _ := outcomes.LoadOrStore(e.Outcome, new(atomic.Int64))
+			n.(*atomic.Int64).Add(1)
+		}
+	})
+	if _, err := c.Request(context.Background(), "svc", 1); err == nil {
+		t.Fatal("request succeeded")
+	}
+	outcomes.Range(func(k, v any) bool {
+		if k.(Outcome) != Timeout {
+			t.Errorf("%d attempts recorded as %v, want timeouts", v.(*atomic.Int64).Load(), k)
+		}
+		return true
+	})
+	if n, ok := outcomes.Load(Timeout); !ok || n.(*atomic.Int64).Load() != 2 {
+		t.Fatalf("want both copies recorded as timeouts")
 	}
 }

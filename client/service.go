@@ -11,6 +11,7 @@ type service struct {
 	name  string
 	peers atomic.Pointer[[]*peer]
 	guard openGuard
+	tail  tailEstimator // successful attempt latencies: the adaptive hedge delay
 
 	mu      sync.Mutex // serialises membership updates
 	byAddr  map[string]*peer
@@ -54,6 +55,7 @@ func (s *service) update(addrs []string, maxPeers int, now int64) (added, remove
 		if !ok {
 			p = newPeer(a, &s.guard)
 			p.svc = s.name
+			p.tail = &s.tail
 			p.lastPick.Store(now)
 			if s.known {
 				p.startSlow(now)

@@ -69,7 +69,7 @@ func (c *Client) Stream(ctx context.Context, service string, opts StreamOptions)
 			if len(tried) >= len(s.snapshot()) || !c.retryable(lastErr) || !c.budget.withdraw(c.bal.now()) {
 				break
 			}
-			if err := c.backoff(ctx, attempt); err != nil {
+			if err := c.backoff(ctx, attempt, -1); err != nil {
 				break
 			}
 		}

@@ -26,7 +26,9 @@ type settings struct {
 	RetryMinPerSec   float64       `env:"CLIENT_RETRY_BUDGET_MIN_PER_SEC" envDefault:"10" allowed:"0..1000000" usage:"retries per second always allowed"`
 	RetryRemote      bool          `env:"CLIENT_RETRY_REMOTE_ERRORS" envDefault:"true" flag:"retry-remote-errors" usage:"also retry handler errors (off for non-idempotent services)"`
 	Compress         bool          `env:"CLIENT_COMPRESS" envDefault:"false" flag:"compress" usage:"gzip requests and replies"`
-	HedgeAfter       time.Duration `env:"CLIENT_HEDGE_AFTER" envDefault:"0" flag:"hedge-after" allowed:"0..3600000" usage:"send a second copy to another peer after this long without an answer (0 = off)"`
+	HedgeAfter       time.Duration `env:"CLIENT_HEDGE_AFTER" envDefault:"0" flag:"hedge-after" allowed:"0..3600000" usage:"send a second copy to another peer after this long without an answer (0 = adaptive, see hedge-quantile)"`
+	HedgeQuantile    float64       `env:"CLIENT_HEDGE_QUANTILE" envDefault:"0.99" flag:"hedge-quantile" allowed:"0..0.9999" usage:"with hedge-after 0: hedge after this quantile of the service's recent latency, only with retry-remote-errors and retries > 0 (0 = off, else 0.5..0.9999)"`
+	HedgeMin         time.Duration `env:"CLIENT_HEDGE_MIN" envDefault:"1" allowed:"0..60000" usage:"floor of the adaptive hedge delay"`
 	Refresh          time.Duration `env:"CLIENT_REFRESH_INTERVAL" envDefault:"5000" flag:"refresh" allowed:"10..3600000" usage:"background lookup interval"`
 	SlowStart        time.Duration `env:"CLIENT_SLOW_START" envDefault:"3000" flag:"slow-start" allowed:"0..600000" usage:"ramp-up time of new and recovered peers"`
 	ProbeInterval    time.Duration `env:"CLIENT_PROBE_INTERVAL" envDefault:"1000" flag:"probe-interval" allowed:"0..3600000" usage:"an idle peer not picked for this long gets one request (0 = off)"`
@@ -99,6 +101,8 @@ func (s *settings) toConfig() (client.Config, error) {
 	c.RetryRemoteErrors = s.RetryRemote
 	c.Compress = s.Compress
 	c.HedgeAfter = s.HedgeAfter
+	c.HedgeQuantile = s.HedgeQuantile
+	c.HedgeMin = s.HedgeMin
 	c.RefreshInterval = s.Refresh
 	c.SlowStart = s.SlowStart
 	c.ProbeInterval = s.ProbeInterval

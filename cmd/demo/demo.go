@@ -188,10 +188,13 @@ func summary(out io.Writer, res *lab.Result, label func(string) string) error {
 	fmt.Fprintf(out, "\nonce the faults begin (%v on):\n", res.Phases[1].From)
 	fmt.Fprintf(out, "  p99 latency        adaptive %7.1f ms   round-robin %7.1f ms\n", ms(fa.P99), ms(fr.P99))
 	fmt.Fprintf(out, "  p99.9 latency      adaptive %7.1f ms   round-robin %7.1f ms\n", ms(fa.P999), ms(fr.P999))
+	ha, hr := a.Phases("", 0, 1), rr.Phases("", 0, 1)
+	fmt.Fprintf(out, "  p99.9 / healthy    adaptive %7.2f×      round-robin %7.2f×   (healthy p99.9 %.1f ms and %.1f ms; the goal is ≤ 2×)\n",
+		ratio(fa.P999, ha.P999), ratio(fr.P999, hr.P999), ms(ha.P999), ms(hr.P999))
 	fmt.Fprintf(out, "  slow w1's share    adaptive %7.1f %%    round-robin %7.1f %%\n", 100*fa.Share(w1), 100*fr.Share(w1))
 	fmt.Fprintf(out, "  failed requests    adaptive %7d      round-robin %7d\n", fa.Failed, fr.Failed)
 	fmt.Fprintf(out, "  attempts/request   adaptive %7.3f      round-robin %7.3f\n", fa.AttemptsPerRequest(), fr.AttemptsPerRequest())
-	fmt.Fprintln(out, "(both clients share breakers and retries; only peer selection differs. w2's breaker trips under both.)")
+	fmt.Fprintln(out, "(both clients share breakers, retries and the adaptive hedge; only peer selection differs. w2's breaker trips under both.)")
 	return nil
 }
 
@@ -255,3 +258,11 @@ func writeHTML(path string, res *lab.Result, label func(string) string) error {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+// ratio is a/b, 0 when b is 0 (an empty phase).
+func ratio(a, b time.Duration) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}

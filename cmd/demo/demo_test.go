@@ -28,7 +28,7 @@ func TestDemoShort(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	text := out.String()
-	for _, want := range []string{"w1 is now", "w2 now fails", "healthy ", "w1 slow + w2 failing", "round-robin", "HTML report: ", "live view of the adaptive client: http://127.0.0.1:", "live view of the round-robin client: http://127.0.0.1:"} {
+	for _, want := range []string{"w1 is now", "w2 now fails", "healthy ", "w1 slow + w2 failing", "round-robin", "p99.9 / healthy", "HTML report: ", "live view of the adaptive client: http://127.0.0.1:", "live view of the round-robin client: http://127.0.0.1:"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}

@@ -78,6 +78,19 @@ const (
 	// peer; the full run measured 100% and 1.002 attempts/request.
 	s5MinSuccess  = 0.995
 	s5MaxAttempts = 1.2
+	// S1 and S3: the adaptive hedge (issue #14 point 7) fires when an
+	// attempt outlasts the service's p99, so on a steady machine about 1%
+	// of requests get a second copy, plus the few that meet the fault
+	// (S1: the 2-4 detection attempts at the slow worker; S3: the black
+	// hole's attempts before its breaker opens, ~15). Over the ~840-1020
+	// requests of a short fault phase the hedges are about Binomial(n,
+	// 0.01): mean 10, sd 3.2, so 1.05 (42-51 extra attempts with the
+	// fault's 15) is > 8σ above a correct client (P < 1e-15). It fails
+	// when hedges fire far more often than the p99 allows (a delay stuck
+	// low) or a hedge is sent at every pick of the faulty worker.
+	// p99.9 is reported, not bounded: over 1000 requests it is the single
+	// worst, not a statistic a short run can judge.
+	tailMaxAttempts = 1.05
 )
 
 // checkSuccess checks a window against a success bound. The failures the
@@ -112,7 +125,7 @@ func chiSquareEven(w lab.Window, addrs []string) float64 {
 // checkAttempts checks a window's attempts per logical request.
 func (s *section) checkAttempts(w lab.Window, max float64) {
 	s.t.Helper()
-	s.check(w.AttemptsPerRequest() <= max, "attempts/request %.3f ≤ %.1f", w.AttemptsPerRequest(), max)
+	s.check(w.AttemptsPerRequest() <= max, "attempts/request %.3f ≤ %g", w.AttemptsPerRequest(), max)
 }
 
 func adaptiveRun(t *testing.T, res *lab.Result) *lab.RunResult {
@@ -203,6 +216,10 @@ func TestScenarioS1SlowWorker(t *testing.T) {
 			s.check(share <= s1MaxSlowShare, "slow worker's share %.2f%% ≤ %.0f%%", 100*share, 100*s1MaxSlowShare)
 			ratio := float64(a.P99) / float64(rr.P99)
 			s.check(ratio <= s1MaxP99Ratio, "p99 %.2f ms vs round-robin %.2f ms: ratio %.3f ≤ %.2f", ms(a.P99), ms(rr.P99), ratio, s1MaxP99Ratio)
+			s.checkAttempts(a, tailMaxAttempts)
+			h := res.Run(client.StrategyAdaptive).Phases("healthy", 0, res.PhaseIndex("slow"))
+			s.note("p99.9 %.2f ms beside p99 %.2f ms (healthy phase p99.9 %.2f ms over %d requests, %.2f×; round-robin p99.9 %.2f ms)",
+				ms(a.P999), ms(a.P99), ms(h.P999), h.Requests, float64(a.P999)/float64(max(h.P999, 1)), ms(rr.P999))
 			s.note("attempts the slow worker got per second of the slow phase: %v", perSecond(adaptiveRun(s.t, res), e.workers.Addr(1), warm, warm+fault))
 		},
 	})
@@ -263,7 +280,10 @@ func TestScenarioS3BlackHole(t *testing.T) {
 			healthy := res.Pooled(0, res.PhaseIndex("black hole")).P99
 			ratio := float64(a.P99) / float64(healthy)
 			s.check(ratio <= s3MaxP99Healthy, "p99 %.2f ms vs healthy p99 %.2f ms: ratio %.2f ≤ %.1f", ms(a.P99), ms(healthy), ratio, s3MaxP99Healthy)
-			s.note("p99.9 %.2f ms (a request whose first attempt meets the black hole waits one attempt timeout)", ms(a.P999))
+			s.checkAttempts(a, tailMaxAttempts)
+			h := res.Pooled(0, res.PhaseIndex("black hole"))
+			s.note("p99.9 %.2f ms beside p99 %.2f ms (healthy phase p99.9 %.2f ms, %.2f×): a request whose attempt meets the black hole waits one hedge delay, not an attempt timeout",
+				ms(a.P999), ms(a.P99), ms(h.P999), float64(a.P999)/float64(max(h.P999, 1)))
 		},
 	})
 }
