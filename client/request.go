@@ -50,22 +50,8 @@ func (c *Client) Request(ctx context.Context, service string, payload any) (json
 	var lastErr error
 	var attemptAt int64 // when the last attempt started
 	for attempt := 0; attempt <= c.cfg.MaxRetries; attempt++ {
-		if attempt > 0 {
-			// Retries go to a peer not tried yet: a peer that just failed
-			// this request (or answered with a handler error) is not asked
-			// again, so a one-peer service fails after one attempt.
-			if len(tried) >= len(s.snapshot()) || !c.retryable(lastErr) || !c.budget.withdraw(c.bal.now()) {
-				break
-			}
-			if err := c.backoff(ctx, attempt, c.firstRetryCap(s, attempt, attemptTO, attemptAt)); err != nil {
-				break
-			}
-		}
-		t, ok := c.bal.pick(s, tried)
+		t, ok := c.nextPick(ctx, s, tried, attempt, &lastErr, c.firstRetryCap(s, attempt, attemptTO, attemptAt))
 		if !ok {
-			if lastErr == nil {
-				lastErr = transport.ErrNoPeers
-			}
 			break
 		}
 		tried = append(tried, t.p)
@@ -138,6 +124,30 @@ func (c *Client) firstRetryCap(s *service, attempt int, to time.Duration, starte
 
 // backoff sleeps a fully jittered exponential delay (base RetryDelay, capped
 // at 10× and at limit unless limit < 0), never past half the remaining deadline.
+// nextPick opens attempt number attempt of one request on s, for Request
+// and Stream alike. From the second attempt on it is a retry: only for a
+// retryable *lastErr, only to a peer not tried yet (a peer that just
+// failed this request, or answered with a handler error, is not asked
+// again, so a one-peer service fails after one attempt), within the retry
+// budget, after the backoff (capped by limit, see backoff). Then the pick.
+// ok false ends the request with *lastErr, set to ErrNoPeers when no peer
+// could be picked at all.
+func (c *Client) nextPick(ctx context.Context, s *service, tried []*peer, attempt int, lastErr *error, limit time.Duration) (ticket, bool) {
+	if attempt > 0 {
+		if len(tried) >= len(s.snapshot()) || !c.retryable(*lastErr) || !c.budget.withdraw(c.bal.now()) {
+			return ticket{}, false
+		}
+		if err := c.backoff(ctx, attempt, limit); err != nil {
+			return ticket{}, false
+		}
+	}
+	t, ok := c.bal.pick(s, tried)
+	if !ok && *lastErr == nil {
+		*lastErr = transport.ErrNoPeers
+	}
+	return t, ok
+}
+
 func (c *Client) backoff(ctx context.Context, attempt int, limit time.Duration) error {
 	if c.cfg.RetryDelay <= 0 || limit == 0 {
 		return ctx.Err()

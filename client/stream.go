@@ -65,19 +65,8 @@ func (c *Client) Stream(ctx context.Context, service string, opts StreamOptions)
 	tried := triedArr[:0]
 	var lastErr error
 	for attempt := 0; attempt <= c.cfg.MaxRetries; attempt++ {
-		if attempt > 0 {
-			if len(tried) >= len(s.snapshot()) || !c.retryable(lastErr) || !c.budget.withdraw(c.bal.now()) {
-				break
-			}
-			if err := c.backoff(ctx, attempt, -1); err != nil {
-				break
-			}
-		}
-		t, ok := c.bal.pick(s, tried)
+		t, ok := c.nextPick(ctx, s, tried, attempt, &lastErr, -1)
 		if !ok {
-			if lastErr == nil {
-				lastErr = transport.ErrNoPeers
-			}
 			break
 		}
 		t.stream = true
