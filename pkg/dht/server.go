@@ -150,11 +150,13 @@ func (n *Node) onGetPeers(t string, a *args, from netip.AddrPort) *msg {
 	return n.ok(t, r)
 }
 
-// onAnnounce stores (UDP source IP, port) under the raw info_hash, charged
-// to the UDP source IP for the store's per-source fair share.
-func (n *Node) onAnnounce(t string, a *args, from netip.AddrPort) *msg {
+// announcedPeer checks the arguments announce_peer and unannounce_peer
+// share (info_hash, token valid for the sender's IP, port or implied_port)
+// and returns the peer they name, (UDP source IP, port); bad is the error
+// reply, in bittorrent-dht's words with q's name in it.
+func (n *Node) announcedPeer(q, t string, a *args, from netip.AddrPort) (peer netip.AddrPort, bad *msg) {
 	if a.InfoHash == nil || a.Token == nil {
-		return errMsg(t, codeProtocol, "`announce_peer` missing required `a.info_hash` or `a.token` field")
+		return peer, errMsg(t, codeProtocol, "`"+q+"` missing required `a.info_hash` or `a.token` field")
 	}
 	port := int64(-1)
 	if a.ImpliedPort != nil && *a.ImpliedPort != 0 {
@@ -163,12 +165,21 @@ func (n *Node) onAnnounce(t string, a *args, from netip.AddrPort) *msg {
 		port = *a.Port
 	}
 	if port <= 0 || port > 65535 {
-		return errMsg(t, codeProtocol, "`announce_peer` with invalid port")
+		return peer, errMsg(t, codeProtocol, "`"+q+"` with invalid port")
 	}
 	if !n.tokenOK(a.Token, from) {
-		return errMsg(t, codeProtocol, "cannot `announce_peer` with bad token")
+		return peer, errMsg(t, codeProtocol, "cannot `"+q+"` with bad token")
 	}
-	peer := netip.AddrPortFrom(from.Addr().Unmap(), uint16(port))
+	return netip.AddrPortFrom(from.Addr().Unmap(), uint16(port)), nil
+}
+
+// onAnnounce stores (UDP source IP, port) under the raw info_hash, charged
+// to the UDP source IP for the store's per-source fair share.
+func (n *Node) onAnnounce(t string, a *args, from netip.AddrPort) *msg {
+	peer, bad := n.announcedPeer("announce_peer", t, a, from)
+	if bad != nil {
+		return bad
+	}
 	if !peer.Addr().Is4() {
 		return errMsg(t, codeProtocol, "only IPv4 peers can be stored")
 	}

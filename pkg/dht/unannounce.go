@@ -24,22 +24,10 @@ const queryUnannounce = "unannounce_peer"
 // is valid for the source IP, and answers like announce_peer whether or not
 // the record was stored (the sender cannot tell holders from the others).
 func (n *Node) onUnannounce(t string, a *args, from netip.AddrPort) *msg {
-	if a.InfoHash == nil || a.Token == nil {
-		return errMsg(t, codeProtocol, "`unannounce_peer` missing required `a.info_hash` or `a.token` field")
+	peer, bad := n.announcedPeer(queryUnannounce, t, a, from)
+	if bad != nil {
+		return bad
 	}
-	port := int64(-1)
-	if a.ImpliedPort != nil && *a.ImpliedPort != 0 {
-		port = int64(from.Port())
-	} else if a.Port != nil {
-		port = *a.Port
-	}
-	if port <= 0 || port > 65535 {
-		return errMsg(t, codeProtocol, "`unannounce_peer` with invalid port")
-	}
-	if !n.tokenOK(a.Token, from) {
-		return errMsg(t, codeProtocol, "cannot `unannounce_peer` with bad token")
-	}
-	peer := netip.AddrPortFrom(from.Addr().Unmap(), uint16(port))
 	now := n.cfg.Clock.Now()
 	n.mu.Lock()
 	stored := n.peers.removePeer([]byte(*a.InfoHash), peer, now)
