@@ -84,6 +84,13 @@ func rpcStartWorker(t *testing.T, grapeURL, service string, mod func(*worker.Con
 	if err != nil {
 		t.Fatal(err)
 	}
+	return runWorker(t, w, "worker "+service)
+}
+
+// runWorker runs w until the test ends, then stops it and checks that Run
+// returned cleanly within 10 s; label names it in failures.
+func runWorker(t *testing.T, w *worker.Worker, label string) *worker.Worker {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
@@ -92,10 +99,10 @@ func rpcStartWorker(t *testing.T, grapeURL, service string, mod func(*worker.Con
 		select {
 		case err := <-done:
 			if err != nil {
-				t.Errorf("worker %s: Run: %v", service, err)
+				t.Errorf("%s: Run: %v", label, err)
 			}
 		case <-time.After(10 * time.Second):
-			t.Errorf("worker %s: Run did not return", service)
+			t.Errorf("%s: Run did not return", label)
 		}
 	})
 	return w

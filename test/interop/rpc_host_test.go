@@ -34,21 +34,7 @@ func rpcStartHost(t *testing.T, grapeURL, service string, h worker.Handler) *wor
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("host %s: Run: %v", service, err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("host %s: Run did not return", service)
-		}
-	})
-	return w
+	return runWorker(t, w, "host "+service)
 }
 
 type hostUserReq struct {
