@@ -9,49 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/grenache-go/grenache/pkg/link"
-	"github.com/grenache-go/grenache/worker"
 )
-
-// streamWorker runs a worker of the built-in jobs (with the sha256
-// streaming job) announced as "streamsvc" to the grape at url.
-func streamWorker(t *testing.T, url string) {
-	t.Helper()
-	cfg := worker.DefaultConfig()
-	cfg.Service, cfg.Bind, cfg.Port = "streamsvc", "127.0.0.1", 0
-	cfg.Grapes = []string{url}
-	cfg.AnnounceInterval = 100 * time.Millisecond
-	cfg.DrainGrace = 0
-	w, err := worker.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	l, err := link.New(link.Config{Grapes: []string{url}, RequestTimeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if peers, _ := l.Lookup(context.Background(), "streamsvc"); len(peers) > 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("stream worker not visible")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 func TestCallStream(t *testing.T) {
 	url := cluster(t, 1)
-	streamWorker(t, url)
+	transportWorker(t, url, "streamsvc", nil) // the built-in jobs include the sha256 stream job
 	data := bytes.Repeat([]byte("stream me "), 100_000)
 	file := filepath.Join(t.TempDir(), "body")
 	if err := os.WriteFile(file, data, 0o600); err != nil {
