@@ -1,6 +1,8 @@
 package lab
 
 import (
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -87,6 +89,7 @@ func (r *recorder) begin(start time.Time, bounds []time.Duration, stopped func(s
 	r.start = start
 	r.stopped = stopped
 	r.bounds = bounds
+	r.secs = nil
 	r.phases = make([]*agg, len(bounds))
 	for i := range r.phases {
 		r.phases[i] = newAgg(3)
@@ -160,6 +163,19 @@ func (r *recorder) onBreaker(e client.BreakerEvent) {
 		r.breakers = append(r.breakers, report.BreakerEvent{
 			T: e.At.Sub(r.start).Seconds(), Addr: e.Addr, From: e.From.String(), To: e.To.String()})
 	}
+}
+
+// handOver gives the run's aggregates and copies of its event lists to
+// the caller and lets go of them. A hedge's detached loser may settle
+// after the run, and its hook must not write into counts the caller is
+// reading (a data race CI caught); such late events fall outside the run
+// and are dropped.
+func (r *recorder) handOver() (phases, secs []*agg, breakers []report.BreakerEvent, errors map[string]int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	phases, secs = r.phases, r.secs
+	r.phases, r.secs = nil, nil
+	return phases, secs, slices.Clone(r.breakers), maps.Clone(r.errors)
 }
 
 func (r *recorder) pair(t time.Time) []*agg {

@@ -45,17 +45,11 @@ type RunResult struct {
 	Peers []client.PeerStats
 }
 
+// result hands the run's aggregates over to a RunResult (see handOver).
 func (r *Runner) result(service string) *RunResult {
-	r.rec.mu.Lock()
-	defer r.rec.mu.Unlock()
-	return &RunResult{
-		Strategy: r.Strategy,
-		phases:   r.rec.phases,
-		secs:     r.rec.secs,
-		Breakers: slices.Clone(r.rec.breakers),
-		Errors:   maps.Clone(r.rec.errors),
-		Peers:    r.Client.Stats(service),
-	}
+	res := &RunResult{Strategy: r.Strategy, Peers: r.Client.Stats(service)}
+	res.phases, res.secs, res.Breakers, res.Errors = r.rec.handOver()
+	return res
 }
 
 // Run returns the result of the runner with the given strategy, or nil.
