@@ -22,6 +22,11 @@ type loadResult struct {
 	P99us    int64   `json:"p99_us"`
 	MaxUs    int64   `json:"max_us"`
 	FirstErr string  `json:"first_error"`
+	// CPUus is the servers' CPU time (user + system, every process of the
+	// target) per request over the measured window, in µs; 0 when not
+	// sampled. It is steadier than req/s on a shared machine: other load
+	// takes wall time from the servers far more than CPU time per request.
+	CPUus float64 `json:"-"`
 }
 
 // loadSpec is one measured point.
@@ -31,6 +36,9 @@ type loadSpec struct {
 	names  int
 	warmup time.Duration
 	dur    time.Duration
+	// cpuOf are the server processes whose CPU time per request is
+	// sampled over the measured window (none: not sampled).
+	cpuOf []int
 }
 
 // runLoad runs the load generator pinned to the load CPU and waits for its
@@ -42,12 +50,29 @@ func (c *config) runLoad(s loadSpec) (loadResult, error) {
 	if err != nil {
 		return loadResult{}, err
 	}
-	select {
-	case <-p.done:
-	case <-time.After(s.warmup + s.dur + 30*time.Second):
-		p.kill()
-		return loadResult{}, fmt.Errorf("loadgen hung: %s", p.out.tail(2000))
+	// The measured window starts after the warm-up; the CPU reading at its
+	// start is taken then, the one at its end when the generator exits
+	// (a few ms after the window: idle servers, no requests).
+	var cpu0 int64 = -1
+	warm := time.NewTimer(s.warmup)
+	defer warm.Stop()
+	hung := time.NewTimer(s.warmup + s.dur + 30*time.Second)
+	defer hung.Stop()
+wait:
+	for {
+		select {
+		case <-warm.C:
+			if len(s.cpuOf) > 0 {
+				cpu0 = cpuTicks(s.cpuOf...)
+			}
+		case <-p.done:
+			break wait
+		case <-hung.C:
+			p.kill()
+			return loadResult{}, fmt.Errorf("loadgen hung: %s", p.out.tail(2000))
+		}
 	}
+	cpu1 := cpuTicks(s.cpuOf...)
 	var r loadResult
 	out := strings.TrimSpace(p.out.tail(1 << 16))
 	if i := strings.LastIndexByte(out, '\n'); i >= 0 {
@@ -55,6 +80,9 @@ func (c *config) runLoad(s loadSpec) (loadResult, error) {
 	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		return r, fmt.Errorf("loadgen output %q: %w", out, err)
+	}
+	if cpu0 >= 0 && cpu1 > cpu0 && r.Requests > 0 {
+		r.CPUus = float64(cpu1-cpu0) * 1e6 / clockTicks / float64(r.Requests)
 	}
 	return r, nil
 }

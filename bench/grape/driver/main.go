@@ -157,18 +157,21 @@ func (c *config) run() (*report, error) {
 		targets[im.name] = gs[0].api + "/lookup"
 		order = append(order, im.name)
 	}
+	serverPids := map[string][]int{} // target -> its server processes
 	if c.want("bare") {
-		url, err := c.startBare()
+		url, pid, err := c.startBare()
 		if err != nil {
 			return nil, fmt.Errorf("bare: %w", err)
 		}
 		targets["bare"] = url
+		serverPids["bare"] = []int{pid}
 		order = append(order, "bare")
 	}
 	var pids []int
 	for _, name := range order {
 		for _, g := range clusters[name] {
 			pids = append(pids, g.p.pid())
+			serverPids[name] = append(serverPids[name], g.p.pid())
 		}
 	}
 	// Announcements live 80-160 s (--dpa 120000) and the matrix takes
@@ -191,7 +194,7 @@ func (c *config) run() (*report, error) {
 						announced[target] = time.Now()
 					}
 					progress("rep %d/%d %s: /lookup names=%d conc=%d", rep1, c.reps, target, names, conc)
-					r, err := c.runLoad(loadSpec{url: targets[target], conc: conc, names: names, warmup: c.warmup, dur: c.dur})
+					r, err := c.runLoad(loadSpec{url: targets[target], conc: conc, names: names, warmup: c.warmup, dur: c.dur, cpuOf: serverPids[target]})
 					if err != nil {
 						sampler.stop()
 						return nil, fmt.Errorf("%s: %w", target, err)
@@ -268,17 +271,18 @@ func (c *config) setupImpl(rep *report, im impl) ([]*runningGrape, error) {
 	return gs, nil
 }
 
-// startBare starts the ceiling server and returns its URL.
-func (c *config) startBare() (string, error) {
+// startBare starts the ceiling server and returns its URL and pid.
+func (c *config) startBare() (string, int, error) {
 	port, err := freePort("tcp")
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	if _, err := startProc("bare", c.serverCPU, "", []string{"GOMAXPROCS=1"}, c.bareBin, "-addr", "127.0.0.1:"+strconv.Itoa(port)); err != nil {
-		return "", err
+	p, err := startProc("bare", c.serverCPU, "", []string{"GOMAXPROCS=1"}, c.bareBin, "-addr", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return "", 0, err
 	}
 	time.Sleep(300 * time.Millisecond)
-	return "http://127.0.0.1:" + strconv.Itoa(port) + "/lookup", nil
+	return "http://127.0.0.1:" + strconv.Itoa(port) + "/lookup", p.pid(), nil
 }
 
 func progress(format string, args ...any) {

@@ -17,6 +17,7 @@ type agg struct {
 	p50us, p99us       int64   // medians over repetitions
 	errors, empty, req int64   // sums
 	firstErr           string
+	cpuUs              float64 // median server CPU µs per request (0: not sampled)
 }
 
 // find summarises every repetition of (target, names, conc).
@@ -32,10 +33,14 @@ func (r *report) find(target string, names, conc int) agg {
 		return a
 	}
 	rps := make([]float64, len(rs))
+	var cpu []float64
 	p50 := make([]int64, len(rs))
 	p99 := make([]int64, len(rs))
 	for i, x := range rs {
 		rps[i], p50[i], p99[i] = x.RPS, x.P50us, x.P99us
+		if x.CPUus > 0 {
+			cpu = append(cpu, x.CPUus)
+		}
 		a.errors += x.Errors
 		a.empty += x.Empty
 		a.req += x.Requests
@@ -48,6 +53,10 @@ func (r *report) find(target string, names, conc int) agg {
 	slices.Sort(p99)
 	a.rps, a.rpsLo, a.rpsHi = rps[len(rps)/2], rps[0], rps[len(rps)-1]
 	a.p50us, a.p99us = p50[len(p50)/2], p99[len(p99)/2]
+	if len(cpu) > 0 {
+		slices.Sort(cpu)
+		a.cpuUs = cpu[len(cpu)/2]
+	}
 	return a
 }
 
@@ -94,6 +103,16 @@ func (r *report) markdown(c *config) string {
 		w("\nErrors:\n")
 		for _, n := range notes {
 			w("- %s\n", n)
+		}
+	}
+	w("\n## Server CPU per request\n\n")
+	w("User + system CPU time of the target's server processes (both grapes of a cluster, or the bare server) over each measured window, per request; median of %d repetitions. ", c.reps)
+	w("A pinned server at saturation serves 1/CPU-per-request, so ceiling/Go by CPU is the throughput ratio with the other load on the machine taken out (that load costs the servers wall time, not CPU time per request).\n\n")
+	w("| names | conc | Node µs/req | Go µs/req | ceiling µs/req | Go/ceiling by CPU |\n|---|---|---|---|---|---|\n")
+	for _, names := range []int{1, c.names} {
+		for _, conc := range c.concs {
+			n, g, x := r.find("node", names, conc), r.find("go", names, conc), r.find("bare", names, conc)
+			w("| %d | %d | %s | %s | %s | %s |\n", names, conc, cpuCell(n), cpuCell(g), cpuCell(x), ratio(x.cpuUs, g.cpuUs))
 		}
 	}
 	w("\n## Memory (VmRSS from /proc/<pid>/status)\n\n")
@@ -145,7 +164,7 @@ func rpsCell(a agg) string {
 }
 
 func ratio(a, b float64) string {
-	if b == 0 {
+	if a == 0 || b == 0 {
 		return "-"
 	}
 	return fmt.Sprintf("%.2fx", a/b)
@@ -200,4 +219,11 @@ func nodeVersion() string {
 		return "?"
 	}
 	return strings.TrimSpace(string(out))
+}
+
+func cpuCell(a agg) string {
+	if a.cpuUs == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", a.cpuUs)
 }
