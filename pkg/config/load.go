@@ -49,7 +49,7 @@ type Error struct {
 	Flag    string // e.g. "--dp/--dht_port"
 	Env     string // e.g. "GRAPE_DHT_PORT"
 	Value   string // the rejected value ("" when missing)
-	From    string // "flag", "env" or "default"
+	From    string // "flag", "env", "default", or "" when not known (Attribute)
 	Allowed string // in words
 	Missing bool
 	Err     error // the parse or range problem
@@ -67,11 +67,14 @@ func (e *Error) Error() string {
 	if e.Missing {
 		return fmt.Sprintf("missing required setting %s: allowed %s", where, e.Allowed)
 	}
-	why := ""
+	from, why := "", ""
+	if e.From != "" {
+		from = " from " + e.From
+	}
 	if e.Err != nil {
 		why = ": " + e.Err.Error()
 	}
-	return fmt.Sprintf("invalid value %q for %s from %s%s; allowed %s", e.Value, where, e.From, why, e.Allowed)
+	return fmt.Sprintf("invalid value %q for %s%s%s; allowed %s", e.Value, where, from, why, e.Allowed)
 }
 
 // Unwrap returns the parse or range problem, if any.
