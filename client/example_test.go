@@ -37,7 +37,7 @@ func Example() {
 	go func() { defer close(done); _ = srv.Serve(ln) }()
 	defer func() { _ = srv.Shutdown(context.Background()); <-done }()
 
-	cfg := client.DefaultConfig() // or client.FromEnv()
+	cfg := client.DefaultConfig() // or client.PlainConfig() for Node's behaviour
 	c, err := client.New(fixedPeers{ln.Addr().String()}, cfg)
 	if err != nil {
 		fmt.Println(err)

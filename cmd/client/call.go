@@ -76,8 +76,7 @@ func newClient(name string, s *settings, cfg client.Config, stderr io.Writer) (*
 	lc.Logger = cfg.Logger
 	l, err := link.New(lc)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: invalid value %q for --grape (env CLIENT_GRAPE): %v; allowed comma-separated http(s)://host:port URLs\n",
-			name, strings.Join(s.Grapes, ","), err)
+		fmt.Fprintf(stderr, "%s: %v\n", name, grapeError(s.Grapes, err))
 		return nil, nil, exitSettings
 	}
 	c, err := client.New(l, cfg)
