@@ -51,6 +51,9 @@ func load(name string, args []string, getenv func(string) string, stdout, stderr
 	err := config.Load(&s, config.Source{Name: name, Args: args, Getenv: getenv, Stdout: stdout, Version: version.Line("client")})
 	if errors.Is(err, config.ErrHelp) {
 		fmt.Fprint(stdout, policyHelp())
+		if name == "client run" {
+			fmt.Fprint(stdout, gossipHelp())
+		}
 		return nil, client.Config{}, exitOK
 	}
 	if errors.Is(err, config.ErrVersion) {

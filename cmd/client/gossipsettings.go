@@ -66,3 +66,12 @@ func loadGossip(getenv func(string) string) (gossip.Config, error) {
 	}
 	return c, nil
 }
+
+// gossipHelp lists the GOSSIP_* variables for client run -h.
+func gossipHelp() string {
+	help, err := config.EnvUsageOf("Gossip (with --gossip; environment only, also read from a .env file):", &gossipSettings{})
+	if err != nil {
+		return "" // a programming error the tests catch; help goes on without the list
+	}
+	return help
+}

@@ -119,3 +119,18 @@ func TestGossipVariablesFromDotEnv(t *testing.T) {
 		t.Fatalf(".env or precedence not applied: %+v", c)
 	}
 }
+
+// client run -h lists every GOSSIP_* variable; client call -h, which never
+// reads them, does not.
+func TestRunHelpListsGossipVariables(t *testing.T) {
+	_, run, _ := runClient(t, nil, "run", "-h")
+	_, call, _ := runClient(t, nil, "call", "-h")
+	for _, v := range []string{"GOSSIP_PUBLISH_INTERVAL", "GOSSIP_TRUSTED_KEYS", "GOSSIP_MAX_BOOK_BYTES"} {
+		if !strings.Contains(run, "  "+v+" (default") {
+			t.Errorf("run -h lacks %s:\n%s", v, run)
+		}
+		if strings.Contains(call, "  "+v) {
+			t.Errorf("call -h lists %s", v)
+		}
+	}
+}

@@ -84,6 +84,12 @@ func TestEmbeddedSettingsLoadAndShowInHelp(t *testing.T) {
 	if err != nil || !strings.Contains(help, "--timeout") || !strings.Contains(help, "T_OTHER") {
 		t.Errorf("help lacks embedded or env-only settings (%v):\n%s", err, help)
 	}
+	envOnly, err := EnvUsageOf("Extra:", &struct {
+		A string `env:"T_A" envDefault:"x" usage:"an extra"`
+	}{})
+	if err != nil || envOnly != "\nExtra:\n  T_A (default \"x\") an extra; allowed a string\n" {
+		t.Errorf("EnvUsageOf: %q %v", envOnly, err)
+	}
 	type hidden struct {
 		X int `env:"T_X"`
 	}

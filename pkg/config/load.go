@@ -282,16 +282,35 @@ func usage(name string, fields []*field, hasVersion bool) string {
 		b.WriteString("  --version\n        print the version and exit\n")
 	}
 	if len(envOnly) > 0 {
-		b.WriteString("\nEnvironment only (no flag; also read from a .env file):\n")
-		for _, f := range envOnly {
-			def := fmt.Sprintf("default %q", f.def)
-			if f.required {
-				def = "required"
-			}
-			fmt.Fprintf(&b, "  %s (%s) %s; allowed %s\n", f.env, def, f.usage, f.allowedText())
-		}
+		b.WriteString(envSection("Environment only (no flag; also read from a .env file):", envOnly))
 	}
 	return b.String()
+}
+
+// envSection renders settings without a flag: one line each with the
+// variable, its default, its usage and the allowed values.
+func envSection(heading string, fields []*field) string {
+	var b strings.Builder
+	b.WriteString("\n" + heading + "\n")
+	for _, f := range fields {
+		def := fmt.Sprintf("default %q", f.def)
+		if f.required {
+			def = "required"
+		}
+		fmt.Fprintf(&b, "  %s (%s) %s; allowed %s\n", f.env, def, f.usage, f.allowedText())
+	}
+	return b.String()
+}
+
+// EnvUsageOf renders the variables of a settings struct that has no flags
+// (one a command reads apart, such as client run's GOSSIP_*), under
+// heading, in the help's "Environment only" form.
+func EnvUsageOf(heading string, cfg any) (string, error) {
+	fields, err := describe(cfg)
+	if err != nil {
+		return "", err
+	}
+	return envSection(heading, fields), nil
 }
 
 // UsageOf renders the help text for a settings struct.
