@@ -78,7 +78,7 @@ type settings struct {
 	TLSServerName    string        `env:"CLIENT_TLS_SERVER_NAME" flag:"tls-server-name" usage:"https/wss: name verified in the servers' certificates (empty = the IP dialled)"`
 
 	// call only
-	Map bool `flag:"map" usage:"call: send to every peer and print the array of results"`
+	Map bool `envDefault:"false" flag:"map" usage:"call: send to every peer and print the array of results"`
 	// call --stream
 	Stream       string `env:"CLIENT_STREAM" flag:"stream" usage:"call: stream this file (- = stdin) as the body of a streamed request to SERVICE and print the reply as it arrives (empty = buffered call)"`
 	StreamAction string `env:"CLIENT_STREAM_ACTION" flag:"action" usage:"call --stream: the _a header (action), e.g. sha256 for the worker's streaming job (empty = none)"`
