@@ -25,6 +25,7 @@ type setting struct {
 	flags    []string // flag name and aliases, without dashes
 	def      string   // envDefault
 	required bool
+	duration bool   // a time.Duration: a bare integer of ms or a Go duration
 	where    string // file:line, for messages
 }
 
@@ -82,7 +83,7 @@ func declaredSettings(t *testing.T, binary string) map[string]setting {
 					continue
 				}
 				s := setting{env: envName, def: tag.Get("envDefault"), required: tag.Get("required") == "true",
-					where: fset.Position(fld.Pos()).String()}
+					duration: isDuration(fld.Type), where: fset.Position(fld.Pos()).String()}
 				if flagTag != "" {
 					s.flags = strings.Split(flagTag, ",")
 				}
@@ -104,6 +105,16 @@ func declaredSettings(t *testing.T, binary string) map[string]setting {
 		t.Fatalf("no settings found in %s", dir)
 	}
 	return out
+}
+
+// isDuration says whether a field's type is time.Duration.
+func isDuration(e ast.Expr) bool {
+	sel, ok := e.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	pkg, ok := sel.X.(*ast.Ident)
+	return ok && pkg.Name == "time" && sel.Sel.Name == "Duration"
 }
 
 // sortedKeys lists a map's keys in order, for stable messages.

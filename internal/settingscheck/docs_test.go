@@ -17,6 +17,7 @@ type docRow struct {
 	flags    []string
 	def      string
 	required bool
+	inMS     bool // the allowed cell is in milliseconds
 	line     int
 }
 
@@ -57,6 +58,9 @@ func splitCells(row string) []string {
 }
 
 var codeSpan = regexp.MustCompile("`([^`]*)`")
+
+// msUnit finds a range in milliseconds in an allowed cell ("1..60000 ms").
+var msUnit = regexp.MustCompile(`\bms\b`)
 
 // docRows reads every settings table of docs/configuration.md: a table
 // under a binary's "## " section whose header has the columns flag,
@@ -122,6 +126,9 @@ func docRows(t *testing.T) []docRow {
 			}
 			r.env = m[1]
 		}
+		if a, ok := cols["allowed"]; ok && a < len(cells) {
+			r.inMS = msUnit.MatchString(cells[a])
+		}
 		d := cells[cols["default"]]
 		switch {
 		case d == "**required**":
@@ -165,6 +172,10 @@ func TestConfigurationDocListsExactlyTheDeclaredSettings(t *testing.T) {
 			}
 			if !slices.Equal(r.flags, s.flags) {
 				t.Errorf("configuration.md:%d: %s flags %q, declared %q (%s)", r.line, r.key(), r.flags, s.flags, s.where)
+			}
+			if r.inMS != s.duration {
+				t.Errorf("configuration.md:%d: %s allowed in ms: %v, declared a time.Duration: %v (%s); a duration setting takes a bare integer of ms or a Go duration, and its allowed cell says ms",
+					r.line, r.key(), r.inMS, s.duration, s.where)
 			}
 			if r.required != s.required || !r.required && r.def != s.def {
 				t.Errorf("configuration.md:%d: %s default %q (required %v), declared %q (required %v, %s)",
