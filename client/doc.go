@@ -22,5 +22,7 @@
 //
 // A background goroutine refreshes the peer sets; vanished peers are drained
 // and new ones ramp up with slow start. Stats exposes per-peer metrics and a
-// readable score. Config documents every knob and its environment variable.
+// readable score. Config documents every knob; the package reads no
+// environment (the client binary maps its flags and variables onto Config,
+// see docs/configuration.md).
 package client

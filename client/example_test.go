@@ -3,9 +3,11 @@ package client_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/grenache-go/grenache/client"
 	"github.com/grenache-go/grenache/pkg/transport"
@@ -37,7 +39,7 @@ func Example() {
 	go func() { defer close(done); _ = srv.Serve(ln) }()
 	defer func() { _ = srv.Shutdown(context.Background()); <-done }()
 
-	cfg := client.DefaultConfig() // or client.FromEnv()
+	cfg := client.DefaultConfig() // or client.PlainConfig() for Node's behaviour
 	c, err := client.New(fixedPeers{ln.Addr().String()}, cfg)
 	if err != nil {
 		fmt.Println(err)
@@ -55,4 +57,20 @@ func Example() {
 	// "HELLO" <nil>
 	// 1 "GRENACHE" <nil>
 	// CLOSED 2 2
+}
+
+// Validate (New calls it) names the Config field and what it allows; the
+// client binary reports the same error under its flag and variable.
+func ExampleConfig_Validate() {
+	cfg := client.DefaultConfig()
+	cfg.BreakerMaxCooldown = 5 * time.Second // below the 10 s cooldown
+	err := cfg.Validate()
+	var ce *client.ConfigError
+	if errors.As(err, &ce) {
+		fmt.Println(ce.Field)
+	}
+	fmt.Println(err)
+	// Output:
+	// BreakerMaxCooldown
+	// invalid client.Config.BreakerMaxCooldown 5s; allowed the breaker cooldown (10s)..24h0m0s
 }

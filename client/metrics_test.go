@@ -2,6 +2,7 @@ package client
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -145,26 +146,22 @@ func TestConfigValidation(t *testing.T) {
 	c.LatencyWeight = 0.5
 	err := c.Validate()
 	ce, ok := err.(*ConfigError)
-	if !ok || ce.Allowed == "" {
+	if !ok || len(ce.Fields()) != 4 || ce.Allowed == "" {
 		t.Fatalf("weights not summing to 1 accepted: %v", err)
 	}
 	c = DefaultConfig()
 	c.BreakerHalfOpenMaxRequests = 0
-	if ce, ok := c.Validate().(*ConfigError); !ok || ce.Env != "CIRCUIT_BREAKER_HALF_OPEN_MAX_REQUESTS" {
+	if ce, ok := c.Validate().(*ConfigError); !ok || ce.Field != "BreakerHalfOpenMaxRequests" || ce.Allowed != "1..1000" {
 		t.Fatalf("got %v", c.Validate())
 	}
-	e, err := FromEnvMap(map[string]string{"CLIENT_REQUEST_TIMEOUT": "750", "METRICS_LATENCY_WEIGHT": "0.7",
-		"METRICS_ERROR_WEIGHT": "0.1", "CLIENT_STRATEGY": "random"})
-	if err != nil {
-		t.Fatal(err)
+	c = DefaultConfig()
+	c.RequestTimeout = 0
+	if err := c.Validate(); err == nil || err.Error() != "invalid client.Config.RequestTimeout 0s; allowed 1ms..1h0m0s" {
+		t.Fatalf("zero timeout: %v", err)
 	}
-	if e.RequestTimeout != 750*time.Millisecond || e.Strategy != "random" || e.LatencyWeight != 0.7 {
-		t.Fatalf("env not applied: %+v", e)
-	}
-	if e.Validate() == nil {
-		t.Fatal("weights summing to 1.1 should fail")
-	}
-	if _, err := FromEnvMap(map[string]string{"CLIENT_MAX_RETRIES": "x"}); err == nil {
-		t.Fatal("garbage accepted")
+	c = DefaultConfig()
+	c.BreakerMaxCooldown = c.BreakerCooldown / 2
+	if ce, ok := c.Validate().(*ConfigError); !ok || ce.Field != "BreakerMaxCooldown" || !strings.Contains(ce.Allowed, "cooldown (10s)") {
+		t.Fatalf("max cooldown below the cooldown: %v", c.Validate())
 	}
 }

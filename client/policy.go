@@ -42,7 +42,7 @@ var policies = struct {
 }{m: map[string]policyEntry{}}
 
 // RegisterPolicy makes a policy available as Config.Strategy = name (and
-// so as the binaries' --strategy/CLIENT_STRATEGY). Call it from an init
+// so as the client binary's --strategy). Call it from an init
 // function, as database/sql drivers do: it panics on an empty name, a nil
 // factory or a name registered twice, which are programming errors.
 func RegisterPolicy(name string, factory PolicyFactory, help string) {

@@ -42,8 +42,8 @@ func TestUnknownPolicyNamesTheRegistry(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Strategy = "fastest"
 	var ce *ConfigError
-	if err := cfg.Validate(); !errors.As(err, &ce) || ce.Env != "CLIENT_STRATEGY" {
-		t.Fatalf("Validate: %v, want a ConfigError for CLIENT_STRATEGY", err)
+	if err := cfg.Validate(); !errors.As(err, &ce) || ce.Field != "Strategy" {
+		t.Fatalf("Validate: %v, want a ConfigError for Strategy", err)
 	}
 	for _, p := range Policies() {
 		if !strings.Contains(ce.Allowed, p.Name) {

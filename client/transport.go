@@ -18,20 +18,19 @@ const (
 const transportNames = "http|https|ws|wss"
 
 func (c Config) validateTransport() error {
-	tlsEnv := "CLIENT_TLS_CA+CLIENT_TLS_CERT+CLIENT_TLS_KEY+CLIENT_TLS_SERVER_NAME"
 	switch c.Transport {
 	case "", TransportHTTP, TransportWS:
 		if c.TLS != nil && c.Caller == nil {
-			return &ConfigError{Field: "TLS", Env: tlsEnv, Allowed: "only with CLIENT_TRANSPORT=https or wss",
-				Value: "set with CLIENT_TRANSPORT=" + c.Transport}
+			return &ConfigError{Config: configName, Field: "TLS", Value: "set with Transport " + c.Transport,
+				Allowed: "only with Transport https or wss"}
 		}
 	case TransportHTTPS, TransportWSS:
 	default:
-		return &ConfigError{Field: "Transport", Env: "CLIENT_TRANSPORT", Allowed: transportNames, Value: c.Transport}
+		return &ConfigError{Config: configName, Field: "Transport", Value: c.Transport, Allowed: transportNames}
 	}
 	for name, cl := range c.Callers {
 		if cl == nil {
-			return &ConfigError{Field: "Callers", Env: "-", Allowed: "a non-nil transport.Caller per service", Value: name + ": nil"}
+			return &ConfigError{Config: configName, Field: "Callers", Value: name + ": nil", Allowed: "a non-nil transport.Caller per service"}
 		}
 	}
 	return nil

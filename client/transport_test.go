@@ -11,21 +11,21 @@ import (
 
 func TestTransportValidation(t *testing.T) {
 	bad := []struct {
-		what string
-		mod  func(*Config)
-		env  string
+		what  string
+		mod   func(*Config)
+		field string
 	}{
-		{"unknown transport", func(c *Config) { c.Transport = "quic" }, "CLIENT_TRANSPORT"},
-		{"TLS with http", func(c *Config) { c.TLS = &tls.Config{} }, "CLIENT_TLS_CA+CLIENT_TLS_CERT+CLIENT_TLS_KEY+CLIENT_TLS_SERVER_NAME"},
-		{"TLS with ws", func(c *Config) { c.Transport, c.TLS = TransportWS, &tls.Config{} }, "CLIENT_TLS_CA+CLIENT_TLS_CERT+CLIENT_TLS_KEY+CLIENT_TLS_SERVER_NAME"},
-		{"nil per-service caller", func(c *Config) { c.Callers = map[string]transport.Caller{"svc": nil} }, "-"},
+		{"unknown transport", func(c *Config) { c.Transport = "quic" }, "Transport"},
+		{"TLS with http", func(c *Config) { c.TLS = &tls.Config{} }, "TLS"},
+		{"TLS with ws", func(c *Config) { c.Transport, c.TLS = TransportWS, &tls.Config{} }, "TLS"},
+		{"nil per-service caller", func(c *Config) { c.Callers = map[string]transport.Caller{"svc": nil} }, "Callers"},
 	}
 	for _, b := range bad {
 		c := DefaultConfig()
 		b.mod(&c)
 		var ce *ConfigError
-		if err := c.Validate(); !errors.As(err, &ce) || ce.Env != b.env {
-			t.Errorf("%s: %v, want a ConfigError for %s", b.what, err, b.env)
+		if err := c.Validate(); !errors.As(err, &ce) || ce.Field != b.field {
+			t.Errorf("%s: %v, want a ConfigError for %s", b.what, err, b.field)
 		}
 	}
 	for _, tr := range []string{"", TransportHTTP, TransportHTTPS, TransportWS, TransportWSS} {

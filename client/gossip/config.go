@@ -2,104 +2,102 @@ package gossip
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"fmt"
-	"reflect"
 	"time"
 
-	"github.com/caarlos0/env/v11"
 	"github.com/google/uuid"
+	"github.com/grenache-go/grenache/pkg/validate"
 )
 
-// Config holds every gossip setting. Build it with [DefaultConfig], override
-// from the environment with [Config.LoadEnv] and from flags, then call
-// [Config.Validate] once before use.
+// Config holds every gossip setting. Build it with [DefaultConfig], change
+// what you need, then call [Config.Validate] once before use ([New] does).
+// The package reads no environment: `client run --gossip` maps its GOSSIP_*
+// variables onto these fields (docs/configuration.md lists them).
+//
+// Validate errors are *validate.FieldError values naming the field.
 type Config struct {
-	// Enabled turns gossip on (env CLIENT_GOSSIP, flag --gossip). Default false:
-	// gossip is an opt-in optimisation, the client must work without it.
+	// Enabled turns gossip on. Default false: gossip is an opt-in
+	// optimisation, the client must work without it.
 	Enabled bool
 
 	// Channel is the pub/sub channel name announced by publishers and looked
-	// up by subscribers (env GOSSIP_CHANNEL). Empty means "<service>:hints",
+	// up by subscribers, at most 256 bytes. Empty means "<service>:hints",
 	// see [Config.ChannelFor].
 	Channel string
 
-	// Origin identifies this client in messages (env GOSSIP_ORIGIN). Empty
-	// means a random UUID chosen at start, so two processes never share one.
+	// Origin identifies this client in messages. Empty means a random UUID
+	// chosen by Validate, so two processes never share one.
 	Origin string
 
-	// Listen is the address the pub/sub publisher binds (env GOSSIP_LISTEN,
-	// default ":0": all interfaces, a free port; the port is announced under
-	// the channel, and grapes record the announcer's address).
+	// Listen is the address the pub/sub publisher binds (default ":0": all
+	// interfaces, a free port; the port is announced under the channel, and
+	// grapes record the announcer's address).
 	Listen string
 
 	// AnnounceInterval is how often the channel is re-announced to the
-	// grapes (default 1 s, like Grenache services; not from env).
+	// grapes (default 1 s, like Grenache services).
 	AnnounceInterval time.Duration
 
 	// PublishInterval is how often hints are published, and the unit of
-	// decay (env GOSSIP_PUBLISH_INTERVAL, ms, default 5000, 100..600000).
+	// decay (default 5 s, 100ms..10m).
 	PublishInterval time.Duration
 
 	// HintTTL is how long a hint counts after the evidence behind it was
 	// observed; also the accepted window for a message's send time
-	// (env GOSSIP_HINT_TTL, ms, default 60000, PublishInterval..3600000).
+	// (default 1 min, PublishInterval..1h).
 	HintTTL time.Duration
 
 	// DecayFactor multiplies a hint's weight once per PublishInterval of age
-	// (env GOSSIP_DECAY_FACTOR, default 0.5, (0,1]; 1 means no decay).
+	// (default 0.5, in (0, 1]; 1 means no decay).
 	DecayFactor float64
 
 	// FreshFor is how long local evidence about a peer counts as fresh:
-	// younger than this, hints have no effect at all (env GOSSIP_FRESH_FOR,
-	// ms, default 1000, 0..StaleAfter). A client that talks to a peer more
-	// than about once a second never lets gossip touch it.
+	// younger than this, hints have no effect at all (default 1 s, from 0 to
+	// below StaleAfter). A client that talks to a peer more than about once
+	// a second never lets gossip touch it.
 	FreshFor time.Duration
 
 	// StaleAfter is the age of local evidence at which a hint has its full
 	// effect; between FreshFor and StaleAfter the effect ramps up linearly,
-	// so a peer does not flip in and out of the nudge (env GOSSIP_STALE_AFTER,
-	// ms, default 5000, 1..3600000). The default equals PublishInterval:
+	// so a peer does not flip in and out of the nudge (default 5 s,
+	// 1ms..1h). The default equals PublishInterval:
 	// local evidence older than one gossip round is older than what gossip
 	// tells.
 	StaleAfter time.Duration
 
 	// MaxNudge caps the cost multiplier a peer can get from gossip
-	// (env GOSSIP_MAX_NUDGE, default 2, 1..4; 1 disables the effect while
-	// still publishing and counting).
+	// (default 2, 1..4; 1 disables the effect while still publishing and
+	// counting).
 	MaxNudge float64
 
 	// MinOrigins is how many independent origins it takes for a DEGRADED
 	// hint to have full effect; one origin supplies at most 1/MinOrigins of
-	// it (env GOSSIP_MIN_ORIGINS, default 2, 1..16).
+	// it (default 2, 1..16).
 	MinOrigins int
 
 	// MaxOrigins caps the origins tracked at once; new origins are rejected
-	// while the table is full of live ones (env GOSSIP_MAX_ORIGINS,
-	// default 64, 1..1024).
+	// while the table is full of live ones (default 64, 1..1024).
 	MaxOrigins int
 
 	// MaxPeers caps the hints in one message, both sent and accepted, and so
-	// the peers tracked per origin (env GOSSIP_MAX_PEERS, default 512,
-	// 1..4096). The frame size limit follows from it, see [Config.MaxFrameBytes].
+	// the peers tracked per origin (default 512, 1..4096). The frame size
+	// limit follows from it, see [Config.MaxFrameBytes].
 	MaxPeers int
 
 	// MaxBookBytes is the byte budget of the book of received hints: origin
 	// ids, signers, publisher addresses and peers, each charged with its
 	// measured overhead (see bookbudget.go). A message that would pass it is
-	// rejected like one past MaxOrigins (env GOSSIP_MAX_BOOK_BYTES, default
-	// 12 MiB, 65536..1073741824: the default counts fit in it even with
-	// 64-byte peers, about 8.5 MB charged).
+	// rejected like one past MaxOrigins (default 12 MiB, 64 KiB..1 GiB: the
+	// default counts fit in it even with 64-byte peers, about 8.5 MB
+	// charged).
 	MaxBookBytes int
 
 	// SigningKey, when set, signs every published message
-	// (env GOSSIP_SIGNING_KEY: ed25519 seed (32 bytes) or private key
-	// (64 bytes), in hex or base64).
+	// ([ParsePrivateKey] reads one from text).
 	SigningKey ed25519.PrivateKey
 
 	// TrustedKeys, when non-empty, restricts consumption to messages signed
-	// by one of these keys (env GOSSIP_TRUSTED_KEYS: comma-separated ed25519
-	// public keys, hex or base64).
+	// by one of these keys ([ParsePublicKeys] reads them from text).
 	TrustedKeys []ed25519.PublicKey
 
 	// DegradedErrorRate is the local failure share (errors and timeouts) at
@@ -138,172 +136,79 @@ func DefaultConfig() Config {
 	}
 }
 
-// envConfig is the environment view of Config: durations in milliseconds and
-// keys as text, as the project's env tables document them.
-type envConfig struct {
-	Enabled         bool    `env:"CLIENT_GOSSIP"`
-	Channel         string  `env:"GOSSIP_CHANNEL"`
-	Origin          string  `env:"GOSSIP_ORIGIN"`
-	Listen          string  `env:"GOSSIP_LISTEN"`
-	PublishInterval int64   `env:"GOSSIP_PUBLISH_INTERVAL"`
-	HintTTL         int64   `env:"GOSSIP_HINT_TTL"`
-	DecayFactor     float64 `env:"GOSSIP_DECAY_FACTOR"`
-	FreshFor        int64   `env:"GOSSIP_FRESH_FOR"`
-	StaleAfter      int64   `env:"GOSSIP_STALE_AFTER"`
-	MaxNudge        float64 `env:"GOSSIP_MAX_NUDGE"`
-	MinOrigins      int     `env:"GOSSIP_MIN_ORIGINS"`
-	MaxOrigins      int     `env:"GOSSIP_MAX_ORIGINS"`
-	MaxPeers        int     `env:"GOSSIP_MAX_PEERS"`
-	MaxBookBytes    int     `env:"GOSSIP_MAX_BOOK_BYTES"`
-	SigningKey      string  `env:"GOSSIP_SIGNING_KEY"`
-	TrustedKeys     string  `env:"GOSSIP_TRUSTED_KEYS"`
-}
-
-// LoadEnv overrides c with the GOSSIP_* variables (and CLIENT_GOSSIP) that are
-// set; unset ones keep their current value. Errors name the variable.
-func (c *Config) LoadEnv() error {
-	return c.loadEnv(env.Options{})
-}
-
-// LoadEnvFunc is LoadEnv reading variables through getenv (os.Getenv, or a
-// lookup that also sees a .env file); empty values count as unset.
-func (c *Config) LoadEnvFunc(getenv func(string) string) error {
-	m := map[string]string{}
-	t := reflect.TypeOf(envConfig{})
-	for i := range t.NumField() {
-		name := t.Field(i).Tag.Get("env")
-		if v := getenv(name); v != "" {
-			m[name] = v
-		}
-	}
-	return c.loadEnv(env.Options{Environment: m})
-}
-
-// loadEnv is LoadEnv with injectable options so tests need not touch the
-// process environment.
-func (c *Config) loadEnv(opts env.Options) error {
-	e := envConfig{
-		Enabled:         c.Enabled,
-		Channel:         c.Channel,
-		Origin:          c.Origin,
-		Listen:          c.Listen,
-		PublishInterval: c.PublishInterval.Milliseconds(),
-		HintTTL:         c.HintTTL.Milliseconds(),
-		DecayFactor:     c.DecayFactor,
-		FreshFor:        c.FreshFor.Milliseconds(),
-		StaleAfter:      c.StaleAfter.Milliseconds(),
-		MaxNudge:        c.MaxNudge,
-		MinOrigins:      c.MinOrigins,
-		MaxOrigins:      c.MaxOrigins,
-		MaxPeers:        c.MaxPeers,
-		MaxBookBytes:    c.MaxBookBytes,
-	}
-	if err := env.ParseWithOptions(&e, opts); err != nil {
-		return nameEnvError(err)
-	}
-	c.Enabled = e.Enabled
-	c.Channel = e.Channel
-	c.Origin = e.Origin
-	c.Listen = e.Listen
-	c.PublishInterval = time.Duration(e.PublishInterval) * time.Millisecond
-	c.HintTTL = time.Duration(e.HintTTL) * time.Millisecond
-	c.DecayFactor = e.DecayFactor
-	c.FreshFor = time.Duration(e.FreshFor) * time.Millisecond
-	c.StaleAfter = time.Duration(e.StaleAfter) * time.Millisecond
-	c.MaxNudge = e.MaxNudge
-	c.MinOrigins = e.MinOrigins
-	c.MaxOrigins = e.MaxOrigins
-	c.MaxPeers = e.MaxPeers
-	c.MaxBookBytes = e.MaxBookBytes
-	if e.SigningKey != "" {
-		k, err := ParsePrivateKey(e.SigningKey)
-		if err != nil {
-			return fmt.Errorf("GOSSIP_SIGNING_KEY: %w", err)
-		}
-		c.SigningKey = k
-	}
-	if e.TrustedKeys != "" {
-		ks, err := ParsePublicKeys(e.TrustedKeys)
-		if err != nil {
-			return fmt.Errorf("GOSSIP_TRUSTED_KEYS: %w", err)
-		}
-		c.TrustedKeys = ks
-	}
-	return nil
-}
+// configName is how errors name Config.
+const configName = "gossip.Config"
 
 // Validate checks every field against its documented range and fills the
-// origin with a random UUID when empty. The error names the env variable.
+// origin with a random UUID when empty. The error is a *validate.FieldError
+// naming the field.
 func (c *Config) Validate() error {
-	ms := func(name string, d, lo, hi time.Duration) error {
-		if d < lo || d > hi {
-			return fmt.Errorf("%s=%d ms out of range [%d, %d] ms", name, d.Milliseconds(), lo.Milliseconds(), hi.Milliseconds())
-		}
-		return nil
+	bad := func(field, value, allowed string) error {
+		return &validate.FieldError{Config: configName, Field: field, Value: value, Allowed: allowed}
 	}
-	if err := ms("GOSSIP_PUBLISH_INTERVAL", c.PublishInterval, 100*time.Millisecond, 10*time.Minute); err != nil {
+	if err := validate.Range(configName, "PublishInterval", c.PublishInterval, 100*time.Millisecond, 10*time.Minute); err != nil {
 		return err
 	}
-	if err := ms("GOSSIP_HINT_TTL", c.HintTTL, c.PublishInterval, time.Hour); err != nil {
-		return fmt.Errorf("%w (must be at least GOSSIP_PUBLISH_INTERVAL)", err)
+	if c.HintTTL < c.PublishInterval || c.HintTTL > time.Hour {
+		return bad("HintTTL", c.HintTTL.String(), fmt.Sprintf("the publish interval (%v)..%v", c.PublishInterval, time.Hour))
 	}
-	if err := ms("GOSSIP_STALE_AFTER", c.StaleAfter, time.Millisecond, time.Hour); err != nil {
+	if err := validate.Range(configName, "StaleAfter", c.StaleAfter, time.Millisecond, time.Hour); err != nil {
 		return err
 	}
-	if err := ms("GOSSIP_FRESH_FOR", c.FreshFor, 0, c.StaleAfter-time.Millisecond); err != nil {
-		return fmt.Errorf("%w (must be below GOSSIP_STALE_AFTER)", err)
+	if c.FreshFor < 0 || c.FreshFor >= c.StaleAfter {
+		return bad("FreshFor", c.FreshFor.String(), fmt.Sprintf("0 up to below the stale-after age (%v)", c.StaleAfter))
 	}
 	if !(c.DecayFactor > 0 && c.DecayFactor <= 1) {
-		return fmt.Errorf("GOSSIP_DECAY_FACTOR=%v out of range (0, 1]", c.DecayFactor)
+		return bad("DecayFactor", fmt.Sprint(c.DecayFactor), "above 0, at most 1")
 	}
-	if !(c.MaxNudge >= 1 && c.MaxNudge <= 4) {
-		return fmt.Errorf("GOSSIP_MAX_NUDGE=%v out of range [1, 4]", c.MaxNudge)
+	if err := validate.Range(configName, "MaxNudge", c.MaxNudge, 1, 4); err != nil {
+		return err
 	}
 	ints := []struct {
-		name      string
+		field     string
 		v, lo, hi int
 	}{
-		{"GOSSIP_MIN_ORIGINS", c.MinOrigins, 1, 16},
-		{"GOSSIP_MAX_ORIGINS", c.MaxOrigins, 1, 1024},
-		{"GOSSIP_MAX_PEERS", c.MaxPeers, 1, 4096},
-		{"GOSSIP_MAX_BOOK_BYTES", c.MaxBookBytes, 65536, 1 << 30},
+		{"MinOrigins", c.MinOrigins, 1, 16},
+		{"MaxOrigins", c.MaxOrigins, 1, 1024},
+		{"MaxPeers", c.MaxPeers, 1, 4096},
+		{"MaxBookBytes", c.MaxBookBytes, 65536, 1 << 30},
 	}
 	for _, i := range ints {
-		if i.v < i.lo || i.v > i.hi {
-			return fmt.Errorf("%s=%d out of range [%d, %d]", i.name, i.v, i.lo, i.hi)
+		if err := validate.Range(configName, i.field, i.v, i.lo, i.hi); err != nil {
+			return err
 		}
 	}
 	if c.Origin == "" {
 		c.Origin = uuid.NewString()
 	}
-	if err := validToken(c.Origin, maxOriginLen); err != nil {
-		return fmt.Errorf("GOSSIP_ORIGIN: %w", err)
+	if validToken(c.Origin, maxOriginLen) != nil {
+		return bad("Origin", c.Origin, fmt.Sprintf("1 to %d of A-Z a-z 0-9 . _ : -", maxOriginLen))
 	}
 	if c.Listen == "" {
-		return fmt.Errorf("GOSSIP_LISTEN is empty (use :0 for any free port)")
+		return bad("Listen", `""`, "a host:port (:0 for any free port)")
 	}
 	if c.AnnounceInterval <= 0 {
-		return fmt.Errorf("gossip AnnounceInterval must be positive")
+		return bad("AnnounceInterval", c.AnnounceInterval.String(), "above 0")
 	}
-	if c.Channel != "" && len(c.Channel) > 256 {
-		return fmt.Errorf("GOSSIP_CHANNEL longer than 256 bytes")
+	if len(c.Channel) > 256 {
+		return bad("Channel", fmt.Sprintf("of %d bytes", len(c.Channel)), "at most 256 bytes (empty: <service>:hints)")
 	}
 	if c.SigningKey != nil && len(c.SigningKey) != ed25519.PrivateKeySize {
-		return fmt.Errorf("GOSSIP_SIGNING_KEY: want %d-byte ed25519 private key", ed25519.PrivateKeySize)
+		return bad("SigningKey", fmt.Sprintf("of %d bytes", len(c.SigningKey)), fmt.Sprintf("a %d-byte ed25519 private key", ed25519.PrivateKeySize))
 	}
 	for i, k := range c.TrustedKeys {
 		if len(k) != ed25519.PublicKeySize {
-			return fmt.Errorf("GOSSIP_TRUSTED_KEYS[%d]: want %d-byte ed25519 public key", i, ed25519.PublicKeySize)
+			return bad("TrustedKeys", fmt.Sprintf("[%d] of %d bytes", i, len(k)), fmt.Sprintf("%d-byte ed25519 public keys", ed25519.PublicKeySize))
 		}
 	}
 	if !(c.DegradedErrorRate > 0 && c.DegradedErrorRate < 1) {
-		return fmt.Errorf("gossip DegradedErrorRate=%v out of range (0, 1)", c.DegradedErrorRate)
+		return bad("DegradedErrorRate", fmt.Sprint(c.DegradedErrorRate), "above 0, below 1")
 	}
 	if c.EvidenceHalfLife <= 0 {
-		return fmt.Errorf("gossip EvidenceHalfLife must be positive")
+		return bad("EvidenceHalfLife", c.EvidenceHalfLife.String(), "above 0")
 	}
 	if !(c.FullConfidenceSamples >= 1) {
-		return fmt.Errorf("gossip FullConfidenceSamples=%v must be at least 1", c.FullConfidenceSamples)
+		return bad("FullConfidenceSamples", fmt.Sprint(c.FullConfidenceSamples), ">= 1")
 	}
 	return nil
 }
@@ -323,16 +228,4 @@ func (c *Config) ChannelFor(service string) string {
 // around it) and 512 bytes of header and signature.
 func (c *Config) MaxFrameBytes() int {
 	return 512 + 160*c.MaxPeers
-}
-
-// nameEnvError rewrites caarlos0/env's parse errors, which name the Go
-// field, to name the environment variable a user actually set.
-func nameEnvError(err error) error {
-	var pe env.ParseError
-	if errors.As(err, &pe) {
-		if f, ok := reflect.TypeOf(envConfig{}).FieldByName(pe.Name); ok {
-			return fmt.Errorf("%s: %w", f.Tag.Get("env"), pe.Err)
-		}
-	}
-	return fmt.Errorf("gossip config: %w", err)
 }

@@ -51,6 +51,9 @@ func load(name string, args []string, getenv func(string) string, stdout, stderr
 	err := config.Load(&s, config.Source{Name: name, Args: args, Getenv: getenv, Stdout: stdout, Version: version.Line("client")})
 	if errors.Is(err, config.ErrHelp) {
 		fmt.Fprint(stdout, policyHelp())
+		if name == "client run" {
+			fmt.Fprint(stdout, gossipHelp())
+		}
 		return nil, client.Config{}, exitOK
 	}
 	if errors.Is(err, config.ErrVersion) {
@@ -76,8 +79,7 @@ func newClient(name string, s *settings, cfg client.Config, stderr io.Writer) (*
 	lc.Logger = cfg.Logger
 	l, err := link.New(lc)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: invalid value %q for --grape (env CLIENT_GRAPE): %v; allowed comma-separated http(s)://host:port URLs\n",
-			name, strings.Join(s.Grapes, ","), err)
+		fmt.Fprintf(stderr, "%s: %v\n", name, grapeError(s.Grapes, err))
 		return nil, nil, exitSettings
 	}
 	c, err := client.New(l, cfg)

@@ -17,10 +17,8 @@ import (
 // settings of call and run. Flags a subcommand does not use are refused
 // (dhtFlags), so a misplaced --raw or --salt is not silently ignored.
 type dhtSettings struct {
-	Grapes   []string      `env:"CLIENT_GRAPE" envDefault:"http://127.0.0.1:30001" flag:"grape" usage:"grape HTTP API URL(s), comma-separated, tried in order"`
-	Timeout  time.Duration `env:"CLIENT_REQUEST_TIMEOUT" envDefault:"5000" flag:"timeout" allowed:"1..3600000" usage:"deadline of the whole command (of each round with --interval)"`
-	LogLevel string        `env:"CLIENT_LOG_LEVEL" envDefault:"warn" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level (stderr)"`
-	KeyFile  string        `env:"CLIENT_KEY_FILE" flag:"key" usage:"put --mutable, keygen: ed25519 secret key file in grenache-cli's format, public key in FILE.pub (empty = $HOME/.grenache-cli/key)"`
+	SharedSettings
+	KeyFile string `env:"CLIENT_KEY_FILE" flag:"key" usage:"put --mutable, keygen: ed25519 secret key file in grenache-cli's format, public key in FILE.pub (empty = $HOME/.grenache-cli/key)"`
 
 	All      bool          `envDefault:"false" flag:"all" usage:"lookup: print every peer, one per line (the default)"`
 	First    bool          `envDefault:"false" flag:"first" usage:"lookup: print only the first peer the grape returned (its order is random)"`
@@ -86,8 +84,7 @@ func (s *dhtSettings) newLink(name string, stderr io.Writer) (*link.Link, int) {
 	lc.Logger = newLogger(s.LogLevel, stderr)
 	l, err := link.New(lc)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: invalid value %q for --grape (env CLIENT_GRAPE): %v; allowed comma-separated http(s)://host:port URLs\n",
-			name, strings.Join(s.Grapes, ","), err)
+		fmt.Fprintf(stderr, "%s: %v\n", name, grapeError(s.Grapes, err))
 		return nil, exitSettings
 	}
 	return l, -1

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/joho/godotenv"
 	"github.com/rs/zerolog"
 
 	"github.com/grenache-go/grenache/client"
@@ -66,12 +65,11 @@ func (gr *gossipRun) Advise(service, addr string, now time.Time) client.HintAdvi
 	return client.HintAdvice{Factor: a.Factor, DeferProbe: a.DeferProbe}
 }
 
-// start reads the GOSSIP_* settings (environment, then .env), starts the
-// gossiper on l and attaches it. code is -1 on success.
+// start reads the GOSSIP_* settings (gossipSettings), starts the gossiper
+// on l and attaches it. code is -1 on success.
 func (gr *gossipRun) start(l *link.Link, getenv func(string) string, logger zerolog.Logger, stderr io.Writer) int {
-	gcfg := gossip.DefaultConfig()
-	gcfg.Enabled = true
-	if err := gcfg.LoadEnvFunc(withDotEnv(getenv)); err != nil {
+	gcfg, err := loadGossip(getenv)
+	if err != nil {
 		fmt.Fprintf(stderr, "client run: %v\n", err)
 		return exitSettings
 	}
@@ -107,16 +105,4 @@ func (gr *gossipRun) report() *report.Gossip {
 	}
 	c := g.Counters()
 	return &report.Gossip{Published: c.Published, Received: c.Received, Applied: c.Applied, Rejected: c.Rejected}
-}
-
-// withDotEnv lets GOSSIP_* come from ./.env as the other settings do
-// (pkg/config reads it for the settings struct); real variables win.
-func withDotEnv(getenv func(string) string) func(string) string {
-	file, _ := godotenv.Read(".env") // a missing file is fine
-	return func(k string) string {
-		if v := getenv(k); v != "" {
-			return v
-		}
-		return file[k]
-	}
 }

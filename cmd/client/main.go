@@ -9,7 +9,9 @@
 //	client keygen [--key FILE] [--force]       make a grenache-cli style ed25519 key
 //
 // Settings come from CLIENT_*, METRICS_* and CIRCUIT_BREAKER_* variables (and
-// a .env file), overridden by flags; `client call -h` lists them. Exit status:
+// a .env file), overridden by flags; `client call -h` lists them, and
+// `client run -h` the GOSSIP_* variables of --gossip too. Each is declared
+// once, in settings.go, dhtsettings.go or gossipsettings.go. Exit status:
 // 0 success, 1 failure, 2 invalid settings.
 package main
 

@@ -25,7 +25,7 @@ type settings struct {
 	MaxPeerBytes   int           `env:"GRAPE_MAX_PEER_BYTES" envDefault:"33554432" flag:"dht_maxPeerBytes" allowed:"1048576.." usage:"byte budget of the DHT peer store (key bytes plus 896 per announcement)"`
 	MaxValueBytes  int           `env:"GRAPE_MAX_VALUE_BYTES" envDefault:"8388608" flag:"dht_maxValueBytes" allowed:"1048576.." usage:"byte budget of the BEP44 value store (value and salt bytes plus 448 per item)"`
 	MaxTableBytes  int           `env:"GRAPE_MAX_TABLE_BYTES" envDefault:"16777216" flag:"dht_maxTableBytes" allowed:"1048576.." usage:"byte budget of the per-key DHT lookup tables (key and token bytes plus 256 per table and 112 per node)"`
-	CacheMaxAge    int           `flag:"cache_maxAge" usage:"accepted for compatibility with Node's grape, which ignores it too"`
+	CacheMaxAge    time.Duration `flag:"cache_maxAge" usage:"accepted for compatibility with Node's grape, which ignores it too"`
 	LogFormat      string        `env:"GRAPE_LOG_FORMAT" envDefault:"auto" flag:"log-format" allowed:"auto|json|console" usage:"log format (auto = console on a terminal, json otherwise)"`
 	LogLevel       string        `env:"GRAPE_LOG_LEVEL" envDefault:"info" flag:"log-level" allowed:"trace|debug|info|warn|error" usage:"log level"`
 

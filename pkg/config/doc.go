@@ -17,5 +17,13 @@
 // bool, int, int64, uint, float64, time.Duration (a bare integer of
 // milliseconds, Node's unit, or a Go duration like "1500ms") and []string
 // (comma separated, empty items dropped). Fields without a flag are listed
-// in the help's "Environment only" section.
+// in the help's "Environment only" section. An embedded struct of an
+// exported type contributes its settings, so settings that several
+// commands share are declared once.
+//
+// `field` names the field of a library Config the setting fills: Apply
+// copies the settings into the Config, and Attribute turns the Config's
+// Validate error (a *validate.FieldError naming that field) into an *Error
+// naming the flag and the variable. The libraries themselves read no
+// environment; these tags are the only place a variable is declared.
 package config

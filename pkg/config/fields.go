@@ -19,6 +19,7 @@ type field struct {
 	allowed  string
 	required bool
 	def      string // envDefault, for the usage text
+	target   string // the library Config field this setting fills (Apply)
 	value    reflect.Value
 }
 
@@ -58,11 +59,28 @@ func describe(cfg any) ([]*field, error) {
 	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
 		return nil, fmt.Errorf("config: need a pointer to a struct, got %T", cfg)
 	}
-	rv = rv.Elem()
+	return describeStruct(rv.Elem())
+}
+
+// describeStruct collects the tagged fields of rv, and of the structs it
+// embeds, so settings several commands share are declared once. caarlos0/env
+// fills an embedded struct only when its type is exported.
+func describeStruct(rv reflect.Value) ([]*field, error) {
 	rt := rv.Type()
 	var out []*field
 	for i := 0; i < rt.NumField(); i++ {
 		sf := rt.Field(i)
+		if sf.Anonymous && sf.Type.Kind() == reflect.Struct {
+			if !sf.IsExported() {
+				return nil, fmt.Errorf("config: embedded settings %s must be an exported type", sf.Type)
+			}
+			inner, err := describeStruct(rv.Field(i))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, inner...)
+			continue
+		}
 		envName, _, _ := strings.Cut(sf.Tag.Get("env"), ",")
 		flagTag := sf.Tag.Get("flag")
 		if envName == "" && flagTag == "" || !sf.IsExported() {
@@ -75,6 +93,7 @@ func describe(cfg any) ([]*field, error) {
 			allowed:  sf.Tag.Get("allowed"),
 			required: sf.Tag.Get("required") == "true",
 			def:      sf.Tag.Get("envDefault"),
+			target:   sf.Tag.Get("field"),
 			value:    rv.Field(i),
 		}
 		if flagTag != "" {

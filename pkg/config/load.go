@@ -49,7 +49,7 @@ type Error struct {
 	Flag    string // e.g. "--dp/--dht_port"
 	Env     string // e.g. "GRAPE_DHT_PORT"
 	Value   string // the rejected value ("" when missing)
-	From    string // "flag", "env" or "default"
+	From    string // "flag", "env", "default", or "" when not known (Attribute)
 	Allowed string // in words
 	Missing bool
 	Err     error // the parse or range problem
@@ -67,11 +67,14 @@ func (e *Error) Error() string {
 	if e.Missing {
 		return fmt.Sprintf("missing required setting %s: allowed %s", where, e.Allowed)
 	}
-	why := ""
+	from, why := "", ""
+	if e.From != "" {
+		from = " from " + e.From
+	}
 	if e.Err != nil {
 		why = ": " + e.Err.Error()
 	}
-	return fmt.Sprintf("invalid value %q for %s from %s%s; allowed %s", e.Value, where, e.From, why, e.Allowed)
+	return fmt.Sprintf("invalid value %q for %s%s%s; allowed %s", e.Value, where, from, why, e.Allowed)
 }
 
 // Unwrap returns the parse or range problem, if any.
@@ -279,16 +282,35 @@ func usage(name string, fields []*field, hasVersion bool) string {
 		b.WriteString("  --version\n        print the version and exit\n")
 	}
 	if len(envOnly) > 0 {
-		b.WriteString("\nEnvironment only (no flag; also read from a .env file):\n")
-		for _, f := range envOnly {
-			def := fmt.Sprintf("default %q", f.def)
-			if f.required {
-				def = "required"
-			}
-			fmt.Fprintf(&b, "  %s (%s) %s; allowed %s\n", f.env, def, f.usage, f.allowedText())
-		}
+		b.WriteString(envSection("Environment only (no flag; also read from a .env file):", envOnly))
 	}
 	return b.String()
+}
+
+// envSection renders settings without a flag: one line each with the
+// variable, its default, its usage and the allowed values.
+func envSection(heading string, fields []*field) string {
+	var b strings.Builder
+	b.WriteString("\n" + heading + "\n")
+	for _, f := range fields {
+		def := fmt.Sprintf("default %q", f.def)
+		if f.required {
+			def = "required"
+		}
+		fmt.Fprintf(&b, "  %s (%s) %s; allowed %s\n", f.env, def, f.usage, f.allowedText())
+	}
+	return b.String()
+}
+
+// EnvUsageOf renders the variables of a settings struct that has no flags
+// (one a command reads apart, such as client run's GOSSIP_*), under
+// heading, in the help's "Environment only" form.
+func EnvUsageOf(heading string, cfg any) (string, error) {
+	fields, err := describe(cfg)
+	if err != nil {
+		return "", err
+	}
+	return envSection(heading, fields), nil
 }
 
 // UsageOf renders the help text for a settings struct.

@@ -1,16 +1,17 @@
 package link
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/grenache-go/grenache/pkg/validate"
 	"github.com/rs/zerolog"
 )
 
-// Config configures a Link. Build it with DefaultConfig and override fields.
+// Config configures a Link. Build it with DefaultConfig and override
+// fields; New validates it (Validate).
 type Config struct {
 	// Grapes lists grape HTTP API base URLs ("http://127.0.0.1:30001").
 	// With several, a call that cannot reach one grape (connection refused,
@@ -59,32 +60,47 @@ func DefaultConfig() Config {
 	}
 }
 
-// validate checks the config once at construction and normalises URLs
-// (no trailing slash) so request URLs can be built by concatenation.
-func (c *Config) validate() error {
-	if len(c.Grapes) == 0 {
-		return errors.New("link: Grapes must list at least one grape URL")
+// configName is how errors name Config.
+const configName = "link.Config"
+
+// Validate checks every field; New calls it. The error is a
+// *validate.FieldError naming the field and the values it allows. The
+// package reads no environment: the binaries map their --grape flags and
+// variables onto Grapes.
+func (c Config) Validate() error {
+	bad := func(field, value, allowed string) error {
+		return &validate.FieldError{Config: configName, Field: field, Value: value, Allowed: allowed}
 	}
-	for i, g := range c.Grapes {
+	if len(c.Grapes) == 0 {
+		return bad("Grapes", `""`, "at least one http(s)://host:port URL")
+	}
+	for _, g := range c.Grapes {
 		u, err := url.Parse(g)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("link: Grapes[%d] = %q is not an http(s)://host:port URL", i, g)
+			return bad("Grapes", g, "http(s)://host:port URLs")
 		}
-		c.Grapes[i] = strings.TrimRight(g, "/")
 	}
 	if c.RequestTimeout <= 0 {
-		return fmt.Errorf("link: RequestTimeout must be > 0, got %v", c.RequestTimeout)
+		return bad("RequestTimeout", c.RequestTimeout.String(), "above 0")
 	}
-	if c.LookupCacheTTL < 0 {
-		return fmt.Errorf("link: LookupCacheTTL must be >= 0, got %v", c.LookupCacheTTL)
+	if err := validate.AtLeast(configName, "LookupCacheTTL", c.LookupCacheTTL, 0); err != nil {
+		return err
 	}
-	if c.LookupCacheSize <= 0 {
-		if c.LookupCacheTTL > 0 {
-			return fmt.Errorf("link: LookupCacheSize must be > 0 when the cache is on, got %d", c.LookupCacheSize)
-		}
+	if c.LookupCacheTTL > 0 && c.LookupCacheSize <= 0 {
+		return bad("LookupCacheSize", fmt.Sprint(c.LookupCacheSize), "above 0 when the cache is on (LookupCacheTTL > 0)")
 	}
-	if c.LookupCacheBytes <= 0 && c.LookupCacheTTL > 0 {
-		return fmt.Errorf("link: LookupCacheBytes must be > 0 when the cache is on, got %d", c.LookupCacheBytes)
+	if c.LookupCacheTTL > 0 && c.LookupCacheBytes <= 0 {
+		return bad("LookupCacheBytes", fmt.Sprint(c.LookupCacheBytes), "above 0 when the cache is on (LookupCacheTTL > 0)")
 	}
 	return nil
+}
+
+// trimGrapes drops trailing slashes so request URLs can be built by
+// concatenation.
+func trimGrapes(grapes []string) []string {
+	out := make([]string, len(grapes))
+	for i, g := range grapes {
+		out[i] = strings.TrimRight(g, "/")
+	}
+	return out
 }

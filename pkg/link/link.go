@@ -49,10 +49,10 @@ type Link struct {
 
 // New validates cfg and returns a Link. It does not contact any grape.
 func New(cfg Config) (*Link, error) {
-	cfg.Grapes = append([]string(nil), cfg.Grapes...)
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg.Grapes = trimGrapes(cfg.Grapes) // a copy: the caller's slice is left alone
 	tr := &http.Transport{
 		Proxy:               nil, // grapes are local; never route them through an env proxy
 		DialContext:         (&net.Dialer{Timeout: cfg.RequestTimeout, KeepAlive: 30 * time.Second}).DialContext,

@@ -12,10 +12,11 @@ import (
 	"time"
 
 	"github.com/grenache-go/grenache/pkg/budget"
+	"github.com/grenache-go/grenache/pkg/validate"
 )
 
 // HTTPClientConfig configures an HTTPClient. Zero fields take the defaults
-// noted on each.
+// noted on each (DefaultHTTPClientConfig); Validate refuses negative ones.
 type HTTPClientConfig struct {
 	// Timeout bounds every call that has no shorter deadline (default 10 s).
 	// There is always one: Node clients without a timeout wait forever.
@@ -42,20 +43,43 @@ type HTTPClient struct {
 	scheme string
 }
 
-// NewHTTPClient returns a client with cfg's defaults filled in.
+// DefaultHTTPClientConfig returns the defaults documented on
+// HTTPClientConfig (plain HTTP).
+func DefaultHTTPClientConfig() HTTPClientConfig {
+	return HTTPClientConfig{
+		Timeout:             10 * time.Second,
+		MaxIdleConnsPerHost: 256,
+		IdleConnTimeout:     4 * time.Second,
+		MaxReplyBytes:       8 << 20,
+	}
+}
+
+// Validate refuses negative fields (zero means the default); the error is
+// a *validate.FieldError naming the field.
+func (c HTTPClientConfig) Validate() error {
+	const name = "transport.HTTPClientConfig"
+	for _, err := range []error{
+		validate.AtLeast(name, "Timeout", c.Timeout, 0),
+		validate.AtLeast(name, "MaxIdleConnsPerHost", c.MaxIdleConnsPerHost, 0),
+		validate.AtLeast(name, "IdleConnTimeout", c.IdleConnTimeout, 0),
+		validate.AtLeast(name, "MaxReplyBytes", c.MaxReplyBytes, 0),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// NewHTTPClient returns a client with cfg's zero (or negative) fields set
+// to the defaults. It does not fail: call Validate first to refuse
+// negative values instead.
 func NewHTTPClient(cfg HTTPClientConfig) *HTTPClient {
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
-	}
-	if cfg.MaxIdleConnsPerHost <= 0 {
-		cfg.MaxIdleConnsPerHost = 256
-	}
-	if cfg.IdleConnTimeout <= 0 {
-		cfg.IdleConnTimeout = 4 * time.Second
-	}
-	if cfg.MaxReplyBytes <= 0 {
-		cfg.MaxReplyBytes = 8 << 20
-	}
+	d := DefaultHTTPClientConfig()
+	orDefault(&cfg.Timeout, d.Timeout)
+	orDefault(&cfg.MaxIdleConnsPerHost, d.MaxIdleConnsPerHost)
+	orDefault(&cfg.IdleConnTimeout, d.IdleConnTimeout)
+	orDefault(&cfg.MaxReplyBytes, d.MaxReplyBytes)
 	tr := &http.Transport{
 		Proxy:               nil, // peers are addressed directly; env proxies would break ip:port routing
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,

@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/grenache-go/grenache/pkg/validate"
 )
 
-// WSClientConfig configures a WSClient.
+// WSClientConfig configures a WSClient. Zero fields take the defaults
+// noted on each (DefaultWSClientConfig); Validate refuses negative ones.
 type WSClientConfig struct {
 	// Timeout bounds every call without a shorter deadline (default 10 s),
 	// including in-flight calls on a socket that silently stalls, which
@@ -49,20 +51,43 @@ type WSClient struct {
 	wg     sync.WaitGroup // read loops
 }
 
-// NewWSClient returns a client with cfg's defaults filled in.
+// DefaultWSClientConfig returns the defaults documented on WSClientConfig
+// (plain ws://).
+func DefaultWSClientConfig() WSClientConfig {
+	return WSClientConfig{
+		Timeout:         10 * time.Second,
+		DialTimeout:     5 * time.Second,
+		MaxMessageBytes: 8 << 20,
+		IdleTimeout:     120 * time.Second,
+	}
+}
+
+// Validate refuses negative fields (zero means the default); the error is
+// a *validate.FieldError naming the field.
+func (c WSClientConfig) Validate() error {
+	const name = "transport.WSClientConfig"
+	for _, err := range []error{
+		validate.AtLeast(name, "Timeout", c.Timeout, 0),
+		validate.AtLeast(name, "DialTimeout", c.DialTimeout, 0),
+		validate.AtLeast(name, "MaxMessageBytes", c.MaxMessageBytes, 0),
+		validate.AtLeast(name, "IdleTimeout", c.IdleTimeout, 0),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// NewWSClient returns a client with cfg's zero (or negative) fields set to
+// the defaults. It does not fail: call Validate first to refuse negative
+// values instead.
 func NewWSClient(cfg WSClientConfig) *WSClient {
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
-	}
-	if cfg.DialTimeout <= 0 {
-		cfg.DialTimeout = 5 * time.Second
-	}
-	if cfg.MaxMessageBytes <= 0 {
-		cfg.MaxMessageBytes = 8 << 20
-	}
-	if cfg.IdleTimeout <= 0 {
-		cfg.IdleTimeout = 120 * time.Second
-	}
+	d := DefaultWSClientConfig()
+	orDefault(&cfg.Timeout, d.Timeout)
+	orDefault(&cfg.DialTimeout, d.DialTimeout)
+	orDefault(&cfg.MaxMessageBytes, d.MaxMessageBytes)
+	orDefault(&cfg.IdleTimeout, d.IdleTimeout)
 	c := &WSClient{cfg: cfg, scheme: "ws://", conns: make(map[string]*wsClientConn)}
 	tr := &http.Transport{Proxy: nil, TLSHandshakeTimeout: cfg.DialTimeout}
 	if cfg.TLS != nil {
