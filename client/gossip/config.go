@@ -50,24 +50,29 @@ type Config struct {
 	// (env GOSSIP_DECAY_FACTOR, default 0.5, (0,1]; 1 means no decay).
 	DecayFactor float64
 
-	// FreshFor is how long local evidence about a peer counts as fresh:
-	// younger than this, hints have no effect at all (env GOSSIP_FRESH_FOR,
-	// ms, default 1000, 0..StaleAfter). A client that talks to a peer more
-	// than about once a second never lets gossip touch it.
-	FreshFor time.Duration
-
-	// StaleAfter is the age of local evidence at which a hint has its full
-	// effect; between FreshFor and StaleAfter the effect ramps up linearly,
-	// so a peer does not flip in and out of the nudge (env GOSSIP_STALE_AFTER,
-	// ms, default 5000, 1..3600000). The default equals PublishInterval:
-	// local evidence older than one gossip round is older than what gossip
-	// tells.
+	// FreshFor and StaleAfter were the ages of local evidence between which
+	// a hint went from no effect to its full effect (env GOSSIP_FRESH_FOR,
+	// ms, default 1000, 0..StaleAfter; GOSSIP_STALE_AFTER, ms, default 5000,
+	// 1..3600000). Ignored since hints are a prior the client's own
+	// outcomes outweigh as they accumulate (PriorWeight); still read and
+	// checked so existing environments start unchanged.
+	FreshFor   time.Duration
 	StaleAfter time.Duration
 
-	// MaxNudge caps the cost multiplier a peer can get from gossip
-	// (env GOSSIP_MAX_NUDGE, default 2, 1..4; 1 disables the effect while
-	// still publishing and counting).
+	// MaxNudge is the strength of hints: a net DEGRADED consensus stands for
+	// a failure share of (MaxNudge − 1) × 2 × DegradedErrorRate (0.4 with
+	// the defaults), one origin alone for at most half of it, see
+	// [Book.Advise] (env GOSSIP_MAX_NUDGE, default 2, 1..4; 1 disables the
+	// effect while still publishing and counting).
 	MaxNudge float64
+
+	// PriorWeight is how many of the client's own outcomes on a peer a hint
+	// is worth: with n of its own (decayed with the client's StaleAfter)
+	// the hint judges a pick with probability PriorWeight/(PriorWeight+n),
+	// so it decides for a client that has barely used the peer and fades as
+	// its own evidence grows (default 10, the samples behind a
+	// full-confidence hint; 1..1000).
+	PriorWeight float64
 
 	// MinOrigins is how many independent origins it takes for a DEGRADED
 	// hint to have full effect; one origin supplies at most 1/MinOrigins of
@@ -109,12 +114,6 @@ type Config struct {
 	// FullConfidenceSamples is how many recent local samples give a
 	// published hint full confidence; fewer scale it down.
 	FullConfidenceSamples float64
-
-	// EvidenceHalfLife is the memory of this client's own per-peer counts:
-	// they halve every EvidenceHalfLife. Longer than PublishInterval so a
-	// peer this client only probes now and then (0.5 req/s) still reaches
-	// full confidence (about 10 samples at the default 15 s).
-	EvidenceHalfLife time.Duration
 }
 
 // DefaultConfig returns the documented defaults, with gossip disabled.
@@ -134,7 +133,7 @@ func DefaultConfig() Config {
 		MaxBookBytes:          12 << 20,
 		DegradedErrorRate:     0.2,
 		FullConfidenceSamples: 10,
-		EvidenceHalfLife:      15 * time.Second,
+		PriorWeight:           10,
 	}
 }
 
@@ -299,8 +298,8 @@ func (c *Config) Validate() error {
 	if !(c.DegradedErrorRate > 0 && c.DegradedErrorRate < 1) {
 		return fmt.Errorf("gossip DegradedErrorRate=%v out of range (0, 1)", c.DegradedErrorRate)
 	}
-	if c.EvidenceHalfLife <= 0 {
-		return fmt.Errorf("gossip EvidenceHalfLife must be positive")
+	if !(c.PriorWeight >= 1 && c.PriorWeight <= 1000) {
+		return fmt.Errorf("gossip PriorWeight=%v out of range [1, 1000]", c.PriorWeight)
 	}
 	if !(c.FullConfidenceSamples >= 1) {
 		return fmt.Errorf("gossip FullConfidenceSamples=%v must be at least 1", c.FullConfidenceSamples)

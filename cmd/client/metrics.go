@@ -85,9 +85,7 @@ func (m *runMetrics) start(addr string, c *client.Client, gr *gossipRun, stderr 
 	}
 	m.c.Store(c)
 	if gr != nil {
-		if g := gr.g.Load(); g != nil {
-			m.reg.MustRegister(g.Collector())
-		}
+		m.reg.MustRegister(gr.g.Collector())
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
