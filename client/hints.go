@@ -16,10 +16,12 @@ import "time"
 // Randomising which evidence judges a pick, rather than costing every pick
 // at the blend, keeps a wrong hint from locking a busy client out of a peer:
 // a peer that loses every comparison would gather no evidence to outweigh it.
+// Confirmed by the client's own recent failures on the peer, a hint also
+// lets the peer's freshness probe wait; a hint alone never does.
 type HintAdvice struct {
 	// FailureRate is the share of failed attempts (errors and timeouts) the
 	// outside evidence speaks of, 0..1. Advice below the client's own rate
-	// changes nothing: a hint can make a peer look worse, never better.
+	// adds no cost: a hint can make a peer look worse, never better.
 	FailureRate float64
 	// Weight is how many of the client's own outcomes the advice is worth;
 	// 0 (or less, or NaN) means no advice.
@@ -52,7 +54,8 @@ type hinted struct {
 	// it does not judge the pick or says nothing worse).
 	extra float64
 	// confirmed: this client's own outcomes on the peer agree with the
-	// hint (failures recently, a failure share at least half the hint's).
+	// hint: it saw the peer fail recently, and the prior with its own
+	// outcomes still calls the peer at least half as bad as the hint does.
 	// The peer's freshness probe may then wait and it loses its ties;
 	// without confirmation a hint never stops the client from trying a
 	// peer, so a liar cannot starve a healthy peer of a quiet client, whose
@@ -72,7 +75,7 @@ func (b *balancer) hint(p *peer, now int64) hinted {
 	}
 	rate := min(a.FailureRate, 1)
 	n, f := p.evidence(&b.m, now)
-	h := hinted{confirmed: f >= ownFailureFloor && f >= n*rate/2}
+	h := hinted{confirmed: f >= ownFailureFloor && a.Weight*rate+f >= (a.Weight+n)*rate/2}
 	if b.randF()*(a.Weight+n) < a.Weight {
 		e, t := p.rates(&b.m, now)
 		h.judged, h.extra = true, max(rate-(e+t), 0)

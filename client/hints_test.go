@@ -116,9 +116,10 @@ func TestHintRaisesTheFailureCostOnlyAboveOwnRate(t *testing.T) {
 }
 
 // A hint is confirmed — the peer's freshness probe may wait, and it loses
-// its ties — only by this client's own recent failures on the peer, at a
-// share at least half the hint's: never by the hint alone, nor by a busy
-// client's rare error on a peer a liar slanders.
+// its ties — only by this client's own recent failures on the peer, and
+// while the prior with its own outcomes, (Weight·FailureRate + f)/(Weight +
+// n), is at least half the hint's rate: never by the hint alone, nor by a
+// busy client's rare error on a peer a liar slanders.
 func TestOnlyOwnFailuresConfirmAHint(t *testing.T) {
 	adv := HintAdvice{FailureRate: 0.4, Weight: 10}
 	for _, c := range []struct {
@@ -131,7 +132,8 @@ func TestOnlyOwnFailuresConfirmAHint(t *testing.T) {
 		{"only successes", 0, 20, 0, false},
 		{"one failure", 1, 0, 0, true},
 		{"3 of 10 failed", 3, 7, 0, true},
-		{"1 of 10 failed, below half the hint's 40%", 1, 9, 0, false},
+		{"1 of 10 failed: with the prior 25%, above half the hint's 40%", 1, 9, 0, true},
+		{"1 of 40 failed: with the prior 10%, own evidence outweighs it", 1, 39, 0, false},
 		{"1 of 500 failed (a busy client)", 1, 499, 0, false},
 		{"one failure 35 s ago", 1, 0, 35 * time.Second, true},
 		{"one failure 45 s ago, past the floor", 1, 0, 45 * time.Second, false},

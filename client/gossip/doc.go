@@ -24,7 +24,7 @@
 //     say, never opens a breaker, and never outweighs much own evidence.
 //   - A hint alone never stops a client from trying a peer: the freshness
 //     probe waits only when the client's own recent outcomes on the peer
-//     confirm it (failures, at a share at least half the hint's).
+//     confirm it (recent failures, not outweighed by its successes).
 //   - One origin is at most 1/MinOrigins of a full prior (PriorWeight), so
 //     a single liar's hint is outweighed MinOrigins times sooner; origins
 //     that call most of their peers degraded are discounted (they are likely
