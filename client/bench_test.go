@@ -72,3 +72,38 @@ func BenchmarkPickRecordParallel(b *testing.B) {
 		})
 	}
 }
+
+// fixedHints advises against one peer, as a hint book that heard of it does.
+type fixedHints struct{ addr string }
+
+func (h fixedHints) Advise(_, addr string, _ time.Time) HintAdvice {
+	if addr != h.addr {
+		return HintAdvice{}
+	}
+	return HintAdvice{FailureRate: 0.4, Weight: 10}
+}
+
+// BenchmarkPickWithHints is BenchmarkPick of the adaptive strategy with a
+// hint source that advises against one of the peers (the hint source's own
+// cost left out: a gossip book's is BenchmarkAdvise in client/gossip).
+func BenchmarkPickWithHints(b *testing.B) {
+	for _, n := range []int{5, 100} {
+		b.Run(fmt.Sprintf("peers=%d", n), func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.Hints = fixedHints{addr: addrs(n)[0]}
+			bal := newBalancer(cfg)
+			s := newService("svc")
+			s.update(addrs(n), cfg.MaxPeers, bal.now())
+			for _, p := range s.snapshot() {
+				t, _ := bal.claim(p, bal.now())
+				bal.record(t, Success)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				t, _ := bal.pick(s, nil)
+				t.p.inflight.Add(-1)
+				t.p.startSum.Add(-t.start)
+			}
+		})
+	}
+}

@@ -162,8 +162,9 @@ type Config struct {
 
 	// Hooks observe attempts and breaker transitions (the load generator uses them).
 	Hooks Hooks
-	// Hints, when set, gives outside advice about peers (gossip) to the
-	// adaptive strategy; see HintSource. Nil means none.
+	// Hints, when set, gives outside advice about peers (gossip;
+	// gossip.Attach sets it) to the adaptive strategy, as a prior the
+	// client's own outcomes outweigh; see HintAdvice. Nil means none.
 	Hints HintSource
 	// Logger receives debug logs; the zero value logs nothing.
 	Logger zerolog.Logger

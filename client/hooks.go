@@ -26,3 +26,39 @@ type BreakerEvent struct {
 	From, To      BreakerState
 	At            time.Time
 }
+
+// ChainHooks returns hooks that call each of hs in order; nil functions are
+// skipped, so chaining onto an empty Config costs nothing. Use it to add an
+// observer (a live view, a metrics counter) without losing the hooks already
+// in a Config.
+func ChainHooks(hs ...Hooks) Hooks {
+	var attempts []func(AttemptEvent)
+	var breakers []func(BreakerEvent)
+	for _, h := range hs {
+		attempts = appendHook(attempts, h.OnAttempt)
+		breakers = appendHook(breakers, h.OnBreaker)
+	}
+	return Hooks{OnAttempt: chainHook(attempts), OnBreaker: chainHook(breakers)}
+}
+
+func appendHook[E any](fs []func(E), f func(E)) []func(E) {
+	if f == nil {
+		return fs
+	}
+	return append(fs, f)
+}
+
+// chainHook calls fs in order: nil for none, the function itself for one.
+func chainHook[E any](fs []func(E)) func(E) {
+	switch len(fs) {
+	case 0:
+		return nil
+	case 1:
+		return fs[0]
+	}
+	return func(e E) {
+		for _, f := range fs {
+			f(e)
+		}
+	}
+}

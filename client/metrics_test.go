@@ -165,3 +165,27 @@ func TestConfigValidation(t *testing.T) {
 		t.Fatalf("max cooldown below the cooldown: %v", c.Validate())
 	}
 }
+
+// Stats and PeerView count the evidence behind the rates: recent outcomes
+// and failures, decayed with StaleAfter, and the age of the last one; a
+// breaker's recovery forgets the rates, not what happened.
+func TestEvidenceCountsDecayWithStaleAfter(t *testing.T) {
+	b, s, clk := newTestCore(t, 2, noBreaker)
+	p := s.snapshot()[0]
+	for _, o := range []Outcome{Success, Success, Success, RemoteError, Canceled} {
+		tk, _ := b.claim(p, clk.now())
+		b.record(tk, o)
+	}
+	clk.advance(10 * time.Second) // StaleAfter: one e-fold
+	st := b.stats(s.snapshot(), nil, clk.now())
+	if got := st[0]; math.Abs(got.Samples-4/math.E) > 1e-6 || math.Abs(got.Failures-1/math.E) > 1e-6 || got.Freshness != 10*time.Second {
+		t.Fatalf("stats %+v: want 4/e samples (a cancel is no outcome), 1/e failures, freshness 10s", got)
+	}
+	if got := st[1]; got.Samples != 0 || got.Failures != 0 || got.Freshness != -1 {
+		t.Fatalf("unused peer %+v: want no evidence and freshness -1", got)
+	}
+	v := Peers{b: b, list: s.snapshot(), now: clk.now()}.Peer(0)
+	if math.Abs(v.Samples()-4/math.E) > 1e-6 || v.Freshness() != 10*time.Second {
+		t.Fatalf("PeerView samples %v freshness %v", v.Samples(), v.Freshness())
+	}
+}

@@ -61,6 +61,11 @@ type peer struct {
 	errRate    atomicFloat
 	toRate     atomicFloat
 	lastRecord atomic.Int64
+	// outcomes and failures count the recorded outcomes and the failed
+	// ones (errors and timeouts), decayed with StaleAfter like the rates:
+	// how much evidence the rates rest on, which a hint is weighed against
+	// (hints.go) and gossip publishes.
+	outcomes, failures atomicFloat
 
 	attempts, successes, errors, timeouts atomic.Uint64
 
@@ -165,6 +170,17 @@ func (p *peer) rates(m *metricParams, now int64) (errRate, toRate float64) {
 	return e * d, t * d
 }
 
+// evidence returns the decayed counts of recorded outcomes and of failed
+// ones, aged to now.
+func (p *peer) evidence(m *metricParams, now int64) (outcomes, failures float64) {
+	n := p.outcomes.Load()
+	if n == 0 {
+		return 0, 0
+	}
+	d := decay(now-p.lastRecord.Load(), m.staleAfter)
+	return n * d, p.failures.Load() * d
+}
+
 // timedOutRecently: the decayed timeout rate is still above 5%.
 func (p *peer) timedOutRecently(m *metricParams, now int64) bool {
 	_, t := p.rates(m, now)
@@ -256,8 +272,12 @@ func (p *peer) finish(t ticket, m *metricParams, bp *breakerParams, now int64, o
 	if (o == Success || o == Timeout) && !t.stream {
 		p.addLatency(m, now, lat)
 	}
-	p.addRate(&p.errRate, m, now, o == RemoteError || o == TransportError)
-	p.addRate(&p.toRate, m, now, o == Timeout)
+	// One decay ages every rate and count to now: they share StaleAfter.
+	d := decay(now-p.lastRecord.Load(), m.staleAfter)
+	addRate(&p.errRate, m.rateAlpha, d, o == RemoteError || o == TransportError)
+	addRate(&p.toRate, m.rateAlpha, d, o == Timeout)
+	p.outcomes.Store(p.outcomes.Load()*d + 1)
+	p.failures.Store(p.failures.Load()*d + b2f(failed))
 	p.lastRecord.Store(now)
 
 	if p.removed {
@@ -294,13 +314,18 @@ func (p *peer) addLatency(m *metricParams, now int64, lat float64) {
 	}
 }
 
-func (p *peer) addRate(r *atomicFloat, m *metricParams, now int64, hit bool) {
-	cur := r.Load() * decay(now-p.lastRecord.Load(), m.staleAfter)
-	x := 0.0
-	if hit {
-		x = 1
+// addRate moves a rate EWMA, first aged by the decay d, toward hit.
+func addRate(r *atomicFloat, alpha, d float64, hit bool) {
+	cur := r.Load() * d
+	r.Store(cur + alpha*(b2f(hit)-cur))
+}
+
+// b2f is 1 for true, 0 for false.
+func b2f(b bool) float64 {
+	if b {
+		return 1
 	}
-	r.Store(cur + m.rateAlpha*(x-cur))
+	return 0
 }
 
 // recovered forgets the failures that opened the breaker once a probe

@@ -90,13 +90,11 @@ func (v PeerView) TimeoutRate() float64 { _, t := v.p.rates(&v.ps.b.m, v.ps.now)
 
 // Freshness is how long ago the peer's last outcome was recorded (-1 when
 // it has none): old evidence says less.
-func (v PeerView) Freshness() time.Duration {
-	lr := v.p.lastRecord.Load()
-	if lr == 0 {
-		return -1
-	}
-	return time.Duration(v.ps.now - lr)
-}
+func (v PeerView) Freshness() time.Duration { return freshness(v.p, v.ps.now) }
+
+// Samples is the number of recent outcomes the rates rest on, decayed with
+// StaleAfter as they are: near 0 for a peer this client has barely used.
+func (v PeerView) Samples() float64 { n, _ := v.p.evidence(&v.ps.b.m, v.ps.now); return n }
 
 // Breaker is the state of the peer's circuit breaker.
 func (v PeerView) Breaker() BreakerState { return v.p.br.state() }

@@ -48,18 +48,19 @@ func (adaptive) Pick(ps Peers) int {
 	// would cost a caller the slowness); their stale evidence fades toward
 	// the partner's instead (see pairLatencies), and their breaker probes
 	// them if it is open.
-	// Outside advice (gossip): a cost factor, and whether the freshness
-	// probe may wait because other clients' fresh reports agree with ours.
-	adv := [2]HintAdvice{b.advise(x, now), b.advise(y, now)}
+	// Outside advice (gossip) judges some picks (hints.go) and raises the
+	// candidate's failure cost; confirmed by this client's own failures on
+	// the peer it also lets the freshness probe wait.
+	hx, hy := b.hint(x, now), b.hint(y, now)
 	if b.probeInt > 0 {
-		if !adv[0].DeferProbe && b.fresh(x, lx, ly, now) {
+		if !hx.confirmed && b.fresh(x, lx, ly, now) {
 			return xi
 		}
-		if !adv[1].DeferProbe && b.fresh(y, ly, lx, now) {
+		if !hy.confirmed && b.fresh(y, ly, lx, now) {
 			return yi
 		}
 	}
-	win, lose := b.compareScaled(x, y, lx, ly, adv[0].Factor, adv[1].Factor, now)
+	win, lose := b.compareHinted(x, y, lx, ly, hx, hy, now)
 	if share := win.slowStartShare(&b.m, now); share < 1 && b.randF() >= share {
 		win = lose // the partner takes what a ramping winner may not yet
 	}
@@ -96,24 +97,27 @@ func (b *balancer) pairLatencies(x, y *peer, now int64) (lx, ly float64) {
 
 // compare orders two peers by cost, treating near-equal costs as equal.
 func (b *balancer) compare(x, y *peer, lx, ly float64, now int64) (win, lose *peer) {
-	return b.compareScaled(x, y, lx, ly, 1, 1, now)
+	return b.compareHinted(x, y, lx, ly, hinted{}, hinted{}, now)
 }
 
-// compareScaled is compare with outside factors (gossip): among peers our
-// own metrics call equal, a clearly higher factor loses the tie (at loopback
-// latencies the slack makes most peers "equal", so a plain multiplier would
-// change nothing); otherwise each cost is multiplied by its factor.
-func (b *balancer) compareScaled(x, y *peer, lx, ly, fx, fy float64, now int64) (win, lose *peer) {
-	cx := lx * float64(x.inflight.Load()+1) * x.health(&b.m, now)
-	cy := ly * float64(y.inflight.Load()+1) * y.health(&b.m, now)
+// compareHinted is compare with what hints said of each peer: a hint
+// raises the failure cost of the peer it judges, and among peers the costs
+// call equal the one a hint holds more against loses the tie (at loopback
+// latencies the slack makes most peers equal, so a cost alone would change
+// little; and a peer whose probes wait would otherwise win every tie, as
+// the one picked least recently); other ties go to the peer picked least
+// recently.
+func (b *balancer) compareHinted(x, y *peer, lx, ly float64, hx, hy hinted, now int64) (win, lose *peer) {
+	cx := lx * float64(x.inflight.Load()+1) * b.hintedHealth(x, hx, now)
+	cy := ly * float64(y.inflight.Load()+1) * b.hintedHealth(y, hy, now)
 	// Infinite costs (an unknown peer already probing) are never "near" a
 	// finite one: Inf-finite <= tol*Inf would otherwise call them equal.
 	finite := !math.IsInf(cx, 1) && !math.IsInf(cy, 1)
 	if (finite && math.Abs(cx-cy) <= b.tol*max(cx, cy)+b.slack) || (!finite && cx == cy) {
-		switch {
-		case fx > fy*(1+b.tol):
+		switch ax, ay := hx.against(), hy.against(); {
+		case ax > ay:
 			return y, x
-		case fy > fx*(1+b.tol):
+		case ay > ax:
 			return x, y
 		}
 		if x.lastPick.Load() <= y.lastPick.Load() {
@@ -121,7 +125,6 @@ func (b *balancer) compareScaled(x, y *peer, lx, ly, fx, fy float64, now int64) 
 		}
 		return y, x
 	}
-	cx, cy = cx*fx, cy*fy
 	if cx < cy {
 		return x, y
 	}

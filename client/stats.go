@@ -22,6 +22,12 @@ type PeerStats struct {
 	BreakerOpens uint64
 	// Staleness is 0 for fresh evidence and tends to 1 as it ages.
 	Staleness float64
+	// Samples and Failures are the recent outcomes and the failed ones
+	// (errors and timeouts), counted with the same decay as the rates
+	// (time constant StaleAfter): how much evidence the rates rest on.
+	Samples, Failures float64
+	// Freshness is how long ago the last outcome was recorded (-1 without one).
+	Freshness time.Duration
 }
 
 // Services lists the services the client has been asked about.
@@ -91,13 +97,23 @@ func (b *balancer) stats(active, retired []*peer, now int64) []PeerStats {
 func (b *balancer) peerStats(p *peer, active bool, best float64, now int64) PeerStats {
 	lat := p.latency(&b.m, now)
 	e, t := p.rates(&b.m, now)
+	n, f := p.evidence(&b.m, now)
 	return PeerStats{
 		Addr: p.addr, Active: active, State: p.br.state(), Score: b.score(p, best, now),
 		Latency: time.Duration(max(lat, 0)), ErrorRate: e, TimeoutRate: t,
 		InFlight: p.inflight.Load(), Attempts: p.attempts.Load(), Successes: p.successes.Load(),
 		Errors: p.errors.Load(), Timeouts: p.timeouts.Load(), BreakerOpens: p.br.opens.Load(),
-		Staleness: staleness(p, &b.m, now),
+		Staleness: staleness(p, &b.m, now), Samples: n, Failures: f, Freshness: freshness(p, now),
 	}
+}
+
+// freshness is the age of p's last outcome, -1 without one.
+func freshness(p *peer, now int64) time.Duration {
+	lr := p.lastRecord.Load()
+	if lr == 0 {
+		return -1
+	}
+	return time.Duration(max(now-lr, 0))
 }
 
 // staleness is 0 for fresh evidence and tends to 1 as it ages.

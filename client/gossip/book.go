@@ -7,11 +7,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/grenache-go/grenache/client"
 )
 
 // Book holds the hints received from other clients and turns them into
-// bounded cost multipliers. It is safe for concurrent use: Ingest takes a
-// mutex, Nudge reads an immutable view through an atomic pointer, so the
+// advice for the picker. It is safe for concurrent use: Ingest takes a
+// mutex, Advise reads an immutable view through an atomic pointer, so the
 // picker's hot path never waits for the network side.
 type Book struct {
 	cfg Config
@@ -70,10 +72,6 @@ type view struct {
 type pressure struct {
 	degraded, healthy float64
 }
-
-// NoLocalEvidence is the evidence age to pass to [Book.Nudge] for a peer this
-// client has no outcome for yet. Any negative age means the same.
-const NoLocalEvidence time.Duration = -1
 
 // minOriginTrust is the weight left to an origin that calls all its peers
 // degraded: it is most likely the one in trouble (Lifeguard's lesson), but
@@ -396,94 +394,30 @@ func (b *Book) sums(peer string, now time.Time) (degraded, healthy float64) {
 	return p.degraded * f, p.healthy * f
 }
 
-// Local is this client's own view of a peer: the most trusted voice.
-type Local struct {
-	// Age is the time since this client's latest outcome on the peer;
-	// negative (NoLocalEvidence) when it has none.
-	Age time.Duration
-	// FailureRate is this client's recent share of failed attempts on the
-	// peer, in [0, 1]; negative means unknown (no vote).
-	FailureRate float64
-}
-
-// NudgeLocal returns the factor, in [1, MaxNudge], by which the picker
-// should multiply peer's cost, given this client's own view of it. It is
-// [Book.Advise]'s Factor.
-func (b *Book) NudgeLocal(peer string, l Local) float64 { return b.Advise(peer, l).Factor }
-
-// Advice is what gossip tells the picker about one peer.
-type Advice struct {
-	// Factor multiplies the peer's cost, in [1, MaxNudge].
-	Factor float64
-	// DeferProbe says the picker may skip its freshness probe of the peer
-	// (the one request an idle peer gets every probe interval): this
-	// client's own record already calls the peer degraded, remote hints
-	// agree, and that record is younger than HintTTL. The peer then gets
-	// at most one freshness probe per HintTTL instead of one per probe
-	// interval. Never set without own failing evidence, so a hint alone can
-	// never keep a client from trying a peer it knows nothing bad about.
-	// Breaker probes are not freshness probes and are never deferred.
-	DeferProbe bool
-}
-
-// Advise combines the remote hints about peer with this client's own view.
+// Advise is what the hints say about peer at now, as the prior the client
+// weighs against its own outcomes (see [client.HintAdvice]). With D and H
+// the sums of the live DEGRADED and HEALTHY hints (decayed, trust-weighted
+// confidences of independent origins) and D > H:
 //
-// Fresh local evidence (younger than FreshFor) decides alone: factor 1.
-// Stale local evidence still counts as one more voice in the quorum, on the
-// side it last saw (DEGRADED in proportion to FailureRate/DegradedErrorRate,
-// up to 1; HEALTHY for the rest). So a single remote origin confirmed by
-// what this client itself saw failing gets full effect, while a single
-// origin contradicting this client's own healthy record gets none:
+//	FailureRate = min(1, 2 × DegradedErrorRate × (MaxNudge − 1)) × (D − H) / (D + H)
+//	Weight      = PriorWeight × min(1, D / MinOrigins)
 //
-//	D = min(1, (remote DEGRADED sum + own DEGRADED vote) / MinOrigins)
-//	H = min(1, (remote HEALTHY sum + own HEALTHY vote) / MinOrigins)
-//	net = min(max(0, D − H), remote DEGRADED sum)     (own vote never acts alone)
-//	staleness = clamp((Age − FreshFor) / (StaleAfter − FreshFor), 0, 1)   (1 with no evidence)
-//	factor = 1 + (MaxNudge − 1) × net × staleness
-//
-// Gossip can never make a peer cheaper than local metrics say, and it
-// never touches breakers.
-func (b *Book) Advise(peer string, l Local) Advice { return b.AdviseAt(peer, l, b.now()) }
-
-// AdviseAt is Advise at a given time, for callers that already read the
-// clock (one clock read per pick instead of several).
-func (b *Book) AdviseAt(peer string, l Local, now time.Time) Advice {
-	none := Advice{Factor: 1}
+// With the defaults a DEGRADED consensus stands for a peer failing 40% of
+// its requests, what a full-confidence DEGRADED hint reports, and HEALTHY
+// voices water it down; MinOrigins independent origins make a prior worth
+// PriorWeight outcomes, one origin alone a prior its client's own evidence
+// outweighs MinOrigins times sooner. No DEGRADED lead, or MaxNudge 1, is no
+// advice. Gossip never touches breakers.
+func (b *Book) Advise(peer string, now time.Time) client.HintAdvice {
 	sd, sh := b.sums(peer, now)
-	if sd <= 0 {
-		return none
+	if sd <= sh || b.cfg.MaxNudge <= 1 {
+		return client.HintAdvice{}
 	}
-	own := l.Age >= 0 && l.FailureRate >= 0
-	adv := Advice{Factor: 1, DeferProbe: own && sd > sh && l.Age < b.cfg.HintTTL && l.FailureRate >= b.cfg.DegradedErrorRate}
-	if b.cfg.MaxNudge <= 1 {
-		return adv
+	full := math.Min(1, 2*b.cfg.DegradedErrorRate*(b.cfg.MaxNudge-1))
+	return client.HintAdvice{
+		FailureRate: full * (sd - sh) / (sd + sh),
+		Weight:      b.cfg.PriorWeight * math.Min(1, sd/float64(b.cfg.MinOrigins)),
 	}
-	stale := 1.0
-	if l.Age >= 0 {
-		fresh := b.cfg.FreshFor
-		stale = math.Min(1, float64(l.Age-fresh)/float64(b.cfg.StaleAfter-fresh))
-	}
-	if stale <= 0 {
-		return adv
-	}
-	remote := sd
-	if own {
-		vd := math.Min(1, l.FailureRate/b.cfg.DegradedErrorRate)
-		sd, sh = sd+vd, sh+(1-vd)
-	}
-	q := float64(b.cfg.MinOrigins)
-	net := math.Min(math.Min(1, sd/q)-math.Min(1, sh/q), math.Min(1, remote))
-	if net > 0 {
-		adv.Factor = 1 + (b.cfg.MaxNudge-1)*net*stale
-	}
-	return adv
-}
-
-// Nudge is NudgeLocal for a caller that knows only the age of its own
-// evidence (no vote): with the defaults one origin alone reaches at most
-// 1 + (MaxNudge-1)/MinOrigins = 1.5.
-func (b *Book) Nudge(peer string, localEvidenceAge time.Duration) float64 {
-	return b.NudgeLocal(peer, Local{Age: localEvidenceAge, FailureRate: -1})
 }
 
 // Stats returns the counters and table sizes.

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/grenache-go/grenache/client"
 )
 
 const peerX = "127.0.0.1:7001" // the peer the hints are about
@@ -39,11 +41,27 @@ func wantVerdict(t testing.TB, got, want Verdict) {
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
+// advice is b's advice about peerX now.
+func advice(b *Book) client.HintAdvice { return b.Advise(peerX, b.now()) }
+
+// wantAdvice checks an advice's failure share and weight.
+func wantAdvice(t testing.TB, got client.HintAdvice, rate, weight float64) {
+	t.Helper()
+	if !near(got.FailureRate, rate) || !near(got.Weight, weight) {
+		t.Fatalf("advice %+v, want failure rate %v worth %v outcomes", got, rate, weight)
+	}
+}
+
+// adviceInBounds: a failure share in [0, 1] worth [0, PriorWeight] outcomes.
+func adviceInBounds(a client.HintAdvice, cfg *Config) bool {
+	return a.FailureRate >= 0 && a.FailureRate <= 1 && a.Weight >= 0 && a.Weight <= cfg.PriorWeight
+}
+
 func TestOwnMessagesAreDropped(t *testing.T) {
 	b, clk := newBook(t)
 	wantVerdict(t, ingest(t, b, "me", msg(clk, "self", 1, deg(peerX, 1))), DroppedOwn)
-	if n := b.Nudge(peerX, NoLocalEvidence); n != 1 {
-		t.Fatalf("own hint moved the nudge to %v", n)
+	if a := advice(b); a != (client.HintAdvice{}) {
+		t.Fatalf("own hint gave advice %+v", a)
 	}
 	// Every subscriber hears its own publisher: not "received" traffic.
 	if st := b.Stats(); st.Received != 0 || st.Own != 1 || st.ByVerdict["own"] != 1 {
@@ -89,24 +107,24 @@ func TestNewerMessageReplacesTheOriginsHints(t *testing.T) {
 }
 
 // S8 in miniature: one client lies that a healthy peer is degraded. Whatever
-// it does alone, the peer's cost grows by at most 1 + (MaxNudge-1)/MinOrigins
-// (1.5 with defaults), and not at all while local evidence is fresh.
-func TestASingleLiarCannotPushAHealthyPeerOut(t *testing.T) {
-	const capOneOrigin = 1.5
+// it does alone, its advice is a prior worth PriorWeight/MinOrigins outcomes
+// (5 with the defaults): the client's own evidence outweighs it MinOrigins
+// times sooner than a consensus. An honest HEALTHY report cancels it.
+func TestASingleLiarIsAtMostHalfAPrior(t *testing.T) {
+	const liarRate, liarWeight = 0.4, 5.0
 	cases := []struct {
-		name      string
-		lie       func(t *testing.T, b *Book, clk *fakeClock)
-		localAge  time.Duration
-		wantNudge float64
+		name         string
+		lie          func(t *testing.T, b *Book, clk *fakeClock)
+		rate, weight float64
 	}{
 		{"one message, no local evidence", func(t *testing.T, b *Book, clk *fakeClock) {
 			ingest(t, b, "evil", msg(clk, "liar", 1, deg(peerX, 1)))
-		}, NoLocalEvidence, capOneOrigin},
+		}, liarRate, liarWeight},
 		{"repeating it a hundred times", func(t *testing.T, b *Book, clk *fakeClock) {
 			for i := range 100 {
 				ingest(t, b, "evil", msg(clk, "liar", uint64(i+1), deg(peerX, 1)))
 			}
-		}, NoLocalEvidence, capOneOrigin},
+		}, liarRate, liarWeight},
 		{"rotating fifty origin names over one connection", func(t *testing.T, b *Book, clk *fakeClock) {
 			for i := range 50 {
 				ingest(t, b, "evil", msg(clk, fmt.Sprintf("liar-%d", i), 1, deg(peerX, 1)))
@@ -114,72 +132,72 @@ func TestASingleLiarCannotPushAHealthyPeerOut(t *testing.T) {
 			if n := b.Stats().Origins; n != 1 {
 				t.Fatalf("one connection holds %d origins, want 1", n)
 			}
-		}, NoLocalEvidence, capOneOrigin},
+		}, liarRate, liarWeight},
 		{"fifty origin names signed by one key", func(t *testing.T, b *Book, clk *fakeClock) {
 			for i := range 50 {
 				m := msg(clk, fmt.Sprintf("liar-%d", i), 1, deg(peerX, 1))
 				m.Sign(keyN(66))
 				ingest(t, b, "", m)
 			}
-		}, NoLocalEvidence, capOneOrigin},
+		}, liarRate, liarWeight},
 		{"claiming its evidence is brand new", func(t *testing.T, b *Book, clk *fakeClock) {
 			ingest(t, b, "evil", msg(clk, "liar", 1, Hint{Peer: peerX, State: Degraded, Conf: 1, AgeMS: 0}))
-		}, NoLocalEvidence, capOneOrigin},
-		{"while our own evidence is fresh", func(t *testing.T, b *Book, clk *fakeClock) {
-			ingest(t, b, "evil", msg(clk, "liar", 1, deg(peerX, 1)))
-		}, 0, 1},
+		}, liarRate, liarWeight},
 		{"while an honest origin reports the peer healthy", func(t *testing.T, b *Book, clk *fakeClock) {
 			ingest(t, b, "evil", msg(clk, "liar", 1, deg(peerX, 1)))
 			ingest(t, b, "honest", msg(clk, "honest", 1, ok(peerX, 1)))
-		}, NoLocalEvidence, 1},
+		}, 0, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			b, clk := newBook(t)
 			c.lie(t, b, clk)
-			if got := b.Nudge(peerX, c.localAge); !near(got, c.wantNudge) {
-				t.Fatalf("Nudge = %v, want %v", got, c.wantNudge)
-			}
+			wantAdvice(t, advice(b), c.rate, c.weight)
 		})
 	}
 }
 
-func TestIndependentOriginsReachFullEffect(t *testing.T) {
+func TestIndependentOriginsReachFullWeight(t *testing.T) {
 	b, clk := newBook(t)
-	for i, want := range []float64{1.5, 2, 2} { // capped at MaxNudge from MinOrigins on
+	for i, want := range []float64{5, 10, 10} { // PriorWeight from MinOrigins on
 		ingest(t, b, fmt.Sprintf("p%d", i), msg(clk, fmt.Sprintf("o%d", i), 1, deg(peerX, 1)))
-		if got := b.Nudge(peerX, NoLocalEvidence); !near(got, want) {
-			t.Fatalf("after %d origins Nudge = %v, want %v", i+1, got, want)
-		}
+		wantAdvice(t, advice(b), 0.4, want)
 	}
-	if got := b.Nudge("127.0.0.1:9", NoLocalEvidence); got != 1 {
-		t.Fatalf("unmentioned peer nudged to %v", got)
+	if a := b.Advise("127.0.0.1:9", clk.Now()); a != (client.HintAdvice{}) {
+		t.Fatalf("unmentioned peer advised %+v", a)
 	}
 }
 
-// Local evidence always wins: younger than FreshFor (1 s) the hint has no
-// effect; from there it ramps up to full at StaleAfter (5 s).
-func TestFreshLocalEvidenceSwitchesGossipOff(t *testing.T) {
-	b, clk := newBook(t)
-	ingest(t, b, "p1", msg(clk, "a", 1, deg(peerX, 1)))
-	ingest(t, b, "p2", msg(clk, "b", 1, deg(peerX, 1)))
+// HEALTHY voices water a DEGRADED consensus down: the failure share is the
+// full one times the DEGRADED lead (D − H)/(D + H); no lead, no advice.
+func TestHealthyHintsWaterDownDegradedOnes(t *testing.T) {
 	for _, c := range []struct {
-		age  time.Duration
-		want float64
+		name         string
+		hints        []Hint // one origin each
+		rate, weight float64
 	}{
-		{0, 1},
-		{500 * time.Millisecond, 1},
-		{time.Second, 1},
-		{2 * time.Second, 1.25},
-		{3 * time.Second, 1.5},
-		{5 * time.Second, 2},
-		{time.Minute, 2},
-		{NoLocalEvidence, 2},
-		{-time.Hour, 2},
+		{"one DEGRADED", []Hint{deg(peerX, 1)}, 0.4, 5},
+		{"one DEGRADED, one HEALTHY", []Hint{deg(peerX, 1), ok(peerX, 1)}, 0, 0},
+		{"two DEGRADED, one HEALTHY", []Hint{deg(peerX, 1), deg(peerX, 1), ok(peerX, 1)}, 0.4 / 3, 10},
+		{"a weak DEGRADED", []Hint{deg(peerX, 0.2)}, 0.4, 1},
+		{"HEALTHY only", []Hint{ok(peerX, 1)}, 0, 0},
 	} {
-		if got := b.Nudge(peerX, c.age); !near(got, c.want) {
-			t.Errorf("local evidence age %v: Nudge = %v, want %v", c.age, got, c.want)
+		b, clk := newBook(t)
+		for i, h := range c.hints {
+			ingest(t, b, fmt.Sprintf("p%d", i), msg(clk, fmt.Sprintf("o%d", i), 1, h))
 		}
+		t.Run(c.name, func(t *testing.T) { wantAdvice(t, advice(b), c.rate, c.weight) })
+	}
+}
+
+// MaxNudge is the strength: the full failure share is (MaxNudge − 1) × 2 ×
+// DegradedErrorRate, at most 1.
+func TestMaxNudgeScalesTheFailureShare(t *testing.T) {
+	for _, c := range []struct{ nudge, rate float64 }{{1.5, 0.2}, {2, 0.4}, {3, 0.8}, {4, 1}} {
+		b, clk := newBook(t, func(cfg *Config) { cfg.MaxNudge = c.nudge })
+		ingest(t, b, "p1", msg(clk, "a", 1, deg(peerX, 1)))
+		ingest(t, b, "p2", msg(clk, "b", 1, deg(peerX, 1)))
+		wantAdvice(t, advice(b), c.rate, 10)
 	}
 }
 
@@ -370,9 +388,9 @@ func TestTooManyHintsInOneMessageAreRejected(t *testing.T) {
 	wantVerdict(t, ingest(t, b, "", msg(clk, "a", 2, hs[:4]...)), Applied)
 }
 
-// Whatever arrives, the nudge stays in [1, MaxNudge] and is exactly 1 when
-// local evidence is brand new.
-func TestNudgeIsAlwaysBounded(t *testing.T) {
+// Whatever arrives, the advice is a failure share in [0, 1] worth at most
+// PriorWeight outcomes.
+func TestAdviceIsAlwaysBounded(t *testing.T) {
 	b, clk := newBook(t, func(c *Config) { c.MaxOrigins = 16 })
 	r := rand.New(rand.NewPCG(1, 2))
 	peers := []string{"127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"}
@@ -391,16 +409,8 @@ func TestNudgeIsAlwaysBounded(t *testing.T) {
 		ingest(t, b, fmt.Sprintf("s%d", r.IntN(20)), msg(clk, fmt.Sprintf("o%d", r.IntN(20)), uint64(i+1), hs...))
 		clk.Advance(time.Duration(r.IntN(3000)) * time.Millisecond)
 		for _, p := range peers {
-			age := time.Duration(r.IntN(20_000)-1000) * time.Millisecond
-			n := b.Nudge(p, age)
-			if n < 1 || n > b.cfg.MaxNudge || math.IsNaN(n) {
-				t.Fatalf("Nudge(%s, %v) = %v out of [1, %v]", p, age, n, b.cfg.MaxNudge)
-			}
-			if l := (Local{age, r.Float64()*1.2 - 0.1}); b.NudgeLocal(p, l) < 1 || b.NudgeLocal(p, l) > b.cfg.MaxNudge {
-				t.Fatalf("NudgeLocal(%s, %+v) = %v out of [1, %v]", p, l, b.NudgeLocal(p, l), b.cfg.MaxNudge)
-			}
-			if b.Nudge(p, b.cfg.FreshFor) != 1 {
-				t.Fatalf("Nudge with fresh local evidence != 1")
+			if a := b.Advise(p, clk.Now()); !adviceInBounds(a, &b.cfg) {
+				t.Fatalf("Advise(%s) = %+v out of bounds", p, a)
 			}
 		}
 	}
@@ -410,15 +420,15 @@ func TestMaxNudgeOfOneDisablesTheEffect(t *testing.T) {
 	b, clk := newBook(t, func(c *Config) { c.MaxNudge = 1 })
 	ingest(t, b, "p1", msg(clk, "a", 1, deg(peerX, 1)))
 	ingest(t, b, "p2", msg(clk, "b", 1, deg(peerX, 1)))
-	if n := b.Nudge(peerX, NoLocalEvidence); n != 1 {
-		t.Fatalf("Nudge = %v with MaxNudge 1", n)
+	if a := advice(b); a != (client.HintAdvice{}) {
+		t.Fatalf("advice %+v with MaxNudge 1", a)
 	}
 	if st := b.Stats(); st.Applied != 2 {
 		t.Fatalf("messages must still be applied and counted: %+v", st)
 	}
 }
 
-func TestConcurrentIngestAndNudge(t *testing.T) {
+func TestConcurrentIngestAndAdvise(t *testing.T) {
 	b, clk := newBook(t)
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -432,20 +442,18 @@ func TestConcurrentIngestAndNudge(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 2000 {
-				if n := b.Nudge(peerX, NoLocalEvidence); n < 1 || n > 2 {
-					t.Errorf("Nudge = %v", n)
+				if a := advice(b); !adviceInBounds(a, &b.cfg) {
+					t.Errorf("advice %+v", a)
 					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	if got := b.Nudge(peerX, NoLocalEvidence); !near(got, 2) {
-		t.Fatalf("after four origins Nudge = %v, want 2", got)
-	}
+	wantAdvice(t, advice(b), 0.4, 10)
 }
 
-func BenchmarkNudge(b *testing.B) {
+func BenchmarkAdvise(b *testing.B) {
 	bk, clk := newBook(b)
 	for i := range 20 {
 		var hs []Hint
@@ -454,9 +462,10 @@ func BenchmarkNudge(b *testing.B) {
 		}
 		ingest(b, bk, fmt.Sprintf("p%d", i), msg(clk, fmt.Sprintf("o%d", i), 1, hs...))
 	}
+	now := clk.Now()
 	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		bk.Nudge("10.0.0.7:1007", time.Duration(i%10)*time.Second)
+	for b.Loop() {
+		bk.Advise("10.0.0.7:1007", now)
 	}
 }
 
@@ -473,88 +482,6 @@ func BenchmarkRebuild20Origins100Peers(b *testing.B) {
 	}
 	for b.Loop() {
 		bk.Refresh()
-	}
-}
-
-// Stale local evidence is one more voice: it confirms a single origin's
-// DEGRADED hint when this client itself saw the peer failing (S7: the quiet
-// client), and cancels it when this client saw the peer healthy (S8: the
-// liar). Fresh local evidence still decides alone, and the local vote never
-// acts without a remote hint.
-func TestLocalEvidenceVotesInTheQuorum(t *testing.T) {
-	stale := 10 * time.Second
-	cases := []struct {
-		name   string
-		remote []Hint // one origin each
-		local  Local
-		want   float64
-	}{
-		{"one origin, own record failing: confirmed, full effect",
-			[]Hint{deg(peerX, 1)}, Local{stale, 0.5}, 2},
-		{"one origin, own record at the threshold: confirmed",
-			[]Hint{deg(peerX, 1)}, Local{stale, 0.2}, 2},
-		{"one origin, own record 10% failing: half a confirmation",
-			[]Hint{deg(peerX, 1)}, Local{stale, 0.1}, 1.5},
-		{"one origin (a liar), own record healthy: cancelled",
-			[]Hint{deg(peerX, 1)}, Local{stale, 0}, 1},
-		{"two liars, own record healthy: half effect",
-			[]Hint{deg(peerX, 1), deg(peerX, 1)}, Local{stale, 0}, 1.5},
-		{"one origin, no local evidence: capped at one origin's share",
-			[]Hint{deg(peerX, 1)}, Local{NoLocalEvidence, 0.9}, 1.5},
-		{"one origin, own failure rate unknown: no vote",
-			[]Hint{deg(peerX, 1)}, Local{stale, -1}, 1.5},
-		{"one weak origin, own record failing: capped by the remote weight",
-			[]Hint{deg(peerX, 0.1)}, Local{stale, 1}, 1.1},
-		{"no remote hint, own record failing: gossip adds nothing",
-			nil, Local{stale, 1}, 1},
-		{"remote HEALTHY only, own record failing: nothing",
-			[]Hint{ok(peerX, 1)}, Local{stale, 1}, 1},
-		{"one origin confirmed, but own evidence fresh: off",
-			[]Hint{deg(peerX, 1)}, Local{500 * time.Millisecond, 1}, 1},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			b, clk := newBook(t)
-			for i, h := range c.remote {
-				ingest(t, b, fmt.Sprintf("p%d", i), msg(clk, fmt.Sprintf("o%d", i), 1, h))
-			}
-			if got := b.NudgeLocal(peerX, c.local); !near(got, c.want) {
-				t.Fatalf("NudgeLocal = %v, want %v", got, c.want)
-			}
-		})
-	}
-}
-
-// DeferProbe needs three things at once: this client's own record calls
-// the peer degraded, remote hints lean DEGRADED, and the record is younger
-// than the TTL. A hint alone never stops a client from trying a peer.
-func TestDeferProbeNeedsOwnFailingRecord(t *testing.T) {
-	stale := 10 * time.Second
-	cases := []struct {
-		name   string
-		remote []Hint
-		local  Local
-		want   bool
-	}{
-		{"own record failing, remote DEGRADED: defer", []Hint{deg(peerX, 0.3)}, Local{stale, 0.5}, true},
-		{"own record healthy (a liar): probe", []Hint{deg(peerX, 1)}, Local{stale, 0}, false},
-		{"own record 10% failing: probe", []Hint{deg(peerX, 1)}, Local{stale, 0.1}, false},
-		{"no own record: probe", []Hint{deg(peerX, 1)}, Local{NoLocalEvidence, -1}, false},
-		{"own failure rate unknown: probe", []Hint{deg(peerX, 1)}, Local{stale, -1}, false},
-		{"own record older than the TTL: probe", []Hint{deg(peerX, 1)}, Local{time.Minute, 1}, false},
-		{"remote says HEALTHY as much as DEGRADED: probe", []Hint{deg(peerX, 1), ok(peerX, 1)}, Local{stale, 1}, false},
-		{"no remote hint: probe", nil, Local{stale, 1}, false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			b, clk := newBook(t)
-			for i, h := range c.remote {
-				ingest(t, b, fmt.Sprintf("p%d", i), msg(clk, fmt.Sprintf("o%d", i), 1, h))
-			}
-			if got := b.Advise(peerX, c.local); got.DeferProbe != c.want {
-				t.Fatalf("Advise = %+v, want DeferProbe %v", got, c.want)
-			}
-		})
 	}
 }
 

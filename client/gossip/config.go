@@ -51,24 +51,20 @@ type Config struct {
 	// (default 0.5, in (0, 1]; 1 means no decay).
 	DecayFactor float64
 
-	// FreshFor is how long local evidence about a peer counts as fresh:
-	// younger than this, hints have no effect at all (default 1 s, from 0 to
-	// below StaleAfter). A client that talks to a peer more than about once
-	// a second never lets gossip touch it.
-	FreshFor time.Duration
-
-	// StaleAfter is the age of local evidence at which a hint has its full
-	// effect; between FreshFor and StaleAfter the effect ramps up linearly,
-	// so a peer does not flip in and out of the nudge (default 5 s,
-	// 1ms..1h). The default equals PublishInterval:
-	// local evidence older than one gossip round is older than what gossip
-	// tells.
-	StaleAfter time.Duration
-
-	// MaxNudge caps the cost multiplier a peer can get from gossip
-	// (default 2, 1..4; 1 disables the effect while still publishing and
-	// counting).
+	// MaxNudge is the strength of hints: a net DEGRADED consensus stands for
+	// a failure share of (MaxNudge − 1) × 2 × DegradedErrorRate (0.4 with
+	// the defaults), one origin alone for at most half of it, see
+	// [Book.Advise] (default 2, 1..4; 1 disables the effect while still
+	// publishing and counting).
 	MaxNudge float64
+
+	// PriorWeight is how many of the client's own outcomes on a peer a hint
+	// is worth: with n of its own (decayed with the client's StaleAfter)
+	// the hint judges a pick with probability PriorWeight/(PriorWeight+n),
+	// so it decides for a client that has barely used the peer and fades as
+	// its own evidence grows (default 10, the samples behind a
+	// full-confidence hint; 1..1000).
+	PriorWeight float64
 
 	// MinOrigins is how many independent origins it takes for a DEGRADED
 	// hint to have full effect; one origin supplies at most 1/MinOrigins of
@@ -107,12 +103,6 @@ type Config struct {
 	// FullConfidenceSamples is how many recent local samples give a
 	// published hint full confidence; fewer scale it down.
 	FullConfidenceSamples float64
-
-	// EvidenceHalfLife is the memory of this client's own per-peer counts:
-	// they halve every EvidenceHalfLife. Longer than PublishInterval so a
-	// peer this client only probes now and then (0.5 req/s) still reaches
-	// full confidence (about 10 samples at the default 15 s).
-	EvidenceHalfLife time.Duration
 }
 
 // DefaultConfig returns the documented defaults, with gossip disabled.
@@ -123,8 +113,6 @@ func DefaultConfig() Config {
 		PublishInterval:       5 * time.Second,
 		HintTTL:               60 * time.Second,
 		DecayFactor:           0.5,
-		FreshFor:              time.Second,
-		StaleAfter:            5 * time.Second,
 		MaxNudge:              2,
 		MinOrigins:            2,
 		MaxOrigins:            64,
@@ -132,7 +120,7 @@ func DefaultConfig() Config {
 		MaxBookBytes:          12 << 20,
 		DegradedErrorRate:     0.2,
 		FullConfidenceSamples: 10,
-		EvidenceHalfLife:      15 * time.Second,
+		PriorWeight:           10,
 	}
 }
 
@@ -151,12 +139,6 @@ func (c *Config) Validate() error {
 	}
 	if c.HintTTL < c.PublishInterval || c.HintTTL > time.Hour {
 		return bad("HintTTL", c.HintTTL.String(), fmt.Sprintf("the publish interval (%v)..%v", c.PublishInterval, time.Hour))
-	}
-	if err := validate.Range(configName, "StaleAfter", c.StaleAfter, time.Millisecond, time.Hour); err != nil {
-		return err
-	}
-	if c.FreshFor < 0 || c.FreshFor >= c.StaleAfter {
-		return bad("FreshFor", c.FreshFor.String(), fmt.Sprintf("0 up to below the stale-after age (%v)", c.StaleAfter))
 	}
 	if !(c.DecayFactor > 0 && c.DecayFactor <= 1) {
 		return bad("DecayFactor", fmt.Sprint(c.DecayFactor), "above 0, at most 1")
@@ -204,8 +186,8 @@ func (c *Config) Validate() error {
 	if !(c.DegradedErrorRate > 0 && c.DegradedErrorRate < 1) {
 		return bad("DegradedErrorRate", fmt.Sprint(c.DegradedErrorRate), "above 0, below 1")
 	}
-	if c.EvidenceHalfLife <= 0 {
-		return bad("EvidenceHalfLife", c.EvidenceHalfLife.String(), "above 0")
+	if !(c.PriorWeight >= 1 && c.PriorWeight <= 1000) {
+		return bad("PriorWeight", fmt.Sprint(c.PriorWeight), "1..1000")
 	}
 	if !(c.FullConfidenceSamples >= 1) {
 		return bad("FullConfidenceSamples", fmt.Sprint(c.FullConfidenceSamples), ">= 1")

@@ -46,9 +46,8 @@ func TestValidateRanges(t *testing.T) {
 		{"PublishInterval", func(c *Config) { c.PublishInterval = 11 * time.Minute }},
 		{"HintTTL", func(c *Config) { c.HintTTL = time.Second }}, // shorter than the interval
 		{"HintTTL", func(c *Config) { c.HintTTL = 2 * time.Hour }},
-		{"StaleAfter", func(c *Config) { c.StaleAfter = 0 }},
-		{"FreshFor", func(c *Config) { c.FreshFor = c.StaleAfter }},
-		{"FreshFor", func(c *Config) { c.FreshFor = -time.Second }},
+		{"PriorWeight", func(c *Config) { c.PriorWeight = 0.5 }},
+		{"PriorWeight", func(c *Config) { c.PriorWeight = 1001 }},
 		{"DecayFactor", func(c *Config) { c.DecayFactor = 0 }},
 		{"DecayFactor", func(c *Config) { c.DecayFactor = 1.1 }},
 		{"MaxNudge", func(c *Config) { c.MaxNudge = 0.9 }},

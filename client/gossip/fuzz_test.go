@@ -31,7 +31,7 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// FuzzIngest: no frame panics the book, and the nudge stays in bounds.
+// FuzzIngest: no frame panics the book, and its advice stays in bounds.
 func FuzzIngest(f *testing.F) {
 	f.Add([]byte(`{"v":1,"origin":"o","seq":1,"sent":1800000000000,"hints":[{"peer":"127.0.0.1:7001","state":"degraded","conf":1,"age_ms":0}]}`), "src")
 	f.Add([]byte(`garbage`), "")
@@ -39,10 +39,8 @@ func FuzzIngest(f *testing.F) {
 		b, _ := newBook(t)
 		b.Ingest(source, frame)
 		b.Ingest(source, frame)
-		for _, l := range []Local{{NoLocalEvidence, -1}, {0, 0}, {b.cfg.StaleAfter, 1}} {
-			if n := b.NudgeLocal(peerX, l); n < 1 || n > b.cfg.MaxNudge {
-				t.Fatalf("NudgeLocal = %v", n)
-			}
+		if a := b.Advise(peerX, b.now()); !adviceInBounds(a, &b.cfg) {
+			t.Fatalf("advice %+v out of bounds", a)
 		}
 		if s := b.Stats(); s.Received != s.Applied+s.Dropped+s.Rejected {
 			t.Fatalf("counters do not add up: %+v", s)

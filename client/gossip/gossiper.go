@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/grenache-go/grenache/client"
 	"github.com/grenache-go/grenache/pkg/transport"
 	"github.com/rs/zerolog"
 )
@@ -35,12 +36,15 @@ type Counters struct {
 }
 
 // Gossiper is the I/O shell around the pure parts: it runs a pub/sub
-// publisher announced under the channel, publishes this client's hints
-// every PublishInterval, subscribes to every publisher of the channel and
-// feeds what arrives into its Book. Create with New, start with Run, stop by
-// cancelling Run's context or with Close.
+// publisher announced under the channel, publishes every PublishInterval
+// what its client's own metrics say about the service's peers, subscribes
+// to every publisher of the channel and feeds what arrives into its Book.
+// It is the client's [client.HintSource]. Create with New, join it to a
+// client with Attach, start with Run, stop by cancelling Run's context or
+// with Close.
 type Gossiper struct {
 	cfg     Config
+	service string
 	channel string
 	ann     Announcer
 	res     transport.Resolver
@@ -48,8 +52,8 @@ type Gossiper struct {
 	now     func() time.Time
 
 	book     *Book
-	recorder *Recorder
 	composer *Composer
+	metrics  atomic.Pointer[peerMetrics] // what is published; set once by Attach
 
 	ln        net.Listener
 	port      int
@@ -62,6 +66,13 @@ type Gossiper struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 }
+
+// peerMetrics reads the client's own metrics of the service's peers
+// (Client.Stats).
+type peerMetrics func() []client.PeerStats
+
+// observe makes m what g publishes; false if g already has a source.
+func (g *Gossiper) observe(m peerMetrics) bool { return g.metrics.CompareAndSwap(nil, &m) }
 
 // Option adjusts a Gossiper.
 type Option func(*Gossiper)
@@ -83,7 +94,7 @@ func New(cfg Config, service string, ann Announcer, res transport.Resolver, opts
 	if ann == nil || res == nil {
 		return nil, errors.New("gossip: announcer and resolver are required")
 	}
-	g := &Gossiper{cfg: cfg, channel: cfg.ChannelFor(service), ann: ann, res: res, log: zerolog.Nop(), now: time.Now}
+	g := &Gossiper{cfg: cfg, service: service, channel: cfg.ChannelFor(service), ann: ann, res: res, log: zerolog.Nop(), now: time.Now}
 	for _, o := range opts {
 		o(g)
 	}
@@ -95,7 +106,6 @@ func New(cfg Config, service string, ann Announcer, res transport.Resolver, opts
 	g.port, _ = strconv.Atoi(p)
 	g.ln = ln
 	g.book = NewBook(cfg, g.now)
-	g.recorder = NewRecorder(cfg)
 	g.composer = NewComposer(cfg)
 	g.pub = transport.NewPublisher(transport.WithQueueSize(16))
 	return g, nil
@@ -113,41 +123,13 @@ func (g *Gossiper) Origin() string { return g.cfg.Origin }
 // Book returns the hint book (for inspection and tests).
 func (g *Gossiper) Book() *Book { return g.book }
 
-// Record adds one of this client's completed attempts on peer (call it from
-// the client's attempt hook; skip cancelled attempts).
-func (g *Gossiper) Record(peer string, failed bool, at time.Time) {
-	g.recorder.Record(peer, failed, at)
-}
-
-// SetBroken records whether the client's breaker for peer is open or
-// half-open (call it from the breaker hook with To != Closed).
-func (g *Gossiper) SetBroken(peer string, broken bool, at time.Time) {
-	g.recorder.SetBroken(peer, broken, at)
-}
-
-// Nudge returns peer's cost multiplier in [1, MaxNudge], with this
-// client's own view taken from what was recorded through Record (see
-// [Book.NudgeLocal]).
-func (g *Gossiper) Nudge(peer string) float64 { return g.Advise(peer).Factor }
-
-// Advise returns the full advice (factor and probe deferral) for peer,
-// with this client's own view taken from the recorder.
-func (g *Gossiper) Advise(peer string) Advice { return g.AdviseAt(peer, g.now()) }
-
-// AdviseAt is Advise at a time the caller already read (a clock read costs
-// more than the rest of the advice on some machines; the client passes the
-// time of its pick).
-func (g *Gossiper) AdviseAt(peer string, now time.Time) Advice {
-	return g.book.AdviseAt(peer, g.recorder.Local(peer, now), now)
-}
-
-// AdviseLocal is Advise with the caller's own view of the peer.
-func (g *Gossiper) AdviseLocal(peer string, l Local) Advice { return g.book.Advise(peer, l) }
-
-// NudgeLocal is Nudge with the caller's own view of the peer (use it when
-// the caller tracks evidence age and failure rate itself, lock-free).
-func (g *Gossiper) NudgeLocal(peer string, l Local) float64 {
-	return g.book.NudgeLocal(peer, l)
+// Advise implements [client.HintSource]: what the hints received say about
+// a peer of g's service (see [Book.Advise]); other services get no advice.
+func (g *Gossiper) Advise(service, addr string, now time.Time) client.HintAdvice {
+	if service != g.service {
+		return client.HintAdvice{}
+	}
+	return g.book.Advise(addr, now)
 }
 
 // Counters returns the report counters.
@@ -226,10 +208,15 @@ func (g *Gossiper) loop(ctx context.Context, sub *transport.Subscriber) {
 	}
 }
 
-// publish sends the current hints as one frame.
+// publish sends, as one frame, what the attached client's metrics say now
+// (an empty frame before Attach: the channel is live, nothing is claimed).
 func (g *Gossiper) publish() {
 	now := g.now()
-	frame, err := g.composer.Compose(now, g.recorder.Hints(now))
+	var hints []Hint
+	if m := g.metrics.Load(); m != nil {
+		hints = HintsFrom(&g.cfg, (*m)(), now)
+	}
+	frame, err := g.composer.Compose(now, hints)
 	if err != nil {
 		g.log.Error().Err(err).Msg("gossip: cannot encode hints")
 		return

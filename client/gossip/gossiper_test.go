@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grenache-go/grenache/client"
 	"github.com/grenache-go/grenache/pkg/transport"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -62,9 +63,21 @@ func fastConfig(t *testing.T, origin string) Config {
 	cfg.Listen = "127.0.0.1:0"
 	cfg.PublishInterval = 100 * time.Millisecond
 	cfg.HintTTL = 5 * time.Second
-	cfg.FreshFor = 10 * time.Millisecond
-	cfg.StaleAfter = 50 * time.Millisecond
 	return cfg
+}
+
+// peerStats is what a client's Stats says of one peer: samples outcomes
+// just now, failures of them failed, its breaker in state.
+func peerStats(addr string, samples, failures float64, state client.BreakerState) client.PeerStats {
+	return client.PeerStats{Addr: addr, Active: true, State: state, Samples: samples, Failures: failures}
+}
+
+// observeFixed makes g publish these peer metrics (a client's, given as data).
+func observeFixed(t *testing.T, g *Gossiper, stats ...client.PeerStats) {
+	t.Helper()
+	if !g.observe(func() []client.PeerStats { return stats }) {
+		t.Fatal("gossiper already observes a client")
+	}
 }
 
 // startGossiper runs g until the test ends.
@@ -113,28 +126,21 @@ func TestTwoGossipersExchangeHints(t *testing.T) {
 	startGossiper(t, quiet)
 
 	bad := "127.0.0.1:7001"
-	// The busy client keeps talking to two peers, one failing half the time
-	// (hints decay by half every 100 ms here, so the evidence must be live).
-	busyTraffic := func() {
-		for i := range 20 {
-			busy.Record(bad, i%2 == 0, time.Now())
-			busy.Record("127.0.0.1:7002", false, time.Now())
-		}
-	}
-	waitFor(t, "the quiet client to be nudged away from the bad peer", func() bool {
-		busyTraffic()
-		return quiet.Nudge(bad) > 1.3 // one origin: at most 1.5
+	// The busy client's metrics: one peer failing half its requests, one
+	// healthy (hints decay by half every 100 ms here, so they are live).
+	observeFixed(t, busy, peerStats(bad, 20, 10, client.Closed), peerStats("127.0.0.1:7002", 20, 0, client.Closed))
+	waitFor(t, "the quiet client to be advised against the bad peer", func() bool {
+		return quiet.Advise("svc", bad, time.Now()).Weight > 0
 	})
-	if n := quiet.Nudge(bad); n > 1.5+1e-9 {
-		t.Fatalf("one origin pushed the nudge to %v", n)
+	a := quiet.Advise("svc", bad, time.Now())
+	if a.FailureRate < 0.39 || a.FailureRate > 0.4 || a.Weight > quiet.cfg.PriorWeight/2 {
+		t.Fatalf("one origin advised %+v: want a 40%% failure share worth at most half of PriorWeight", a)
 	}
-	if n := quiet.Nudge("127.0.0.1:7002"); n != 1 {
-		t.Fatalf("healthy peer nudged to %v", n)
+	if a := quiet.Advise("svc", "127.0.0.1:7002", time.Now()); a != (client.HintAdvice{}) {
+		t.Fatalf("healthy peer advised %+v", a)
 	}
-	// The quiet client's own fresh evidence switches the hint off.
-	quiet.Record(bad, false, time.Now())
-	if n := quiet.Nudge(bad); n != 1 {
-		t.Fatalf("nudge %v despite fresh local evidence", n)
+	if a := quiet.Advise("other", bad, time.Now()); a != (client.HintAdvice{}) {
+		t.Fatalf("another service's peer advised %+v", a)
 	}
 	waitFor(t, "counters on both sides", func() bool {
 		b, q := busy.Counters(), quiet.Counters()

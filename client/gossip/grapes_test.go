@@ -2,8 +2,8 @@ package gossip
 
 import (
 	"testing"
-	"time"
 
+	"github.com/grenache-go/grenache/client"
 	"github.com/grenache-go/grenache/grape/grapetest"
 	"github.com/grenache-go/grenache/pkg/link"
 )
@@ -34,7 +34,8 @@ func TestGossipOverGoGrapes(t *testing.T) {
 	}
 	startGossiper(t, a)
 	startGossiper(t, b)
-	a.SetBroken("127.0.0.1:7001", true, time.Now()) // a's breaker for the peer is open
+	// a's breaker for the peer is open
+	observeFixed(t, a, peerStats("127.0.0.1:7001", 1, 1, client.Open))
 	waitFor(t, "b to hear a's open breaker", func() bool {
 		d, _ := b.Book().Pressure("127.0.0.1:7001")
 		return d > 0.4

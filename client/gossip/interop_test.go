@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grenache-go/grenache/client"
 	"github.com/grenache-go/grenache/pkg/link"
 	"github.com/grenache-go/grenache/test/nodeproc"
 )
@@ -33,24 +34,7 @@ func TestNodeInterop(t *testing.T) {
 	}
 	startGossiper(t, a)
 	const bad = "127.0.0.1:7001"
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() { // a keeps seeing the bad peer fail
-		defer close(done)
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				for i := range 10 {
-					a.Record(bad, i%2 == 0, time.Now())
-				}
-			}
-		}
-	}()
-	t.Cleanup(func() { close(stop); <-done })
+	observeFixed(t, a, peerStats(bad, 20, 10, client.Closed)) // a sees the bad peer fail
 
 	waitFor(t, "the channel to be announced", func() bool {
 		addrs, err := lk.Lookup(context.Background(), "svc:hints")
@@ -89,8 +73,8 @@ func TestNodeInterop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	observeFixed(t, b, peerStats("127.0.0.1:7002", 20, 0, client.Closed))
 	startGossiper(t, b)
-	b.Record("127.0.0.1:7002", false, time.Now())
 
 	waitFor(t, "Node frames rejected and go-b's hints applied at a", func() bool {
 		s := a.Stats()

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/grenache-go/grenache/client"
 )
 
 // Observation is what this client knows locally about one peer, the input to
@@ -68,6 +70,31 @@ func Assess(cfg *Config, o Observation, now time.Time) (Hint, bool) {
 		return Hint{}, false
 	}
 	return h, true
+}
+
+// Observe reads one peer's observation off the client's own metrics
+// (Client.Stats): its decayed outcome counts, the time of its last outcome
+// and whether its breaker is closed. Gossip keeps no per-peer store of its
+// own; what it publishes is what the client itself measured, never what
+// hints made of it.
+func Observe(ps client.PeerStats, now time.Time) Observation {
+	o := Observation{Peer: ps.Addr, Samples: ps.Samples, Failures: ps.Failures, Broken: ps.State != client.Closed}
+	if ps.Freshness >= 0 {
+		o.LastSample = now.Add(-ps.Freshness)
+	}
+	return o
+}
+
+// HintsFrom assesses the client's metrics of every peer of one service into
+// the hints to publish at now (the peers with nothing worth saying left out).
+func HintsFrom(cfg *Config, stats []client.PeerStats, now time.Time) []Hint {
+	hs := make([]Hint, 0, len(stats))
+	for _, ps := range stats {
+		if h, ok := Assess(cfg, Observe(ps, now), now); ok {
+			hs = append(hs, h)
+		}
+	}
+	return hs
 }
 
 // Composer builds this client's outgoing messages: it owns the origin id,

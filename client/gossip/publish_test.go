@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/grenache-go/grenache/client"
 )
 
 func TestAssessTurnsLocalOutcomesIntoHints(t *testing.T) {
@@ -113,13 +115,34 @@ func TestComposedMessagesAreAppliedByAnotherBook(t *testing.T) {
 	b, _ := newBook(t, func(c *Config) { c.TrustedKeys = []ed25519.PublicKey{pub(signer)} })
 	b.now = clk.Now
 
-	h, _ := Assess(&pubCfg, Observation{peerX, 100, 50, clk.Now(), false}, clk.Now())
-	frame, err := NewComposer(pubCfg).Compose(clk.Now(), []Hint{h})
+	hs := HintsFrom(&pubCfg, []client.PeerStats{{Addr: peerX, Samples: 100, Failures: 50}}, clk.Now())
+	frame, err := NewComposer(pubCfg).Compose(clk.Now(), hs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantVerdict(t, b.Ingest("busy:1", frame), Applied)
-	if got := b.Nudge(peerX, NoLocalEvidence); !near(got, 1.5) {
-		t.Fatalf("Nudge = %v, want 1.5 from one trusted origin", got)
+	wantAdvice(t, advice(b), 0.4, 5) // one trusted origin
+}
+
+// What is published is read off the client's own metrics: its decayed
+// counts, the age of its last outcome, its breaker.
+func TestHintsFromTheClientsMetrics(t *testing.T) {
+	cfg := testConfig(t)
+	now := newClock().Now()
+	stats := []client.PeerStats{
+		{Addr: "127.0.0.1:1", Samples: 20, Failures: 10, Freshness: 2 * time.Second},
+		{Addr: "127.0.0.1:2", Samples: 20, Freshness: 0},
+		{Addr: "127.0.0.1:3", Samples: 0.5, Failures: 0.5, Freshness: time.Minute, State: client.Open},
+		{Addr: "127.0.0.1:4", Freshness: -1},                           // no outcome yet
+		{Addr: "127.0.0.1:5", Samples: 20, Freshness: 2 * time.Minute}, // past the TTL
+	}
+	got := HintsFrom(&cfg, stats, now)
+	want := []Hint{
+		{Peer: "127.0.0.1:1", State: Degraded, Conf: 1, AgeMS: 2000},
+		{Peer: "127.0.0.1:2", State: Healthy, Conf: 1, AgeMS: 0},
+		{Peer: "127.0.0.1:3", State: Degraded, Conf: 1, AgeMS: 0}, // an open breaker holds now
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("hints %+v\nwant %+v", got, want)
 	}
 }

@@ -58,20 +58,7 @@ func NewRecorderClock(now func() time.Time) *Recorder {
 
 // Hooks returns hooks that record into r and then call next's.
 func (r *Recorder) Hooks(next client.Hooks) client.Hooks {
-	return client.Hooks{
-		OnAttempt: func(e client.AttemptEvent) {
-			r.attempt(e)
-			if next.OnAttempt != nil {
-				next.OnAttempt(e)
-			}
-		},
-		OnBreaker: func(e client.BreakerEvent) {
-			r.breaker(e)
-			if next.OnBreaker != nil {
-				next.OnBreaker(e)
-			}
-		},
-	}
+	return client.ChainHooks(client.Hooks{OnAttempt: r.attempt, OnBreaker: r.breaker}, next)
 }
 
 // rec returns the record of (service, addr), creating it while under the

@@ -74,13 +74,9 @@ func load(name string, args []string, getenv func(string) string, stdout, stderr
 
 // newClient builds the link and the client; a bad grape URL is a settings error.
 func newClient(name string, s *settings, cfg client.Config, stderr io.Writer) (*client.Client, *link.Link, int) {
-	lc := link.DefaultConfig()
-	lc.Grapes = s.Grapes
-	lc.Logger = cfg.Logger
-	l, err := link.New(lc)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, grapeError(s.Grapes, err))
-		return nil, nil, exitSettings
+	l, code := newLink(name, s, cfg, stderr)
+	if code >= 0 {
+		return nil, nil, code
 	}
 	c, err := client.New(l, cfg)
 	if err != nil {
@@ -89,6 +85,19 @@ func newClient(name string, s *settings, cfg client.Config, stderr io.Writer) (*
 		return nil, nil, exitSettings
 	}
 	return c, l, -1
+}
+
+// newLink builds the link to the grapes of --grape.
+func newLink(name string, s *settings, cfg client.Config, stderr io.Writer) (*link.Link, int) {
+	lc := link.DefaultConfig()
+	lc.Grapes = s.Grapes
+	lc.Logger = cfg.Logger
+	l, err := link.New(lc)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, grapeError(s.Grapes, err))
+		return nil, exitSettings
+	}
+	return l, -1
 }
 
 func callCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {

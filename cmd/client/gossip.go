@@ -5,10 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"sync/atomic"
-	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/grenache-go/grenache/client"
 	"github.com/grenache-go/grenache/client/gossip"
@@ -16,80 +12,54 @@ import (
 	"github.com/grenache-go/grenache/pkg/link"
 )
 
-// gossipRun wires gossip hints (client/gossip) into `client run`: the
-// client's hooks feed the gossiper's recorder, and the gossiper advises the
-// adaptive strategy. The gossiper needs the link that newClient creates
-// together with the client, so it is attached after the client exists;
-// until then (and without --gossip) the advice is neutral.
+// gossipRun is `client run --gossip`: a gossiper for the run's service,
+// attached to the run's client by the library (gossip.Attach), running
+// until close.
 type gossipRun struct {
-	service string
-	g       atomic.Pointer[gossip.Gossiper]
-	stop    func()
+	g    *gossip.Gossiper
+	stop func()
 }
 
-// setupGossip installs the hint source and chains the hooks into cfg when
-// --gossip (CLIENT_GOSSIP) is on; it returns nil otherwise.
-func setupGossip(s *settings, cfg *client.Config) *gossipRun {
+// newRunClient builds `client run`'s client on l: with --gossip
+// (CLIENT_GOSSIP) through a gossiper attached to it and started, whose
+// GOSSIP_* settings come from gossipSettings; gr is nil
+// without --gossip. code is -1 on success.
+func newRunClient(s *settings, l *link.Link, cfg client.Config, getenv func(string) string, stderr io.Writer) (c *client.Client, gr *gossipRun, code int) {
 	if !s.Gossip {
-		return nil
-	}
-	gr := &gossipRun{service: s.Service}
-	prev := cfg.Hooks
-	cfg.Hooks.OnAttempt = func(e client.AttemptEvent) {
-		if prev.OnAttempt != nil {
-			prev.OnAttempt(e)
+		c, err := client.New(l, cfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "client run: %v\n", err)
+			return nil, nil, exitSettings
 		}
-		if g := gr.g.Load(); g != nil && e.Service == gr.service && e.Outcome != client.Canceled {
-			g.Record(e.Addr, e.Outcome != client.Success, e.At)
-		}
+		return c, nil, -1
 	}
-	cfg.Hooks.OnBreaker = func(e client.BreakerEvent) {
-		if prev.OnBreaker != nil {
-			prev.OnBreaker(e)
-		}
-		if g := gr.g.Load(); g != nil && e.Service == gr.service {
-			g.SetBroken(e.Addr, e.To != client.Closed, e.At)
-		}
-	}
-	cfg.Hints = gr
-	return gr
-}
-
-// Advise implements client.HintSource.
-func (gr *gossipRun) Advise(service, addr string, now time.Time) client.HintAdvice {
-	g := gr.g.Load()
-	if g == nil || service != gr.service {
-		return client.HintAdvice{Factor: 1}
-	}
-	a := g.AdviseAt(addr, now)
-	return client.HintAdvice{Factor: a.Factor, DeferProbe: a.DeferProbe}
-}
-
-// start reads the GOSSIP_* settings (gossipSettings), starts the gossiper
-// on l and attaches it. code is -1 on success.
-func (gr *gossipRun) start(l *link.Link, getenv func(string) string, logger zerolog.Logger, stderr io.Writer) int {
 	gcfg, err := loadGossip(getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "client run: %v\n", err)
-		return exitSettings
+		return nil, nil, exitSettings
 	}
-	g, err := gossip.New(gcfg, gr.service, l, l, gossip.WithLogger(logger))
+	g, err := gossip.New(gcfg, s.Service, l, l, gossip.WithLogger(cfg.Logger))
 	if err != nil {
 		fmt.Fprintf(stderr, "client run: %v\n", err)
-		return exitSettings
+		return nil, nil, exitSettings
+	}
+	c, err = gossip.Attach(g, l, cfg)
+	if err != nil {
+		_ = g.Close()
+		fmt.Fprintf(stderr, "client run: %v\n", err)
+		return nil, nil, exitSettings
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = g.Run(ctx) }()
-	gr.g.Store(g)
-	gr.stop = func() { cancel(); _ = g.Close(); wg.Wait() }
-	return -1
+	var once sync.Once
+	return c, &gossipRun{g: g, stop: func() { once.Do(func() { cancel(); _ = g.Close(); wg.Wait() }) }}, -1
 }
 
-// close stops the gossiper.
+// close stops the gossiper; safe to call more than once, and on nil.
 func (gr *gossipRun) close() {
-	if gr != nil && gr.stop != nil {
+	if gr != nil {
 		gr.stop()
 	}
 }
@@ -99,10 +69,6 @@ func (gr *gossipRun) report() *report.Gossip {
 	if gr == nil {
 		return nil
 	}
-	g := gr.g.Load()
-	if g == nil {
-		return nil
-	}
-	c := g.Counters()
+	c := gr.g.Counters()
 	return &report.Gossip{Published: c.Published, Received: c.Received, Applied: c.Applied, Rejected: c.Rejected}
 }

@@ -13,8 +13,7 @@ import (
 // only when gossip is on, so `client call` never reads them. A `field` tag
 // names the gossip.Config field the setting fills; the envDefault values
 // are gossip.DefaultConfig's (a test keeps them equal). The ranges a tag
-// cannot say (HintTTL at least PublishInterval, FreshFor below StaleAfter,
-// DecayFactor above 0) are gossip.Config.Validate's, reported under these
+// cannot say (HintTTL at least PublishInterval, DecayFactor above 0) are gossip.Config.Validate's, reported under these
 // variables' names.
 type gossipSettings struct {
 	Channel         string        `env:"GOSSIP_CHANNEL" field:"Channel" usage:"pub/sub channel of the hints, at most 256 bytes (empty = SERVICE:hints)"`
@@ -23,9 +22,8 @@ type gossipSettings struct {
 	PublishInterval time.Duration `env:"GOSSIP_PUBLISH_INTERVAL" envDefault:"5000" allowed:"100..600000" field:"PublishInterval" usage:"publish period, also the unit of decay"`
 	HintTTL         time.Duration `env:"GOSSIP_HINT_TTL" envDefault:"60000" allowed:"100..3600000" field:"HintTTL" usage:"how long a hint counts after its evidence (at least GOSSIP_PUBLISH_INTERVAL)"`
 	DecayFactor     float64       `env:"GOSSIP_DECAY_FACTOR" envDefault:"0.5" allowed:"0..1" field:"DecayFactor" usage:"weight multiplier per publish interval of age, above 0 (1 = no decay)"`
-	FreshFor        time.Duration `env:"GOSSIP_FRESH_FOR" envDefault:"1000" allowed:"0..3600000" field:"FreshFor" usage:"local evidence younger than this: hints have no effect (below GOSSIP_STALE_AFTER)"`
-	StaleAfter      time.Duration `env:"GOSSIP_STALE_AFTER" envDefault:"5000" allowed:"1..3600000" field:"StaleAfter" usage:"local evidence this old: hints have full effect"`
-	MaxNudge        float64       `env:"GOSSIP_MAX_NUDGE" envDefault:"2" allowed:"1..4" field:"MaxNudge" usage:"largest cost multiplier gossip can cause (1 = effect off)"`
+	MaxNudge        float64       `env:"GOSSIP_MAX_NUDGE" envDefault:"2" allowed:"1..4" field:"MaxNudge" usage:"strength of hints: a DEGRADED consensus stands for a failure share of (this - 1) x 0.4 (1 = effect off)"`
+	PriorWeight     float64       `env:"GOSSIP_PRIOR_WEIGHT" envDefault:"10" allowed:"1..1000" field:"PriorWeight" usage:"how many of the client's own outcomes on a peer a hint is worth; its say fades as they accumulate"`
 	MinOrigins      int           `env:"GOSSIP_MIN_ORIGINS" envDefault:"2" allowed:"1..16" field:"MinOrigins" usage:"independent origins needed for a hint's full effect"`
 	MaxOrigins      int           `env:"GOSSIP_MAX_ORIGINS" envDefault:"64" allowed:"1..1024" field:"MaxOrigins" usage:"origins tracked at once"`
 	MaxPeers        int           `env:"GOSSIP_MAX_PEERS" envDefault:"512" allowed:"1..4096" field:"MaxPeers" usage:"hints per message, sent and accepted"`

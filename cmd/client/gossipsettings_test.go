@@ -50,8 +50,7 @@ func TestGossipVariablesOverride(t *testing.T) {
 		"GOSSIP_PUBLISH_INTERVAL": "1000",
 		"GOSSIP_HINT_TTL":         "20s",
 		"GOSSIP_DECAY_FACTOR":     "0.25",
-		"GOSSIP_FRESH_FOR":        "500ms",
-		"GOSSIP_STALE_AFTER":      "3000",
+		"GOSSIP_PRIOR_WEIGHT":     "20",
 		"GOSSIP_MAX_NUDGE":        "1.5",
 		"GOSSIP_MIN_ORIGINS":      "3",
 		"GOSSIP_MAX_ORIGINS":      "10",
@@ -64,7 +63,7 @@ func TestGossipVariablesOverride(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !c.Enabled || c.Channel != "c" || c.Origin != "me" || c.Listen != "127.0.0.1:0" || c.PublishInterval != time.Second ||
-		c.HintTTL != 20*time.Second || c.DecayFactor != 0.25 || c.FreshFor != 500*time.Millisecond || c.StaleAfter != 3*time.Second ||
+		c.HintTTL != 20*time.Second || c.DecayFactor != 0.25 || c.PriorWeight != 20 ||
 		c.MaxNudge != 1.5 || c.MinOrigins != 3 || c.MaxOrigins != 10 || c.MaxPeers != 100 || c.MaxBookBytes != 65536 ||
 		!c.SigningKey.Equal(ed25519.NewKeyFromSeed(seed)) || len(c.TrustedKeys) != 2 {
 		t.Fatalf("variables not applied: %+v", c)
@@ -84,7 +83,7 @@ func TestGossipErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"GOSSIP_DECAY_FACTOR": "2"}, []string{"GOSSIP_DECAY_FACTOR", "0..1"}},
 		{map[string]string{"GOSSIP_DECAY_FACTOR": "0"}, []string{"env GOSSIP_DECAY_FACTOR", "above 0"}},
 		{map[string]string{"GOSSIP_HINT_TTL": "1000"}, []string{"env GOSSIP_HINT_TTL", "the publish interval (5s)"}},
-		{map[string]string{"GOSSIP_FRESH_FOR": "5s"}, []string{"env GOSSIP_FRESH_FOR", "below the stale-after age (5s)"}},
+		{map[string]string{"GOSSIP_PRIOR_WEIGHT": "0.5"}, []string{"GOSSIP_PRIOR_WEIGHT", "1..1000"}},
 		{map[string]string{"GOSSIP_ORIGIN": "has space"}, []string{"env GOSSIP_ORIGIN", "A-Z a-z 0-9"}},
 		{map[string]string{"GOSSIP_MAX_PEERS": "0"}, []string{"GOSSIP_MAX_PEERS", "1..4096"}},
 		{map[string]string{"GOSSIP_SIGNING_KEY": "nope"}, []string{"GOSSIP_SIGNING_KEY", "allowed an ed25519 seed"}},

@@ -66,16 +66,15 @@ func setupMetrics(s *settings, cfg *client.Config) *runMetrics {
 	}
 	m.reg.MustRegister(vec, m, collectors.NewGoCollector(),
 		version.Collector("grenache_client_build_info", "Build of this client: always 1, the labels say which."))
-	prev := cfg.Hooks.OnAttempt
-	cfg.Hooks.OnAttempt = func(e client.AttemptEvent) {
-		if prev != nil {
-			prev(e)
-		}
-		if e.Service == m.service && int(e.Outcome) >= 0 && int(e.Outcome) < len(m.attempts) {
-			m.attempts[e.Outcome].Inc()
-		}
-	}
+	cfg.Hooks = client.ChainHooks(cfg.Hooks, client.Hooks{OnAttempt: m.countAttempt})
 	return m
+}
+
+// countAttempt counts one settled attempt of the run's service by outcome.
+func (m *runMetrics) countAttempt(e client.AttemptEvent) {
+	if e.Service == m.service && int(e.Outcome) >= 0 && int(e.Outcome) < len(m.attempts) {
+		m.attempts[e.Outcome].Inc()
+	}
 }
 
 // start binds the address, registers the gossip collector (if any) and
@@ -86,9 +85,7 @@ func (m *runMetrics) start(addr string, c *client.Client, gr *gossipRun, stderr 
 	}
 	m.c.Store(c)
 	if gr != nil {
-		if g := gr.g.Load(); g != nil {
-			m.reg.MustRegister(g.Collector())
-		}
+		m.reg.MustRegister(gr.g.Collector())
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

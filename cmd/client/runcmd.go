@@ -32,25 +32,23 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	rec := loadgen.NewRecorder()
 	cfg.Hooks = rec.Hooks()
-	gr := setupGossip(s, &cfg)   // nil without --gossip
 	m := setupMetrics(s, &cfg)   // nil without --metrics-addr
 	var uiRec *clientui.Recorder // only with --ui: it costs a lock per attempt
 	if s.UIAddr != "" {
 		uiRec = clientui.NewRecorder()
 		cfg.Hooks = uiRec.Hooks(cfg.Hooks)
 	}
-	c, l, code := newClient("client run", s, cfg, stderr)
+	l, code := newLink("client run", s, cfg, stderr)
 	if code >= 0 {
 		return code
 	}
 	defer l.Close()
-	defer c.Close()
-	if gr != nil {
-		if code := gr.start(l, getenv, cfg.Logger, stderr); code >= 0 {
-			return code
-		}
-		defer gr.close()
+	c, gr, code := newRunClient(s, l, cfg, getenv, stderr) // gr is nil without --gossip
+	if code >= 0 {
+		return code
 	}
+	defer c.Close()
+	defer gr.close()
 	if code := m.start(s.MetricsAddr, c, gr, stderr); code >= 0 {
 		return code
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/grenache-go/grenache/client"
-	"github.com/grenache-go/grenache/client/gossip"
 	clientui "github.com/grenache-go/grenache/client/ui"
 )
 
@@ -26,12 +25,7 @@ func serveUI(addr string, c *client.Client, rec *clientui.Recorder, gr *gossipRu
 	done := make(chan struct{})
 	opts := clientui.Options{Recorder: rec, Done: done}
 	if gr != nil {
-		opts.Gossip = func() gossip.Stats {
-			if g := gr.g.Load(); g != nil {
-				return g.Book().Stats()
-			}
-			return gossip.Stats{}
-		}
+		opts.Gossip = gr.g.Stats
 	}
 	srv := &http.Server{Handler: clientui.Handler(c, opts), ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan struct{})

@@ -32,34 +32,12 @@ func NewRunner(strategy string, r transport.Resolver, mod func(*client.Config)) 
 	}
 	rec := newRecorder()
 	// Hooks mod installed (a live view's recorder) still see every event.
-	next := cfg.Hooks
-	cfg.Hooks = rec.hooks()
-	if next.OnAttempt != nil || next.OnBreaker != nil {
-		cfg.Hooks = chainHooks(cfg.Hooks, next)
-	}
+	cfg.Hooks = client.ChainHooks(rec.hooks(), cfg.Hooks)
 	c, err := client.New(r, cfg)
 	if err != nil {
 		return nil, err
 	}
 	return &Runner{Strategy: strategy, Client: c, rec: rec}, nil
-}
-
-// chainHooks calls a's hooks, then b's.
-func chainHooks(a, b client.Hooks) client.Hooks {
-	return client.Hooks{
-		OnAttempt: func(e client.AttemptEvent) {
-			a.OnAttempt(e)
-			if b.OnAttempt != nil {
-				b.OnAttempt(e)
-			}
-		},
-		OnBreaker: func(e client.BreakerEvent) {
-			a.OnBreaker(e)
-			if b.OnBreaker != nil {
-				b.OnBreaker(e)
-			}
-		},
-	}
 }
 
 // Close closes the runner's client.

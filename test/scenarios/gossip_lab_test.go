@@ -22,10 +22,11 @@ import (
 )
 
 // The gossip scenarios (S7, S8) need what the lab's runners cannot give:
-// each client's attempt hook must also feed its gossiper, and each client
-// has its own link and gossip publisher, as separate processes would. So
-// this file has its own small client wrapper and open-loop driver; the
-// workers and grapes are the lab's and grapetest's.
+// each client has its own link and gossip publisher, as separate processes
+// would, and is judged on what it sent each worker. So this file has its
+// own small client wrapper and open-loop driver; the gossip wiring is the
+// library's (gossip.Attach), the workers and grapes are the lab's and
+// grapetest's.
 
 // gossipPublishInterval is GOSSIP_PUBLISH_INTERVAL in these tests: 1 s
 // instead of the default 5 s, so hints reach the quiet clients within the
@@ -64,9 +65,8 @@ type gPeerCount struct {
 }
 
 // gClient is one client.Client (default config, adaptive) with its own
-// link and, optionally, a gossip.Gossiper wired the way `client run
-// --gossip` wires it: the attempt and breaker hooks feed the gossiper, the
-// gossiper advises the adaptive strategy.
+// link and, optionally, a gossip.Gossiper attached as `client run
+// --gossip` attaches it (gossip.Attach); its hooks count what it sent.
 type gClient struct {
 	name    string
 	service string
@@ -82,15 +82,6 @@ type gClient struct {
 	overloaded int64
 }
 
-// gHints makes a Gossiper a client.HintSource.
-type gHints struct{ g *gossip.Gossiper }
-
-// Advise implements client.HintSource.
-func (h gHints) Advise(_, addr string, now time.Time) client.HintAdvice {
-	a := h.g.AdviseAt(addr, now)
-	return client.HintAdvice{Factor: a.Factor, DeferProbe: a.DeferProbe}
-}
-
 // newGClient builds a client looking up through grapes, with a gossiper
 // when withGossip; both are stopped at the end of the test.
 func newGClient(t *testing.T, name, service string, withGossip bool, grapes ...string) *gClient {
@@ -98,24 +89,30 @@ func newGClient(t *testing.T, name, service string, withGossip bool, grapes ...s
 	lk := gNewLink(t, grapes...)
 	gc := &gClient{name: name, service: service, peers: map[string]*gPeerCount{}, opens: map[string]int64{}}
 	cfg := client.DefaultConfig()
-	if withGossip {
-		g, err := gossip.New(gossipTestConfig(strings.ReplaceAll(name, " ", "-")), service, lk, lk)
+	cfg.Hooks = client.Hooks{OnAttempt: gc.onAttempt, OnBreaker: gc.onBreaker}
+	if !withGossip {
+		c, err := client.New(lk, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		gc.g = g
-		cfg.Hints = gHints{g}
-		done := make(chan struct{})
-		go func() { defer close(done); _ = g.Run(context.Background()) }()
-		t.Cleanup(func() { _ = g.Close(); <-done })
+		gc.c = c
+		t.Cleanup(func() { _ = c.Close() })
+		return gc
 	}
-	cfg.Hooks = client.Hooks{OnAttempt: gc.onAttempt, OnBreaker: gc.onBreaker}
-	c, err := client.New(lk, cfg)
+	g, err := gossip.New(gossipTestConfig(strings.ReplaceAll(name, " ", "-")), service, lk, lk)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gc.c = c
+	c, err := gossip.Attach(g, lk, cfg)
+	if err != nil {
+		_ = g.Close()
+		t.Fatal(err)
+	}
+	gc.c, gc.g = c, g
+	done := make(chan struct{})
+	go func() { defer close(done); _ = g.Run(context.Background()) }()
 	t.Cleanup(func() { _ = c.Close() })
+	t.Cleanup(func() { _ = g.Close(); <-done }) // before the client closes (cleanups run last first)
 	return gc
 }
 
@@ -124,9 +121,6 @@ func (gc *gClient) onAttempt(e client.AttemptEvent) {
 		return
 	}
 	failed := e.Outcome != client.Success
-	if gc.g != nil {
-		gc.g.Record(e.Addr, failed, e.At)
-	}
 	gc.mu.Lock()
 	defer gc.mu.Unlock()
 	pc := gc.peers[e.Addr]
@@ -147,9 +141,6 @@ func (gc *gClient) onAttempt(e client.AttemptEvent) {
 }
 
 func (gc *gClient) onBreaker(e client.BreakerEvent) {
-	if gc.g != nil {
-		gc.g.SetBroken(e.Addr, e.To != client.Closed, e.At)
-	}
 	if e.From == client.Closed && e.To == client.Open {
 		gc.mu.Lock()
 		if _, ok := gc.opens[e.Addr]; ok || len(gc.opens) < 64 {

@@ -76,23 +76,23 @@ const gTableHead = "| client | gossip | req/s | requests | success | attempts | 
 // S7: a busy client (200 req/s) and two quiet clients (2 req/s) share 4
 // workers, one of which fails 50% of requests. The quiet client with gossip
 // sends at most a third (short run: half) as many requests to the bad
-// worker as the quiet client without it, in the same run. Attempts are counted after a
-// warm-up: until the quiet client has failed on the bad worker itself,
-// hints alone never stop it from trying a peer (by design, so a liar cannot
-// starve a fresh client — S8), and a short run would mostly measure that.
+// worker as the quiet client without it, in the same run. Attempts are
+// counted after a warm-up: until the quiet client has failed on the bad
+// worker itself, hints never stop it from trying a peer (by design, so a
+// liar cannot starve a fresh client — S8), and a short run would mostly
+// measure that.
 //
 // One run's verdict is a comparison of two small counts, so it is played in
 // a fresh world once more when a bound fails (gossipTries). The per-run
-// odds were measured on the same balancer and gossip book in virtual time
-// (client.DefaultConfig, gossip every 1 s, 3000 seeds, throwaway program):
-// a 45 s run with 35 counted seconds gives the quiet clients W (gossip) and
-// X (none) attempts at w0 with X ≥ 3 in every seed (median 17, q0.1% 3) and
-// 2W > X in 10 of 3000 (3.3e-3: rare spells in which the hint does not hold
-// the quiet client back, W up to 18). Doubling the run only halved that
-// (1.7e-3 at 80 s), the spells are not sampling noise, so the sample is
-// grown by a second independent world instead: both fail with P ≈ 1.1e-5.
-// A client whose hints change nothing (W and X both ~Poisson(17)) passes
-// 2W ≤ X in 3.2% of runs, so two tries still catch it in 94% of runs.
+// odds were measured on the same balancer and gossip pipeline in virtual
+// time (client/gossip_sim_test.go's world, attempts of 1-2 ms, gossip every
+// 1 s, 3000 seeds): the short run gives the quiet clients W (gossip) and X
+// (none) attempts at w0 with W median 1 (q99 4) and X median 17 (q0.1% 3),
+// and 2W > X in 12 of 3000 (4e-3); the full run W median 4, X median 50,
+// 3W > X in 11 of 3000. Both tries fail with P ≈ 1.6e-5 (short) and
+// 1.3e-5 (full). A client whose hints change nothing (W and X both
+// ~Poisson(17)) passes 2W ≤ X in 3.2% of runs, so two tries still catch it
+// in 94% of runs.
 func TestScenarioS7GossipQuietClient(t *testing.T) {
 	gossipTries(t, playS7)
 }
@@ -173,12 +173,12 @@ func playS7(t *testing.T) (failed []string) {
 // books, so they meet it before they have any evidence of their own.
 //
 // The quiet client's 40 requests over 20 s give the victim a count whose
-// spread, measured on the same balancer and gossip book in virtual time
-// (10000 seeds, throwaway program), has median 10 of a fair 10, q0.1% 4:
-// below half its fair share in 24 of 10000 runs (2.4e-3; 1.2e-3 at 30 s,
-// 2e-4 at 40 s). As in S7 a failed bound is played once more in a fresh
-// world (gossipTries): both fail with P ≈ 5.8e-6, for 20 s more only in
-// the runs that need it. A liar that starves the victim (count near 0)
+// spread, measured on the same balancer and gossip pipeline in virtual
+// time (3000 seeds, as for S7), has median 10 of a fair 10, q0.1% 4:
+// below half its fair share in 5 of 3000 runs (1.7e-3; the busy client
+// never went below 85%). As in S7 a failed bound is played once more in a
+// fresh world (gossipTries): both fail with P ≈ 2.8e-6, for 20 s more only
+// in the runs that need it. A liar that starves the victim (count near 0)
 // fails both.
 func TestScenarioS8GossipLiar(t *testing.T) {
 	gossipTries(t, playS8)
