@@ -103,7 +103,10 @@ func TestEngineOverWebSocket(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := transport.NewWSServer(func(_ context.Context, _ string, p json.RawMessage) (any, error) { return p, nil })
+		srv, err := transport.NewWSServer(func(_ context.Context, _ string, p json.RawMessage) (any, error) { return p, nil }, transport.WSServerConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = srv.Serve(ln) }()
 		t.Cleanup(func() {

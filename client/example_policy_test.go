@@ -63,7 +63,11 @@ func ExampleNew_caller() {
 		fmt.Println(err)
 		return
 	}
-	srv := transport.NewHTTPServer(func(_ context.Context, _ string, p json.RawMessage) (any, error) { return p, nil })
+	srv, err := transport.NewHTTPServer(func(_ context.Context, _ string, p json.RawMessage) (any, error) { return p, nil }, transport.HTTPServerConfig{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.Serve(ln) }()
 	defer func() { _ = srv.Shutdown(context.Background()); <-done }()

@@ -34,7 +34,11 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	srv := transport.NewHTTPServer(upper)
+	srv, err := transport.NewHTTPServer(upper, transport.HTTPServerConfig{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.Serve(ln) }()
 	defer func() { _ = srv.Shutdown(context.Background()); <-done }()

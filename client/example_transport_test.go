@@ -38,7 +38,11 @@ func serveLoopback(serve func(net.Listener) error, shutdown func(context.Context
 // grenache-nodejs-ws speaks the same wire) through the adaptive engine:
 // one socket per peer, concurrent requests multiplexed on it.
 func ExampleNew_ws() {
-	srv := transport.NewWSServer(greet)
+	srv, err := transport.NewWSServer(greet, transport.WSServerConfig{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	addr, stop, err := serveLoopback(srv.Serve, srv.Shutdown)
 	if err != nil {
 		fmt.Println(err)
@@ -72,11 +76,15 @@ func ExampleNew_tls() {
 		fmt.Println(err)
 		return
 	}
-	srv := transport.NewHTTPServer(greet, transport.WithTLS(&tls.Config{
+	srv, err := transport.NewHTTPServer(greet, transport.HTTPServerConfig{TLS: &tls.Config{
 		Certificates: []tls.Certificate{pki.Server},
 		ClientCAs:    pki.Pool,
 		ClientAuth:   tls.RequireAndVerifyClientCert,
-	}))
+	}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	addr, stop, err := serveLoopback(srv.Serve, srv.Shutdown)
 	if err != nil {
 		fmt.Println(err)
@@ -118,14 +126,22 @@ func ExampleNew_tls() {
 // names (a Grenache lookup gives host:port only, so which wire a service
 // speaks is configuration).
 func ExampleConfig_callers() {
-	httpSrv := transport.NewHTTPServer(greet)
+	httpSrv, err := transport.NewHTTPServer(greet, transport.HTTPServerConfig{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	httpAddr, stopHTTP, err := serveLoopback(httpSrv.Serve, httpSrv.Shutdown)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer stopHTTP()
-	wsSrv := transport.NewWSServer(greet)
+	wsSrv, err := transport.NewWSServer(greet, transport.WSServerConfig{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	wsAddr, stopWS, err := serveLoopback(wsSrv.Serve, wsSrv.Shutdown)
 	if err != nil {
 		fmt.Println(err)

@@ -68,7 +68,10 @@ func startServers(t *testing.T, n int) ([]string, []*fault) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := transport.NewHTTPServer(h)
+		srv, err := transport.NewHTTPServer(h, transport.HTTPServerConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = srv.Serve(ln) }()
 		addrs = append(addrs, ln.Addr().String())

@@ -23,14 +23,17 @@ func startStreamServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := transport.NewHTTPServer(func(context.Context, string, json.RawMessage) (any, error) { return nil, nil },
-		transport.WithStreamHandler(func(ctx context.Context, req *transport.StreamRequest, w io.Writer) error {
+	s, err := transport.NewHTTPServer(func(context.Context, string, json.RawMessage) (any, error) { return nil, nil },
+		transport.HTTPServerConfig{StreamHandler: func(ctx context.Context, req *transport.StreamRequest, w io.Writer) error {
 			h := sha256.New()
 			if _, err := io.Copy(h, req.Body); err != nil {
 				return err
 			}
 			return req.Reply(w, hex.EncodeToString(h.Sum(nil)), nil)
-		}))
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ln) }()
 	t.Cleanup(func() {

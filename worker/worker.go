@@ -191,24 +191,23 @@ func (w *Worker) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
-	opts := []transport.HTTPServerOption{transport.WithServerLogger(w.log),
-		transport.WithMaxBodyBytes(MaxBodyBytes), transport.WithBodyBudget(bodies),
-		transport.WithRefuse(w.refusing.Load)}
-	if sh := w.streamHandler(); sh != nil {
-		opts = append(opts, transport.WithStreamHandler(sh))
-	}
-	if w.cfg.TLS != nil {
-		opts = append(opts, transport.WithTLS(w.cfg.TLS))
-	}
+	rpc := transport.HTTPServerConfig{TLS: w.cfg.TLS, MaxBodyBytes: MaxBodyBytes, BodyBudget: bodies,
+		Logger: w.log, Refuse: w.refusing.Load, StreamHandler: w.streamHandler()}
 	var ws *transport.WSServer
 	if w.cfg.WebSocket {
 		// Mounted on the RPC server, which hands it upgrade requests; TLS is the RPC
 		// listener's. Its body budget is the same one: a request is one or the other.
-		ws = transport.NewWSServer(w.wsHandle, transport.WithWSLogger(w.log),
-			transport.WithWSMaxMessageBytes(MaxBodyBytes), transport.WithWSBodyBudget(bodies))
-		opts = append(opts, transport.WithUpgrade(ws))
+		ws, err = transport.NewWSServer(w.wsHandle, transport.WSServerConfig{
+			MaxMessageBytes: MaxBodyBytes, BodyBudget: bodies, Logger: w.log})
+		if err != nil {
+			return fmt.Errorf("worker: %w", err)
+		}
+		rpc.Upgrade = ws
 	}
-	srv := transport.NewHTTPServer(w.h.handle, opts...)
+	srv, err := transport.NewHTTPServer(w.h.handle, rpc)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
 	var adm *http.Server
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)

@@ -17,7 +17,10 @@ import (
 // address.
 func serveWorker(t *testing.T, reg *registry, svc string, h transport.Handler) string {
 	t.Helper()
-	srv := transport.NewHTTPServer(h)
+	srv, err := transport.NewHTTPServer(h, transport.HTTPServerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln := listen(t)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.Serve(ln) }()

@@ -107,7 +107,10 @@ func New(cfg Config, service string, ann Announcer, res transport.Resolver, opts
 	g.ln = ln
 	g.book = NewBook(cfg, g.now)
 	g.composer = NewComposer(cfg)
-	g.pub = transport.NewPublisher(transport.WithQueueSize(16))
+	if g.pub, err = transport.NewPublisher(transport.PublisherConfig{QueueSize: 16}); err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("gossip: %w", err)
+	}
 	return g, nil
 }
 
@@ -154,6 +157,16 @@ func (g *Gossiper) Run(ctx context.Context) error {
 	g.mu.Unlock()
 	defer close(g.done)
 	defer cancel()
+	sub, err := transport.NewSubscriber(g.res, g.channel, transport.SubscriberConfig{
+		LookupInterval:      g.cfg.PublishInterval,
+		MessageBuffer:       256,
+		ReconnectBackoffMin: 100 * time.Millisecond,
+		ReconnectBackoffMax: g.cfg.PublishInterval,
+		Logger:              g.log,
+	})
+	if err != nil {
+		return fmt.Errorf("gossip: %w", err)
+	}
 
 	served := make(chan struct{})
 	go func() {
@@ -163,11 +176,6 @@ func (g *Gossiper) Run(ctx context.Context) error {
 		}
 	}()
 	g.ann.StartAnnouncing(g.channel, g.port, g.cfg.AnnounceInterval)
-	sub := transport.NewSubscriber(g.res, g.channel,
-		transport.WithLookupInterval(g.cfg.PublishInterval),
-		transport.WithMessageBuffer(256),
-		transport.WithReconnectBackoff(100*time.Millisecond, g.cfg.PublishInterval),
-		transport.WithSubscriberLogger(g.log))
 
 	g.loop(ctx, sub)
 

@@ -163,7 +163,10 @@ func TestForeignFramesOnTheChannelAreRejected(t *testing.T) {
 	}
 	startGossiper(t, g)
 
-	foreign := transport.NewPublisher()
+	foreign, err := transport.NewPublisher(transport.PublisherConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln := listen(t)
 	go func() { _ = foreign.Serve(ln) }()
 	t.Cleanup(func() { _ = foreign.Shutdown(context.Background()) })

@@ -60,7 +60,10 @@ func cluster(t *testing.T, n int) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := transport.NewHTTPServer(h)
+		srv, err := transport.NewHTTPServer(h, transport.HTTPServerConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = srv.Serve(ln) }()
 		t.Cleanup(func() {

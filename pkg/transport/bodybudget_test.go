@@ -42,7 +42,7 @@ func echoLatencies(t *testing.T, addr string, n int) []time.Duration {
 func TestHTTPServerBodyMemoryFollowsBytesReceived(t *testing.T) {
 	const conns = 500
 	b, _ := budget.New(DefaultBodyBudget, budget.DefaultWait)
-	addr, _ := startHTTPServer(t, testHandler, WithBodyBudget(b))
+	addr, _ := startHTTPServerWith(t, testHandler, HTTPServerConfig{BodyBudget: b})
 	before := hostile.LiveHeap()
 	hostile.HoldConns(t, addr, conns, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 8388608\r\n\r\n[")
 	waitFor(t, "every connection to lease its first chunk", func() bool { return b.InUse() == conns*budget.MinChunk })
@@ -81,7 +81,7 @@ func stall(t *testing.T, addr string, claim, send int) (net.Conn, *bufio.Reader)
 // ERR_SERVER_BUSY (never a hang), and releases what it held.
 func TestHTTPServerOverBudgetGets503(t *testing.T) {
 	b, _ := budget.New(100_000, 50*time.Millisecond)
-	addr, _ := startHTTPServer(t, testHandler, WithBodyBudget(b), WithMaxBodyBytes(64<<10))
+	addr, _ := startHTTPServerWith(t, testHandler, HTTPServerConfig{BodyBudget: b, MaxBodyBytes: 64 << 10})
 	stall(t, addr, 64000, 60000) // grows to a 64 KiB buffer and waits for the rest
 	waitFor(t, "the first body to lease 64 KiB", func() bool { return b.InUse() == 64<<10 })
 	c2, r2 := stall(t, addr, 64000, 60000) // needs 64 KiB more than is left
@@ -106,7 +106,7 @@ func TestHTTPServerOverBudgetGets503(t *testing.T) {
 // budget is whole again afterwards.
 func TestHTTPServerGzipBombsShareTheBudget(t *testing.T) {
 	b, _ := budget.New(MinBodyBudget(8<<20)*2, 2*time.Second)
-	addr, _ := startHTTPServer(t, testHandler, WithBodyBudget(b))
+	addr, _ := startHTTPServerWith(t, testHandler, HTTPServerConfig{BodyBudget: b})
 	bomb := hostile.GzipBomb(256)
 	var peak int64
 	stop := make(chan struct{})
@@ -140,7 +140,7 @@ func TestHTTPServerGzipBombsShareTheBudget(t *testing.T) {
 
 func TestMinBodyBudgetCoversTheLargestRequest(t *testing.T) {
 	b, _ := budget.New(MinBodyBudget(1000), 10*time.Millisecond)
-	addr, _ := startHTTPServer(t, testHandler, WithBodyBudget(b), WithMaxBodyBytes(1000))
+	addr, _ := startHTTPServerWith(t, testHandler, HTTPServerConfig{BodyBudget: b, MaxBodyBytes: 1000})
 	payload := `"` + strings.Repeat("a", 1000-len(`[1,"k",""]`)) + `"`
 	body := []byte(`[1,"k",` + payload + `]`)
 	var zb bytes.Buffer

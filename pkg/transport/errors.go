@@ -39,7 +39,7 @@ const (
 	// alive but full, so the caller should retry elsewhere.
 	TokenServerBusy = "ERR_SERVER_BUSY"
 	// TokenServerDraining answers a request that arrives after a draining
-	// server's grace (HTTP 503, see WithRefuse): the server is leaving the
+	// server's grace (HTTP 503, see HTTPServerConfig.Refuse): the server is leaving the
 	// network, so the caller should retry elsewhere. Go and Node clients
 	// treat a non-200 reply as a transport failure and retry it.
 	TokenServerDraining = "ERR_SERVER_DRAINING"

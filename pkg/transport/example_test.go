@@ -15,13 +15,13 @@ import (
 // through package client, which takes an HTTPClient as its Caller.
 func ExampleHTTPClient() {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	srv := transport.NewHTTPServer(func(ctx context.Context, key string, payload json.RawMessage) (any, error) {
+	srv, _ := transport.NewHTTPServer(func(ctx context.Context, key string, payload json.RawMessage) (any, error) {
 		var s string
 		if json.Unmarshal(payload, &s) == nil && s == "hello" {
 			return "world", nil
 		}
 		return nil, fmt.Errorf("ERR_UNKNOWN_PAYLOAD")
-	})
+	}, transport.HTTPServerConfig{})
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Shutdown(context.Background())
 

@@ -37,15 +37,25 @@ func testHandler(ctx context.Context, key string, payload json.RawMessage) (any,
 	return payload, nil
 }
 
-// startHTTPServer serves h on a free loopback port and shuts it down (with
-// a drain) at cleanup. It returns "127.0.0.1:port".
-func startHTTPServer(t testing.TB, h Handler, opts ...HTTPServerOption) (string, *HTTPServer) {
+// startHTTPServer serves h with the default config on a free loopback
+// port and shuts it down (with a drain) at cleanup. It returns
+// "127.0.0.1:port".
+func startHTTPServer(t testing.TB, h Handler) (string, *HTTPServer) {
+	t.Helper()
+	return startHTTPServerWith(t, h, HTTPServerConfig{})
+}
+
+// startHTTPServerWith is startHTTPServer with cfg.
+func startHTTPServerWith(t testing.TB, h Handler, cfg HTTPServerConfig) (string, *HTTPServer) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewHTTPServer(h, opts...)
+	s, err := NewHTTPServer(h, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ln) }()
 	t.Cleanup(func() {

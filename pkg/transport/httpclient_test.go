@@ -133,7 +133,7 @@ func TestClientNon200AndBadReplies(t *testing.T) {
 }
 
 func TestClientStatusBodyOfGzipRequest(t *testing.T) {
-	addr, _ := startHTTPServer(t, testHandler, WithMaxBodyBytes(16))
+	addr, _ := startHTTPServerWith(t, testHandler, HTTPServerConfig{MaxBodyBytes: 16})
 	c := newTestClient(t, HTTPClientConfig{})
 	_, err := c.Call(context.Background(), addr, "k", strings.Repeat("x", 100), CallOptions{Compress: true})
 	var se *StatusError
@@ -149,7 +149,10 @@ func TestClientReusesConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	counting := &countingListener{Listener: ln, n: &dials}
-	s := NewHTTPServer(testHandler)
+	s, err := NewHTTPServer(testHandler, HTTPServerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(counting) }()
 	defer func() { _ = s.Shutdown(context.Background()); <-done }()
@@ -180,7 +183,7 @@ func (l *countingListener) Accept() (net.Conn, error) {
 func TestClientTLSAndMutualTLS(t *testing.T) {
 	pki := newTestPKI(t)
 	// Server-only TLS.
-	addr, _ := startHTTPServer(t, testHandler, WithTLS(&tls.Config{Certificates: []tls.Certificate{pki.server}}))
+	addr, _ := startHTTPServerWith(t, testHandler, HTTPServerConfig{TLS: &tls.Config{Certificates: []tls.Certificate{pki.server}}})
 	c := newTestClient(t, HTTPClientConfig{TLS: &tls.Config{RootCAs: pki.pool}})
 	if res, err := c.Call(context.Background(), addr, "k", "hello", CallOptions{Compress: true}); err != nil || string(res) != `"world"` {
 		t.Fatalf("tls: %s %v", res, err)
@@ -196,16 +199,16 @@ func TestClientTLSAndMutualTLS(t *testing.T) {
 
 	// Mutual TLS: the server requires a client cert signed by the CA.
 	certCN := make(chan string, 1)
-	mtlsAddr, _ := startHTTPServer(t, func(ctx context.Context, key string, p json.RawMessage) (any, error) {
+	mtlsAddr, _ := startHTTPServerWith(t, func(ctx context.Context, key string, p json.RawMessage) (any, error) {
 		if certs := PeerCertificates(ctx); len(certs) > 0 {
 			certCN <- certs[0].Subject.CommonName
 		}
 		return testHandler(ctx, key, p)
-	}, WithTLS(&tls.Config{
+	}, HTTPServerConfig{TLS: &tls.Config{
 		Certificates: []tls.Certificate{pki.server},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ClientCAs:    pki.pool,
-	}))
+	}})
 	withCert := newTestClient(t, HTTPClientConfig{TLS: &tls.Config{RootCAs: pki.pool, Certificates: []tls.Certificate{pki.client}}})
 	if res, err := withCert.Call(context.Background(), mtlsAddr, "k", "hello", CallOptions{}); err != nil || string(res) != `"world"` {
 		t.Fatalf("mtls: %s %v", res, err)
@@ -229,11 +232,14 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	started := make(chan struct{})
-	s := NewHTTPServer(func(ctx context.Context, key string, p json.RawMessage) (any, error) {
+	s, err := NewHTTPServer(func(ctx context.Context, key string, p json.RawMessage) (any, error) {
 		close(started)
 		time.Sleep(200 * time.Millisecond)
 		return "late but answered", nil
-	})
+	}, HTTPServerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ln) }()
 	c := newTestClient(t, HTTPClientConfig{})

@@ -40,81 +40,36 @@ type HTTPServer struct {
 	maxBody int64
 	budget  *budget.Budget
 	log     zerolog.Logger
-	refuse  func() bool  // see WithRefuse; nil = never
-	upgrade http.Handler // see WithUpgrade; nil = none
+	refuse  func() bool  // see HTTPServerConfig.Refuse; nil = never
+	upgrade http.Handler // see HTTPServerConfig.Upgrade; nil = none
 
-	stream     StreamHandler // see WithStreamHandler; nil = streams are buffered
+	stream     StreamHandler // see HTTPServerConfig.StreamHandler; nil = streams are buffered
 	streamIdle time.Duration
 }
 
-// HTTPServerOption configures an HTTPServer.
-type HTTPServerOption func(*HTTPServer)
-
-// WithTLS serves HTTPS with cfg (set cfg.ClientAuth and ClientCAs for
-// mutual TLS). HTTP/1.1 only, as Node peers speak.
-func WithTLS(cfg *tls.Config) HTTPServerOption {
-	return func(s *HTTPServer) { s.tls = cfg }
-}
-
-// WithMaxBodyBytes bounds a request body, before and after gunzip
-// (default 8 MiB). Larger requests get 413 and ERR_REQUEST_TOO_LARGE.
-func WithMaxBodyBytes(n int64) HTTPServerOption {
-	return func(s *HTTPServer) { s.maxBody = n }
-}
-
-// WithBodyBudget shares b between every request body this server reads or
-// decompresses at once (default: a budget of its own of DefaultBodyBudget
-// bytes, or MinBodyBudget of the body limit if that is larger). A request
-// that cannot get its bytes within the budget's wait gets 503 and
-// ERR_SERVER_BUSY. b must hold at least MinBodyBudget(max body) bytes, or
-// the largest allowed requests are refused the same way.
-func WithBodyBudget(b *budget.Budget) HTTPServerOption {
-	return func(s *HTTPServer) { s.budget = b }
-}
-
-// WithIdleTimeout sets how long an idle keep-alive connection is kept
-// (default 120 s, longer than clients' idle timeouts so the client side
-// closes first and never reuses a socket we are closing).
-func WithIdleTimeout(d time.Duration) HTTPServerOption {
-	return func(s *HTTPServer) { s.srv.IdleTimeout = d }
-}
-
-// WithReadTimeout bounds reading one request, headers and body (default
-// 60 s), so a peer trickling a body cannot hold a connection forever.
-func WithReadTimeout(d time.Duration) HTTPServerOption {
-	return func(s *HTTPServer) { s.srv.ReadTimeout = d }
-}
-
-// WithServerLogger sets the logger for panics and server errors.
-func WithServerLogger(l zerolog.Logger) HTTPServerOption {
-	return func(s *HTTPServer) { s.log = l }
-}
-
-// WithBaseContext sets the parent context of every handler call (for
-// values such as loggers). Handlers see it cancelled only if the caller
-// cancels it; Shutdown still drains in-flight calls.
-func WithBaseContext(ctx context.Context) HTTPServerOption {
-	return func(s *HTTPServer) { s.srv.BaseContext = func(net.Listener) context.Context { return ctx } }
-}
-
-// NewHTTPServer returns a server that dispatches every request to h.
-func NewHTTPServer(h Handler, opts ...HTTPServerOption) *HTTPServer {
-	s := &HTTPServer{h: h, maxBody: 8 << 20, log: zerolog.Nop(), streamIdle: DefaultStreamIdleTimeout}
+// NewHTTPServer validates cfg and returns a server that dispatches every
+// request to h; cfg's zero fields take the defaults.
+func NewHTTPServer(h Handler, cfg HTTPServerConfig) (*HTTPServer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	s := &HTTPServer{
+		h: h, tls: cfg.TLS, maxBody: cfg.MaxBodyBytes, budget: cfg.BodyBudget, log: cfg.Logger,
+		refuse: cfg.Refuse, upgrade: cfg.Upgrade, stream: cfg.StreamHandler, streamIdle: cfg.StreamIdleTimeout,
+	}
 	s.srv = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadTimeout:       cfg.ReadTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          httpErrorLog(cfg.Logger),
 	}
-	for _, o := range opts {
-		o(s)
+	if ctx := cfg.BaseContext; ctx != nil {
+		s.srv.BaseContext = func(net.Listener) context.Context { return ctx }
 	}
-	if s.budget == nil {
-		s.budget = defaultBudget(s.maxBody)
-	}
-	s.srv.ErrorLog = httpErrorLog(s.log)
-	return s
+	return s, nil
 }
 
 // Serve accepts connections on ln until Shutdown; it returns nil after a

@@ -167,7 +167,7 @@ func TestWireGzipBothWays(t *testing.T) {
 }
 
 func TestWireBodyLimit(t *testing.T) {
-	addr, _ := startHTTPServer(t, testHandler, WithMaxBodyBytes(64))
+	addr, _ := startHTTPServerWith(t, testHandler, HTTPServerConfig{MaxBodyBytes: 64})
 	big := `["r","k","` + strings.Repeat("x", 100) + `"]`
 	st, body, _ := rawPost(t, "POST", "http://"+addr+"/", []byte(big), nil)
 	if st != 413 || string(body) != `[null,"ERR_REQUEST_TOO_LARGE",null]` {
@@ -189,7 +189,7 @@ func TestWireHandlerPanicAnswered(t *testing.T) {
 }
 
 func TestServerReadTimeoutCutsTricklingPeer(t *testing.T) {
-	addr, _ := startHTTPServer(t, testHandler, WithReadTimeout(100*time.Millisecond))
+	addr, _ := startHTTPServerWith(t, testHandler, HTTPServerConfig{ReadTimeout: 100 * time.Millisecond})
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)

@@ -78,7 +78,10 @@ func TestNodeWSClientToGoServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewWSServer(testHandler)
+	s, err := NewWSServer(testHandler, WSServerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ln) }()
 	defer func() { _ = s.Shutdown(context.Background()); <-done }()
@@ -112,7 +115,10 @@ func TestNodePublisherToGoSubscriber(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitLookup(t, l, "ws_pub_node", "127.0.0.1:"+strconv.Itoa(port))
-	s := NewSubscriber(l, "ws_pub_node", WithLookupInterval(200*time.Millisecond))
+	s, err := NewSubscriber(l, "ws_pub_node", SubscriberConfig{LookupInterval: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer s.Close()
 	select {
 	case m := <-s.Messages():

@@ -2,7 +2,6 @@ package transport
 
 import (
 	"context"
-	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
@@ -40,37 +39,17 @@ type pubSub struct {
 
 func (s *pubSub) drop() { s.once.Do(func() { close(s.kill) }) }
 
-// PublisherOption configures a Publisher.
-type PublisherOption func(*Publisher)
-
-// WithPublisherTLS serves wss:// with cfg.
-func WithPublisherTLS(cfg *tls.Config) PublisherOption { return func(p *Publisher) { p.hub.tls = cfg } }
-
-// WithQueueSize sets each subscriber's send queue length (default 256
-// messages).
-func WithQueueSize(n int) PublisherOption { return func(p *Publisher) { p.queue = n } }
-
-// WithMaxSubscribers bounds the subscribers served at once (default 1024).
-// Each costs a send queue of WithQueueSize references, a goroutine and a
-// socket; a connection past the bound is closed with status 1013 (try
-// again later) before it is registered.
-func WithMaxSubscribers(n int) PublisherOption { return func(p *Publisher) { p.maxSubs = n } }
-
-// WithWriteTimeout bounds writing one frame to a subscriber (default 5 s);
-// a subscriber that cannot take a frame in that time is dropped.
-func WithWriteTimeout(d time.Duration) PublisherOption { return func(p *Publisher) { p.wtimo = d } }
-
-// NewPublisher returns a Publisher; call Serve to start it.
-func NewPublisher(opts ...PublisherOption) *Publisher {
-	p := &Publisher{queue: 256, maxSubs: 1024, wtimo: 5 * time.Second, subs: make(map[*pubSub]struct{})}
+// NewPublisher validates cfg and returns a Publisher; call Serve to start
+// it. cfg's zero fields take the defaults.
+func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	p := &Publisher{queue: cfg.QueueSize, maxSubs: cfg.MaxSubscribers, wtimo: cfg.WriteTimeout, subs: make(map[*pubSub]struct{})}
 	p.hub = newWSHub(p.serveConn)
-	for _, o := range opts {
-		o(p)
-	}
-	if p.queue < 1 {
-		p.queue = 1
-	}
-	return p
+	p.hub.tls = cfg.TLS
+	return p, nil
 }
 
 // Serve accepts subscribers on ln until Shutdown (then returns nil).
@@ -108,7 +87,8 @@ func (p *Publisher) Subscribers() int {
 // Dropped returns how many subscribers were disconnected for being slow.
 func (p *Publisher) Dropped() int64 { return p.dropped.Load() }
 
-// Refused returns how many subscribers were turned away at WithMaxSubscribers.
+// Refused returns how many subscribers were turned away at
+// PublisherConfig.MaxSubscribers.
 func (p *Publisher) Refused() int64 { return p.refused.Load() }
 
 func (p *Publisher) serveConn(ctx context.Context, c *websocket.Conn, _ *http.Request) {

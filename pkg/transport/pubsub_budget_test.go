@@ -12,13 +12,13 @@ import (
 )
 
 // A reader that does not read: publishers send maximum-size frames (1 MiB,
-// the read limit) and the subscriber parks at most WithMessageBufferBytes of
+// the read limit) and the subscriber parks at most SubscriberConfig.MessageBufferBytes of
 // them, dropping and counting the rest; after draining, new messages flow
 // again.
 func TestSubscriberBufferByteBudget(t *testing.T) {
 	const budget, frames = 4 << 20, 24
 	addr, p, _ := startPublisher(t, "127.0.0.1:0")
-	s := newTestSubscriber(t, &mutableResolver{addrs: []string{addr}}, WithMessageBufferBytes(budget))
+	s := newTestSubscriberWith(t, &mutableResolver{addrs: []string{addr}}, SubscriberConfig{MessageBufferBytes: budget})
 	waitFor(t, "subscriber connected", func() bool { return p.Subscribers() == 1 })
 	frame := bytes.Repeat([]byte("f"), maxFrameBytes)
 	for range frames {
@@ -48,7 +48,7 @@ func TestSubscriberBufferByteBudget(t *testing.T) {
 
 // Lookups are remote input: a resolver answering ever new publishers, or
 // absurdly long addresses, cannot grow the publisher table (and its
-// goroutines and sockets) past WithMaxPublishers. The addresses are closed
+// goroutines and sockets) past SubscriberConfig.MaxPublishers. The addresses are closed
 // loopback ports, so every dial is refused at once.
 func TestSubscriberPublisherTableBounded(t *testing.T) {
 	var closed []string
@@ -61,7 +61,7 @@ func TestSubscriberPublisherTableBounded(t *testing.T) {
 		ln.Close()
 	}
 	r := &mutableResolver{addrs: append([]string{"127.0.0.1:" + strings.Repeat("9", maxPublisherAddr)}, closed[:20]...)}
-	s := newTestSubscriber(t, r, WithMaxPublishers(8))
+	s := newTestSubscriberWith(t, r, SubscriberConfig{MaxPublishers: 8})
 	tracked := func() (n, bytes int) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -86,10 +86,10 @@ func TestSubscriberPublisherTableBounded(t *testing.T) {
 	s.mu.Unlock()
 }
 
-// A publisher serves at most WithMaxSubscribers; the next one is refused
+// A publisher serves at most PublisherConfig.MaxSubscribers; the next one is refused
 // with 1013 and counted, and a slot freed is usable again.
 func TestPublisherMaxSubscribers(t *testing.T) {
-	addr, p, _ := startPublisher(t, "127.0.0.1:0", WithMaxSubscribers(2))
+	addr, p, _ := startPublisherWith(t, "127.0.0.1:0", PublisherConfig{MaxSubscribers: 2})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	dial := func() *websocket.Conn {

@@ -30,9 +30,16 @@ func (r *mutableResolver) set(a ...string) {
 	r.mu.Unlock()
 }
 
-// startPublisher serves a Publisher on addr ("127.0.0.1:0" for a free
-// port) and returns its address and a stop func (also run at cleanup).
-func startPublisher(t *testing.T, addr string, opts ...PublisherOption) (string, *Publisher, func()) {
+// startPublisher serves a Publisher with the default config on addr
+// ("127.0.0.1:0" for a free port) and returns its address and a stop func
+// (also run at cleanup).
+func startPublisher(t *testing.T, addr string) (string, *Publisher, func()) {
+	t.Helper()
+	return startPublisherWith(t, addr, PublisherConfig{})
+}
+
+// startPublisherWith is startPublisher with cfg.
+func startPublisherWith(t *testing.T, addr string, cfg PublisherConfig) (string, *Publisher, func()) {
 	t.Helper()
 	var ln net.Listener
 	var err error
@@ -45,7 +52,10 @@ func startPublisher(t *testing.T, addr string, opts ...PublisherOption) (string,
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := NewPublisher(opts...)
+	p, err := NewPublisher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- p.Serve(ln) }()
 	var once sync.Once
@@ -72,9 +82,22 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func newTestSubscriber(t *testing.T, r Resolver, opts ...SubscriberOption) *Subscriber {
-	opts = append([]SubscriberOption{WithLookupInterval(50 * time.Millisecond), WithReconnectBackoff(10*time.Millisecond, 100*time.Millisecond)}, opts...)
-	s := NewSubscriber(r, "gossip", opts...)
+// newTestSubscriber subscribes to "gossip" with fast lookups and
+// reconnects, closing at cleanup.
+func newTestSubscriber(t *testing.T, r Resolver) *Subscriber {
+	return newTestSubscriberWith(t, r, SubscriberConfig{})
+}
+
+// newTestSubscriberWith is newTestSubscriber with cfg; its zero lookup and
+// backoff fields take the test's fast values, not the defaults.
+func newTestSubscriberWith(t *testing.T, r Resolver, cfg SubscriberConfig) *Subscriber {
+	orDefault(&cfg.LookupInterval, 50*time.Millisecond)
+	orDefault(&cfg.ReconnectBackoffMin, 10*time.Millisecond)
+	orDefault(&cfg.ReconnectBackoffMax, 100*time.Millisecond)
+	s, err := NewSubscriber(r, "gossip", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
@@ -169,7 +192,7 @@ func TestPubSubStopsRedialingVanishedPublisher(t *testing.T) {
 }
 
 func TestPubSubSlowSubscriberDroppedOthersUnaffected(t *testing.T) {
-	addr, p, _ := startPublisher(t, "127.0.0.1:0", WithQueueSize(4), WithWriteTimeout(200*time.Millisecond))
+	addr, p, _ := startPublisherWith(t, "127.0.0.1:0", PublisherConfig{QueueSize: 4, WriteTimeout: 200 * time.Millisecond})
 	// A subscriber that never reads: its TCP buffers fill, then its queue.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -178,7 +201,7 @@ func TestPubSubSlowSubscriberDroppedOthersUnaffected(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer slow.CloseNow()
-	good := newTestSubscriber(t, &mutableResolver{addrs: []string{addr}}, WithMessageBuffer(4096))
+	good := newTestSubscriberWith(t, &mutableResolver{addrs: []string{addr}}, SubscriberConfig{MessageBuffer: 4096})
 	waitFor(t, "two subscribers", func() bool { return p.Subscribers() == 2 })
 
 	big := bytes.Repeat([]byte("x"), 64<<10)
@@ -216,7 +239,10 @@ func TestPubSubSlowSubscriberDroppedOthersUnaffected(t *testing.T) {
 
 func TestSubscriberCloseClosesMessages(t *testing.T) {
 	addr, p, _ := startPublisher(t, "127.0.0.1:0")
-	s := NewSubscriber(&mutableResolver{addrs: []string{addr}}, "gossip", WithLookupInterval(20*time.Millisecond))
+	s, err := NewSubscriber(&mutableResolver{addrs: []string{addr}}, "gossip", SubscriberConfig{LookupInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
 	receiveFrom(t, s, map[string]*Publisher{addr: p})
 	_ = s.Close()
 	for range s.Messages() {
@@ -226,7 +252,7 @@ func TestSubscriberCloseClosesMessages(t *testing.T) {
 
 func TestPubSubOverTLS(t *testing.T) {
 	pki := newTestPKI(t)
-	addr, p, _ := startPublisher(t, "127.0.0.1:0", WithPublisherTLS(&tlsConfig{Certificates: []tlsCert{pki.server}}))
-	s := newTestSubscriber(t, &mutableResolver{addrs: []string{addr}}, WithSubscriberTLS(&tlsConfig{RootCAs: pki.pool}))
+	addr, p, _ := startPublisherWith(t, "127.0.0.1:0", PublisherConfig{TLS: &tlsConfig{Certificates: []tlsCert{pki.server}}})
+	s := newTestSubscriberWith(t, &mutableResolver{addrs: []string{addr}}, SubscriberConfig{TLS: &tlsConfig{RootCAs: pki.pool}})
 	receiveFrom(t, s, map[string]*Publisher{addr: p})
 }

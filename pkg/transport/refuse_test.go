@@ -11,12 +11,12 @@ import (
 	"time"
 )
 
-// WithRefuse: while it says so, every request gets 503 with TokenServerDraining and its rid,
+// HTTPServerConfig.Refuse: while it says so, every request gets 503 with TokenServerDraining and its rid,
 // a transport failure to the client (so the caller retries elsewhere); then normal service.
 func TestHTTPServerRefuses(t *testing.T) {
 	var refusing atomic.Bool
 	refusing.Store(true)
-	addr, _ := startHTTPServer(t, testHandler, WithRefuse(refusing.Load))
+	addr, _ := startHTTPServerWith(t, testHandler, HTTPServerConfig{Refuse: refusing.Load})
 	c := newTestClient(t, HTTPClientConfig{Timeout: 5 * time.Second})
 	_, err := c.Call(context.Background(), addr, "svc", "hello", CallOptions{})
 	var se *StatusError
@@ -30,15 +30,18 @@ func TestHTTPServerRefuses(t *testing.T) {
 	}
 }
 
-// WithUpgrade: WebSocket upgrades on the HTTP port reach the WS server; plain requests do not.
+// HTTPServerConfig.Upgrade: WebSocket upgrades on the HTTP port reach the WS server; plain requests do not.
 func TestHTTPServerHandsUpgradesToWS(t *testing.T) {
-	ws := NewWSServer(func(context.Context, string, json.RawMessage) (any, error) { return "from ws", nil })
+	ws, err := NewWSServer(func(context.Context, string, json.RawMessage) (any, error) { return "from ws", nil }, WSServerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = ws.Shutdown(ctx)
 	})
-	addr, _ := startHTTPServer(t, func(context.Context, string, json.RawMessage) (any, error) { return "from http", nil }, WithUpgrade(ws))
+	addr, _ := startHTTPServerWith(t, func(context.Context, string, json.RawMessage) (any, error) { return "from http", nil }, HTTPServerConfig{Upgrade: ws})
 	hc := newTestClient(t, HTTPClientConfig{Timeout: 5 * time.Second})
 	if res, err := hc.Call(context.Background(), addr, "svc", 1, CallOptions{}); err != nil || string(res) != `"from http"` {
 		t.Fatalf("http: %s %v", res, err)

@@ -42,9 +42,12 @@ func hashStream(ctx context.Context, req *StreamRequest, w io.Writer) error {
 		"key": req.Key, "args": req.Args, "ct": req.Header.Get("Content-Type")}, nil)
 }
 
-func startStreamServer(t *testing.T, opts ...HTTPServerOption) string {
+// startStreamServer serves testHandler and hashStream with cfg's other
+// fields.
+func startStreamServer(t *testing.T, cfg HTTPServerConfig) string {
 	t.Helper()
-	addr, _ := startHTTPServer(t, testHandler, append([]HTTPServerOption{WithStreamHandler(hashStream)}, opts...)...)
+	cfg.StreamHandler = hashStream
+	addr, _ := startHTTPServerWith(t, testHandler, cfg)
 	return addr
 }
 
@@ -64,7 +67,7 @@ func readTriple(t *testing.T, r io.Reader) (rid string, errMsg any, res json.Raw
 }
 
 func TestStreamRoundTrip(t *testing.T) {
-	addr := startStreamServer(t)
+	addr := startStreamServer(t, HTTPServerConfig{})
 	c := newTestClient(t, HTTPClientConfig{})
 	data := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
 	want := sha256.Sum256(data)
@@ -98,7 +101,7 @@ func TestStreamRoundTrip(t *testing.T) {
 // TestStreamWireAsNode checks the exact bytes PeerRPCClient.stream sends
 // reach the stream handler, and that the buffered wire still works beside it.
 func TestStreamWireAsNode(t *testing.T) {
-	addr := startStreamServer(t)
+	addr := startStreamServer(t, HTTPServerConfig{})
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +146,7 @@ func TestStreamBufferedWithoutHandler(t *testing.T) {
 }
 
 func TestStreamHandlerErrors(t *testing.T) {
-	addr := startStreamServer(t)
+	addr := startStreamServer(t, HTTPServerConfig{})
 	c := newTestClient(t, HTTPClientConfig{})
 	rep, _, err := c.Stream(context.Background(), addr, "k", StreamCallOptions{Action: "fail", Body: strings.NewReader("x")})
 	if err != nil {
@@ -170,7 +173,7 @@ func TestStreamHandlerErrors(t *testing.T) {
 // TestStreamEarlyReply: the server may answer before the upload ends and
 // keep reading it (full duplex), as Node's example server does.
 func TestStreamEarlyReply(t *testing.T) {
-	addr := startStreamServer(t)
+	addr := startStreamServer(t, HTTPServerConfig{})
 	c := newTestClient(t, HTTPClientConfig{})
 	pr, pw := io.Pipe()
 	defer pw.Close()
@@ -189,7 +192,7 @@ func TestStreamEarlyReply(t *testing.T) {
 // TestStreamIdleTimeout: a stream with nothing moving fails with
 // ErrTimeout after the idle timeout, not before and not never.
 func TestStreamIdleTimeout(t *testing.T) {
-	addr := startStreamServer(t)
+	addr := startStreamServer(t, HTTPServerConfig{})
 	c := newTestClient(t, HTTPClientConfig{})
 	pr, pw := io.Pipe()
 	defer pw.Close()
@@ -212,7 +215,7 @@ func TestStreamDeadPeerNotStarted(t *testing.T) {
 }
 
 func TestStreamRefusedWhileDraining(t *testing.T) {
-	addr := startStreamServer(t, WithRefuse(func() bool { return true }))
+	addr := startStreamServer(t, HTTPServerConfig{Refuse: func() bool { return true }})
 	c := newTestClient(t, HTTPClientConfig{})
 	_, _, err := c.Stream(context.Background(), addr, "k", StreamCallOptions{Body: strings.NewReader("x")})
 	var se *StatusError

@@ -71,23 +71,6 @@ func (r *StreamRequest) Reply(w io.Writer, result any, err error) error {
 // does not apply to streams, which may run for hours).
 const DefaultStreamIdleTimeout = 60 * time.Second
 
-// WithStreamHandler routes streamed requests to h: those sent with
-// Transfer-Encoding: chunked and a _gr header, which is what
-// PeerRPCClient.stream sends and no buffered Grenache client does. Every
-// other request goes to the buffered Handler. Without a stream handler a
-// streamed request is read and parsed as a buffered one, as a Node
-// PeerRPCServer without disableBuffered does. Stream bodies bypass the
-// body limit and budget: they are never held in memory.
-func WithStreamHandler(h StreamHandler) HTTPServerOption {
-	return func(s *HTTPServer) { s.stream = h }
-}
-
-// WithStreamIdleTimeout sets how long a streamed body may stay silent
-// (default DefaultStreamIdleTimeout).
-func WithStreamIdleTimeout(d time.Duration) HTTPServerOption {
-	return func(s *HTTPServer) { s.streamIdle = d }
-}
-
 var (
 	headerAction = textproto.CanonicalMIMEHeaderKey("_a")
 	headerArgs   = textproto.CanonicalMIMEHeaderKey("_ar")

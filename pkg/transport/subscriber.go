@@ -20,54 +20,12 @@ type Message struct {
 	Data []byte
 }
 
-// SubscriberOption configures a Subscriber.
-type SubscriberOption func(*Subscriber)
-
-// WithLookupInterval sets how often the channel is looked up again to find
-// new publishers (default 5 s).
-func WithLookupInterval(d time.Duration) SubscriberOption {
-	return func(s *Subscriber) { s.lookupEvery = d }
-}
-
-// WithReconnectBackoff sets the first and the largest delay between
-// reconnection attempts to one publisher (defaults 100 ms and 5 s; the
-// delay doubles per failure, with jitter, and resets after a success).
-func WithReconnectBackoff(min, max time.Duration) SubscriberOption {
-	return func(s *Subscriber) { s.backoffMin, s.backoffMax = min, max }
-}
-
-// WithMessageBuffer sets the capacity of the Messages channel (default
-// 1024). When it is full, new messages are dropped and counted (Dropped):
-// a slow reader must not stall the sockets or grow memory.
-func WithMessageBuffer(n int) SubscriberOption { return func(s *Subscriber) { s.bufSize = n } }
-
-// WithMessageBufferBytes bounds the bytes of the messages waiting in
-// Messages (default 16 MiB): a frame may be up to 1 MiB, so the count alone
-// would let publishers park a gigabyte in a slow reader's buffer. A message
-// that would pass it is dropped and counted like one past the count.
-func WithMessageBufferBytes(n int) SubscriberOption { return func(s *Subscriber) { s.bufBytes = n } }
-
-// WithMaxPublishers bounds the publishers the Subscriber tracks and keeps
-// a socket to (default 256). Addresses come from lookups, remote input: past
-// the bound new ones are ignored until known ones leave, and an address
-// longer than maxPublisherAddr bytes is never tracked, so the table holds
-// at most n × (maxPublisherAddr + overhead) bytes.
-func WithMaxPublishers(n int) SubscriberOption { return func(s *Subscriber) { s.maxPubs = n } }
-
 // maxPublisherAddr is the longest "host:port" a publisher may have: a
 // 253-byte DNS name, a colon and five digits.
 const maxPublisherAddr = 253 + 1 + 5
 
 // maxFrameBytes is the largest pub/sub frame a Subscriber reads.
 const maxFrameBytes = 1 << 20
-
-// WithSubscriberTLS dials publishers with wss:// and cfg.
-func WithSubscriberTLS(cfg *tls.Config) SubscriberOption { return func(s *Subscriber) { s.tls = cfg } }
-
-// WithSubscriberLogger sets the logger for connection events.
-func WithSubscriberLogger(l zerolog.Logger) SubscriberOption {
-	return func(s *Subscriber) { s.log = l }
-}
 
 // Subscriber receives a pub/sub channel from every publisher announcing it
 // (fan-in), unlike Node's PeerSub, which connects to one random publisher
@@ -113,29 +71,26 @@ type subConn struct {
 	connected atomic.Bool
 }
 
-// NewSubscriber starts subscribing to channel through r. Close stops it.
-func NewSubscriber(r Resolver, channel string, opts ...SubscriberOption) *Subscriber {
+// NewSubscriber validates cfg and starts subscribing to channel through r;
+// cfg's zero fields take the defaults. Close stops it.
+func NewSubscriber(r Resolver, channel string, cfg SubscriberConfig) (*Subscriber, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
 	s := &Subscriber{
 		r: r, channel: channel,
-		lookupEvery: 5 * time.Second,
-		backoffMin:  100 * time.Millisecond,
-		backoffMax:  5 * time.Second,
-		bufSize:     1024,
-		bufBytes:    16 << 20,
-		maxPubs:     256,
-		log:         zerolog.Nop(),
+		lookupEvery: cfg.LookupInterval,
+		backoffMin:  cfg.ReconnectBackoffMin,
+		backoffMax:  cfg.ReconnectBackoffMax,
+		bufSize:     cfg.MessageBuffer,
+		bufBytes:    cfg.MessageBufferBytes,
+		maxPubs:     cfg.MaxPublishers,
+		tls:         cfg.TLS,
+		log:         cfg.Logger,
 		scheme:      "ws://",
 		pubs:        make(map[string]*subConn),
 		wanted:      make(map[string]bool),
-	}
-	for _, o := range opts {
-		o(s)
-	}
-	if s.backoffMin <= 0 {
-		s.backoffMin = 10 * time.Millisecond
-	}
-	if s.backoffMax < s.backoffMin {
-		s.backoffMax = s.backoffMin
 	}
 	tr := &http.Transport{Proxy: nil, TLSHandshakeTimeout: 5 * time.Second}
 	if s.tls != nil {
@@ -144,13 +99,12 @@ func NewSubscriber(r Resolver, channel string, opts ...SubscriberOption) *Subscr
 		s.scheme = "wss://"
 	}
 	s.hc = &http.Client{Transport: tr}
-	s.out = make(chan Message, max(s.bufSize, 1))
+	s.out = make(chan Message, s.bufSize)
 	s.sizes = make([]int, cap(s.out))
-	s.maxPubs = max(s.maxPubs, 1)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(1)
 	go s.discover()
-	return s
+	return s, nil
 }
 
 // Messages returns the channel of received messages. It is closed after

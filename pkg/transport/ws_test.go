@@ -13,13 +13,21 @@ import (
 	"github.com/coder/websocket"
 )
 
-func startWSServer(t testing.TB, h Handler, opts ...WSServerOption) (string, *WSServer) {
+func startWSServer(t testing.TB, h Handler) (string, *WSServer) {
+	t.Helper()
+	return startWSServerWith(t, h, WSServerConfig{})
+}
+
+func startWSServerWith(t testing.TB, h Handler, cfg WSServerConfig) (string, *WSServer) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewWSServer(h, opts...)
+	s, err := NewWSServer(h, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ln) }()
 	var once sync.Once
@@ -187,7 +195,7 @@ func TestWSShutdownDrainsInFlight(t *testing.T) {
 
 func TestWSTLS(t *testing.T) {
 	pki := newTestPKI(t)
-	addr, _ := startWSServer(t, testHandler, WithWSTLS(&tlsConfig{Certificates: []tlsCert{pki.server}}))
+	addr, _ := startWSServerWith(t, testHandler, WSServerConfig{TLS: &tlsConfig{Certificates: []tlsCert{pki.server}}})
 	c := newTestWSClient(t, WSClientConfig{TLS: &tlsConfig{RootCAs: pki.pool}})
 	if res, err := c.Call(context.Background(), addr, "k", "hello"); err != nil || string(res) != `"world"` {
 		t.Fatalf("wss: %s %v", res, err)

@@ -49,7 +49,7 @@ func wsClaim(t *testing.T, addr string, claim uint64, send int) net.Conn {
 func TestWSServerMessageMemoryFollowsBytesReceived(t *testing.T) {
 	const conns = 300
 	b, _ := budget.New(DefaultBodyBudget, budget.DefaultWait)
-	addr, _ := startWSServer(t, testHandler, WithWSBodyBudget(b))
+	addr, _ := startWSServerWith(t, testHandler, WSServerConfig{BodyBudget: b})
 	for range conns {
 		wsClaim(t, addr, 8<<20, 1)
 	}
@@ -74,7 +74,7 @@ func TestWSServerMessageMemoryFollowsBytesReceived(t *testing.T) {
 // whole again and other connections are served.
 func TestWSServerOverBudgetClosesTryAgainLater(t *testing.T) {
 	b, _ := budget.New(5000, 50*time.Millisecond)
-	addr, _ := startWSServer(t, testHandler, WithWSBodyBudget(b), WithWSMaxMessageBytes(4000))
+	addr, _ := startWSServerWith(t, testHandler, WSServerConfig{BodyBudget: b, MaxMessageBytes: 4000})
 	wsClaim(t, addr, 3999, 3000) // leases 4001 bytes and waits for the rest
 	waitFor(t, "the first message to lease its buffer", func() bool { return b.InUse() == 4001 })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

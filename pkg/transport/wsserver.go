@@ -2,7 +2,6 @@ package transport
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"net"
@@ -30,45 +29,18 @@ type WSServer struct {
 	inflight    inflight
 }
 
-// WSServerOption configures a WSServer.
-type WSServerOption func(*WSServer)
-
-// WithWSTLS serves wss:// with cfg.
-func WithWSTLS(cfg *tls.Config) WSServerOption { return func(s *WSServer) { s.hub.tls = cfg } }
-
-// WithWSMaxMessageBytes bounds one incoming frame (default 8 MiB).
-func WithWSMaxMessageBytes(n int64) WSServerOption { return func(s *WSServer) { s.hub.maxMsg = n } }
-
-// WithWSMaxInFlight bounds concurrent requests per connection (default
-// 128); when reached, the server stops reading that socket until one
-// finishes, pushing back on the client instead of queueing without bound.
-func WithWSMaxInFlight(n int) WSServerOption { return func(s *WSServer) { s.maxInFlight = n } }
-
-// WithWSBodyBudget shares b between every message this server holds at
-// once, from its first byte until its reply is written (default: a budget
-// of its own of DefaultBodyBudget bytes, or the message limit + 1 if that
-// is larger). Messages grow with the bytes received, never with the length
-// a frame header claims. A connection whose message gets no room within
-// the budget's wait stops being read; once its requests in flight are
-// answered it is closed with status 1013 (try again later) and reason
-// ERR_SERVER_BUSY, so the caller retries elsewhere.
-func WithWSBodyBudget(b *budget.Budget) WSServerOption { return func(s *WSServer) { s.budget = b } }
-
-// WithWSLogger sets the logger for handler panics.
-func WithWSLogger(l zerolog.Logger) WSServerOption { return func(s *WSServer) { s.log = l } }
-
-// NewWSServer returns a WebSocket RPC server dispatching to h.
-func NewWSServer(h Handler, opts ...WSServerOption) *WSServer {
-	s := &WSServer{h: h, maxInFlight: 128, log: zerolog.Nop()}
+// NewWSServer validates cfg and returns a WebSocket RPC server dispatching
+// to h; cfg's zero fields take the defaults.
+func NewWSServer(h Handler, cfg WSServerConfig) (*WSServer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	s := &WSServer{h: h, maxInFlight: cfg.MaxInFlight, budget: cfg.BodyBudget, log: cfg.Logger}
 	s.hub = newWSHub(s.serveConn)
-	for _, o := range opts {
-		o(s)
-	}
-	if s.budget == nil {
-		s.budget, _ = budget.New(max(DefaultBodyBudget, s.hub.maxMsg+1), budget.DefaultWait)
-	}
+	s.hub.tls, s.hub.maxMsg = cfg.TLS, cfg.MaxMessageBytes
 	s.hub.srv.ErrorLog = httpErrorLog(s.log)
-	return s
+	return s, nil
 }
 
 // Serve accepts connections on ln until Shutdown (then returns nil).

@@ -103,7 +103,7 @@ func TestRPCWSNodeClientCallsGoServer(t *testing.T) {
 	t.Parallel()
 	gs := grapetest.Cluster(t, 2)
 	const svc = "rpc_ws_go_server"
-	srv := transport.NewWSServer(func(_ context.Context, key string, payload json.RawMessage) (any, error) {
+	srv, err := transport.NewWSServer(func(_ context.Context, key string, payload json.RawMessage) (any, error) {
 		if string(payload) == `"hello"` {
 			return "world", nil
 		}
@@ -112,7 +112,10 @@ func TestRPCWSNodeClientCallsGoServer(t *testing.T) {
 			return nil, errors.New(p.Fail)
 		}
 		return map[string]any{"key": key, "echo": payload}, nil
-	})
+	}, transport.WSServerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	port := rpcServe(t, srv.Serve, srv.Shutdown)
 	lk := rpcGoLink(t, gs[0].APIURL())
 	lk.StartAnnouncing(svc, port, 500*time.Millisecond)
@@ -140,7 +143,10 @@ func TestRPCPubSubGoPublisherToNodeSub(t *testing.T) {
 	t.Parallel()
 	gs := grapetest.Cluster(t, 2)
 	const channel = "rpc_pub_go"
-	pub := transport.NewPublisher()
+	pub, err := transport.NewPublisher(transport.PublisherConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	port := rpcServe(t, pub.Serve, pub.Shutdown)
 	lk := rpcGoLink(t, gs[0].APIURL())
 	lk.StartAnnouncing(channel, port, 500*time.Millisecond)
@@ -182,7 +188,10 @@ func TestRPCPubSubNodePubToGoSubscriber(t *testing.T) {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	rpcWaitVisible(t, gs[1].APIURL(), channel, addr)
 
-	sub := transport.NewSubscriber(rpcGoLink(t, gs[1].APIURL()), channel, transport.WithLookupInterval(200*time.Millisecond))
+	sub, err := transport.NewSubscriber(rpcGoLink(t, gs[1].APIURL()), channel, transport.SubscriberConfig{LookupInterval: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer func() {
 		_ = sub.Close()
 		for range sub.Messages() { // drain until closed: no goroutine left behind

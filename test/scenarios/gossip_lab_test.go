@@ -297,7 +297,10 @@ func gStartLiar(t *testing.T, lk *link.Link, service, victim string) *gLiar {
 	}
 	_, p, _ := net.SplitHostPort(ln.Addr().String())
 	port, _ := strconv.Atoi(p)
-	pub := transport.NewPublisher()
+	pub, err := transport.NewPublisher(transport.PublisherConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	served := make(chan struct{})
 	go func() { defer close(served); _ = pub.Serve(ln) }()
 	channel := cfg.ChannelFor(service)

@@ -58,7 +58,12 @@ func main() {
 	fmt.Println(ln.Addr().String()) // the script reads the address from the first line
 	var h http.Handler = http.HandlerFunc(echo)
 	if *grenache {
-		h = transport.NewHTTPServer(func(_ context.Context, _ string, p json.RawMessage) (any, error) { return p, nil })
+		srv, err := transport.NewHTTPServer(func(_ context.Context, _ string, p json.RawMessage) (any, error) { return p, nil }, transport.HTTPServerConfig{})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bareserver:", err)
+			os.Exit(1)
+		}
+		h = srv
 	}
 	if *ws {
 		h = http.HandlerFunc(wsEcho)
