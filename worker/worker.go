@@ -273,12 +273,14 @@ func (w *Worker) setAnnouncing(on bool) {
 		return
 	}
 	w.announcing = on
-	for _, name := range w.cfg.names() {
-		if on {
+	if on {
+		for _, name := range w.cfg.names() {
 			w.link.StartAnnouncing(name, w.Port(), w.cfg.AnnounceInterval)
-		} else {
-			w.link.StopAnnouncing(name, w.Port())
 		}
+	} else {
+		// All names at once: one name's announce must not land after
+		// another's unannounce (a flake of TestDrainOrder showed it could).
+		w.link.StopAnnouncingAll(w.Port(), w.cfg.names()...)
 	}
 	w.log.Info().Bool("announcing", on).Msg("announcing changed")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -67,24 +68,40 @@ type announcer struct {
 // stop finding the service at once instead of after the DHT's max age. A
 // grape without the extension (a Node grape) keeps the record until it
 // expires; failures are logged, not returned: the loop is stopped either way.
-func (l *Link) StopAnnouncing(name string, port int) {
-	key := announceKey(name, port)
-	l.mu.Lock()
-	a, ok := l.announcers[key]
-	if ok {
-		delete(l.announcers, key)
+func (l *Link) StopAnnouncing(name string, port int) { l.StopAnnouncingAll(port, name) }
+
+// StopAnnouncingAll is StopAnnouncing for several names of one port: every
+// loop stops before the first unannounce is sent, so no announce of one
+// name can land after another was withdrawn (a host taking all its names
+// off the network at once), and the unannounces go out together.
+func (l *Link) StopAnnouncingAll(port int, names ...string) {
+	var stopped []string
+	for _, name := range names {
+		l.mu.Lock()
+		a, ok := l.announcers[announceKey(name, port)]
+		if ok {
+			delete(l.announcers, announceKey(name, port))
+		}
+		l.mu.Unlock()
+		if ok {
+			a.cancel()
+			<-a.done
+			stopped = append(stopped, name)
+		}
 	}
-	l.mu.Unlock()
-	if !ok {
-		return
-	}
-	a.cancel()
-	<-a.done
 	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.RequestTimeout)
 	defer cancel()
-	if _, err := l.Unannounce(ctx, name, port); err != nil && l.ctx.Err() == nil {
-		l.cfg.Logger.Warn().Err(err).Str("service", name).Int("port", port).Msg("unannounce failed; the record expires on its own")
+	var wg sync.WaitGroup
+	for _, name := range stopped {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := l.Unannounce(ctx, name, port); err != nil && l.ctx.Err() == nil {
+				l.cfg.Logger.Warn().Err(err).Str("service", name).Int("port", port).Msg("unannounce failed; the record expires on its own")
+			}
+		}()
 	}
+	wg.Wait()
 }
 
 func announceKey(name string, port int) string { return strconv.Itoa(port) + ":" + name }
