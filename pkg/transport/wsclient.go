@@ -24,7 +24,7 @@ type WSClientConfig struct {
 	// DialTimeout bounds connecting and the upgrade handshake (default 5 s).
 	DialTimeout time.Duration
 	// TLS, when set, dials wss:// with this config (mutual TLS via
-	// Certificates).
+	// Certificates; a session cache as for HTTPClientConfig.TLS).
 	TLS *tls.Config
 	// MaxMessageBytes bounds one reply frame (default 8 MiB).
 	MaxMessageBytes int64
@@ -69,8 +69,7 @@ func NewWSClient(cfg WSClientConfig) *WSClient {
 	c := &WSClient{cfg: cfg, scheme: "ws://", conns: make(map[string]*wsClientConn)}
 	c.dialer.KeepAlive = 30 * time.Second
 	if cfg.TLS != nil {
-		c.tls = cfg.TLS.Clone()
-		c.tls.NextProtos = []string{"http/1.1"}
+		c.tls = clientTLS(cfg.TLS)
 		c.scheme = "wss://"
 	}
 	return c
