@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -237,5 +238,42 @@ func TestWSFrameWriterFailureClosesSocket(t *testing.T) {
 	}
 	if _, _, err := ws.Read(context.Background()); err == nil {
 		t.Fatal("socket still open after a failed write")
+	}
+}
+
+// While the sender that took the writing on yields, the sender that fills
+// a batch of wsBatchFrames writes it at once; the yielding one then finds
+// its frame written and returns.
+func TestWSFrameWriterFullBatchTakesOver(t *testing.T) {
+	ws, cork, msgs := wsPair(t)
+	cc := &countingConn{Conn: cork.Conn}
+	cork.Conn = cc
+	w := newWSFrameWriter(ws, cork, 5*time.Second)
+	yielding, resume := make(chan struct{}), make(chan struct{})
+	w.yield = func() { close(yielding); <-resume }
+	first := make(chan error, 1)
+	go func() { first <- w.send(frameOf("f0"), true) }()
+	<-yielding
+	for i := 1; i < wsBatchFrames; i++ {
+		if err := w.send(frameOf(fmt.Sprintf("f%d", i)), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range wsBatchFrames {
+		select {
+		case got := <-msgs:
+			if want := fmt.Sprintf("f%d", i); got != want {
+				t.Fatalf("got %q, want %q", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("frame %d not written while the first sender yields", i)
+		}
+	}
+	close(resume)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if n := cc.count(); n != 1 {
+		t.Fatalf("%d writes for one full batch, want 1", n)
 	}
 }
