@@ -19,7 +19,8 @@ import (
 // one text frame [rid, err|null, result] on the same socket. Frames that do
 // not parse are ignored, as Node does. Requests on one socket run
 // concurrently (up to a per-connection limit), so replies may come out of
-// order; clients match them by rid.
+// order; clients match them by rid. Replies finished at once leave in one
+// write (see wsFrameWriter), each its own frame.
 type WSServer struct {
 	h           Handler
 	hub         *wsHub
@@ -44,7 +45,7 @@ func WithWSMaxMessageBytes(n int64) WSServerOption { return func(s *WSServer) { 
 func WithWSMaxInFlight(n int) WSServerOption { return func(s *WSServer) { s.maxInFlight = n } }
 
 // WithWSBodyBudget shares b between every message this server holds at
-// once, from its first byte until its reply is written (default: a budget
+// once, from its first byte until its reply is queued (default: a budget
 // of its own of DefaultBodyBudget bytes, or the message limit + 1 if that
 // is larger). Messages grow with the bytes received, never with the length
 // a frame header claims. A connection whose message gets no room within
