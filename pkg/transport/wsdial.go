@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/http"
 
@@ -49,6 +50,10 @@ func (c *WSClient) dial(ctx context.Context, addr string) (*websocket.Conn, *cor
 	})
 	if err != nil {
 		return nil, nil, err
+	}
+	if cork == nil { // not expected: the transport dials through dial above
+		_ = ws.CloseNow()
+		return nil, nil, errors.New("websocket dial: connection not opened by the client's dialer")
 	}
 	return ws, cork, nil
 }

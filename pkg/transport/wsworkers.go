@@ -24,9 +24,10 @@ type wsWorkers struct {
 	busy   atomic.Int32 // requests dispatched and not yet answered
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex // orders the retirement tick against stop
+	mu     sync.Mutex // orders the retirement tick against dispatch and stop
 	every  time.Duration
 	ticker *time.Timer
+	armed  bool // the tick is due: only while workers live, so a quiet socket costs no timer
 	closed bool
 }
 
@@ -39,6 +40,7 @@ const wsWorkerRetire = time.Second
 func newWSWorkers(max int, retireEvery time.Duration, run func(wsRequest)) *wsWorkers {
 	w := &wsWorkers{run: run, max: int32(max), jobs: make(chan wsRequest), retire: make(chan struct{}), every: retireEvery}
 	w.ticker = time.AfterFunc(retireEvery, w.retireIdle)
+	w.ticker.Stop()
 	return w
 }
 
@@ -53,9 +55,15 @@ func (w *wsWorkers) dispatch(ctx context.Context, r wsRequest) bool {
 	default:
 	}
 	if w.live.Load() < w.max {
-		w.live.Add(1)
+		w.live.Add(1) // before the tick can see it: see retireIdle
 		w.wg.Add(1)
 		go w.work(r)
+		w.mu.Lock()
+		if !w.armed && !w.closed {
+			w.armed = true
+			w.ticker.Reset(w.every)
+		}
+		w.mu.Unlock()
 		return true
 	}
 	select {
@@ -102,7 +110,11 @@ func (w *wsWorkers) retireIdle() {
 			retiring = false
 		}
 	}
-	w.ticker.Reset(w.every)
+	// A worker started after this check armed the tick again (dispatch
+	// counts it live before it takes mu).
+	if w.armed = w.live.Load() > 0; w.armed {
+		w.ticker.Reset(w.every)
+	}
 }
 
 // stop lets the workers finish what they run and waits for them. Only the
