@@ -93,12 +93,7 @@ func main() {
 		}
 		return
 	case "grenache":
-		lcfg := link.DefaultConfig()
-		lcfg.Grapes = []string{*grape}
-		lk, err := link.New(lcfg)
-		if err != nil {
-			fail(err)
-		}
+		lk := openLink(*grape, link.DefaultConfig().LookupCacheTTL)
 		defer lk.Close()
 		// The client engine with Node's behaviour (PlainConfig: random peer,
 		// no breaker, no retry budget, one attempt), as a Node PeerRPCClient.
@@ -125,12 +120,7 @@ func main() {
 	case "wire":
 		// The Caller alone, without the engine, to the first peer the grape gives: what the
 		// engine adds is the difference to -mode grenache.
-		lcfg := link.DefaultConfig()
-		lcfg.Grapes = []string{*grape}
-		lk, err := link.New(lcfg)
-		if err != nil {
-			fail(err)
-		}
+		lk := openLink(*grape, 0)
 		peers, err := lk.Lookup(context.Background(), *service)
 		lk.Close()
 		if err != nil || len(peers) == 0 {
@@ -316,13 +306,7 @@ func printFreePorts(n int) {
 
 // waitVisible polls the grape until a lookup of service returns at least one peer.
 func waitVisible(grape, service string, timeout time.Duration) error {
-	lcfg := link.DefaultConfig()
-	lcfg.Grapes = []string{grape}
-	lcfg.LookupCacheTTL = 0
-	lk, err := link.New(lcfg)
-	if err != nil {
-		return err
-	}
+	lk := openLink(grape, 0)
 	defer lk.Close()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -337,6 +321,17 @@ func waitVisible(grape, service string, timeout time.Duration) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// openLink returns a link to grape caching lookups for ttl (0: none), or ends the driver.
+func openLink(grape string, ttl time.Duration) *link.Link {
+	lcfg := link.DefaultConfig()
+	lcfg.Grapes, lcfg.LookupCacheTTL = []string{grape}, ttl
+	lk, err := link.New(lcfg)
+	if err != nil {
+		fail(err)
+	}
+	return lk
 }
 
 // clockTick is USER_HZ, the unit of /proc/<pid>/stat CPU times: 100 on every Linux we run on.
