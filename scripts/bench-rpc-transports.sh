@@ -113,17 +113,27 @@ for c in $CONCS; do
 	done
 done
 
+# paired <wire> <conc>: the median, min and max of go/bare over each repetition's pair, which
+# ran back to back: a noisy minute slows both of a pair, so these ratios scatter less than
+# the ratio of the two medians when other work shares the machine.
+paired() {
+	jq -s -r --arg w "$1" --argjson c "$2" '
+		[.[] | select(.conc == $c and (.label == "go_" + $w or .label == "bare_" + $w))] as $a
+		| [range(0; $a | length - 1) | select($a[.].label == "go_" + $w and $a[. + 1].label == "bare_" + $w)
+			| select($a[. + 1].rps > 0) | $a[.].rps / $a[. + 1].rps * 100 | round] | sort
+		| if length == 0 then "–" else "\(.[(length - 1) / 2 | floor])% (\(.[0])–\(.[-1]))" end' "$RAW"
+}
 med() { # med <label> <conc>: median req/s
 	jq -s -r --arg l "$1" --argjson c "$2" \
 		'[.[] | select(.label == $l and .conc == $c) | .rps] | sort | if length == 0 then 0 else .[(length - 1) / 2 | floor] end' "$RAW"
 }
 {
-	echo "| wire | in flight | Go client → Go worker (req/s) | bare Go pair (req/s) | ratio |"
-	echo "|---|---|---|---|---|"
+	echo "| wire | in flight | Go client → Go worker (req/s) | bare Go pair (req/s) | ratio | paired ratio, median (range) |"
+	echo "|---|---|---|---|---|---|"
 	for w in $WIRES; do
 		for c in $CONCS; do
 			g=$(med "go_$w" "$c") b=$(med "bare_$w" "$c")
-			printf "| %s | %s | %.0f | %.0f | %s |\n" "$w" "$c" "$g" "$b" "$(jq -n --argjson g "$g" --argjson b "$b" 'if $b > 0 then ($g / $b * 100 | round | tostring) + "%" else "–" end' -r)"
+			printf "| %s | %s | %.0f | %.0f | %s | %s |\n" "$w" "$c" "$g" "$b" "$(jq -n --argjson g "$g" --argjson b "$b" 'if $b > 0 then ($g / $b * 100 | round | tostring) + "%" else "–" end' -r)" "$(paired "$w" "$c")"
 		done
 	done
 	echo

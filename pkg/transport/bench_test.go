@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // cpuTime returns the process's user+system CPU time. Reported per op
@@ -134,6 +136,47 @@ func BenchmarkWSCall(b *testing.B) {
 	reportCPU(b, func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := c.Call(context.Background(), addr, "bench", benchPayload); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkBareWS is the ceiling of BenchmarkWSCall: coder/websocket alone,
+// a socket per goroutine writing the request frame and reading the echoed
+// frame. With -cpu 1 both are one call in flight; read them together:
+//
+//	go test -run '^$' -bench 'WSCall|BareWS' -cpu 1,4 ./pkg/transport
+func BenchmarkBareWS(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &httpServerForTest{}
+	srv.start(b, ln, func(ws *websocket.Conn) {
+		defer ws.CloseNow()
+		for {
+			typ, m, err := ws.Read(context.Background())
+			if err != nil || ws.Write(context.Background(), typ, m) != nil {
+				return
+			}
+		}
+	})
+	frame := []byte(`["0426862e-eca1-4c85-b2d1-10d3013e25ef","bench",` + string(benchPayload) + `]`)
+	reportCPU(b, func(pb *testing.PB) {
+		ws, _, err := websocket.Dial(context.Background(), "ws://"+ln.Addr().String()+"/ws", nil)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer ws.CloseNow()
+		for pb.Next() {
+			if err := ws.Write(context.Background(), websocket.MessageText, frame); err != nil {
+				b.Error(err)
+				return
+			}
+			if _, _, err := ws.Read(context.Background()); err != nil {
 				b.Error(err)
 				return
 			}

@@ -37,10 +37,12 @@ func (c *HTTPClient) CallRaw(ctx context.Context, addr, service string, payload 
 // shorter than the client's Timeout, bounds the call; opts.Compress is
 // ignored (the WebSocket transport has no compression).
 func (c *WSClient) CallRaw(ctx context.Context, addr, service string, payload json.RawMessage, opts CallOptions) (json.RawMessage, error) {
-	if opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
-		defer cancel()
+	if len(payload) == 0 {
+		payload = nullJSON
 	}
-	return c.Call(ctx, addr, service, payload)
+	timeout := c.cfg.Timeout
+	if opts.Timeout > 0 && opts.Timeout < timeout {
+		timeout = opts.Timeout
+	}
+	return c.call(ctx, addr, service, payload, timeout)
 }

@@ -22,7 +22,8 @@ type HTTPClientConfig struct {
 	// There is always one: Node clients without a timeout wait forever.
 	Timeout time.Duration
 	// TLS, when set, makes the client speak HTTPS; set Certificates for
-	// mutual TLS and RootCAs to trust the servers' CA.
+	// mutual TLS and RootCAs to trust the servers' CA. Without a
+	// ClientSessionCache of its own, the client keeps one (see clientTLS).
 	TLS *tls.Config
 	// MaxIdleConnsPerHost is how many keep-alive connections are kept per
 	// peer (default 256): enough for high concurrency without re-dialling.
@@ -39,7 +40,8 @@ type HTTPClientConfig struct {
 // concurrent use and reuses keep-alive connections.
 type HTTPClient struct {
 	cfg    HTTPClientConfig
-	hc     *http.Client
+	tr     *http.Transport // calls go to it directly (see callRaw)
+	hc     *http.Client    // over tr, for streams
 	scheme string
 }
 
@@ -93,11 +95,10 @@ func NewHTTPClient(cfg HTTPClientConfig) *HTTPClient {
 	}
 	scheme := "http://"
 	if cfg.TLS != nil {
-		tr.TLSClientConfig = cfg.TLS.Clone()
-		tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
+		tr.TLSClientConfig = clientTLS(cfg.TLS)
 		scheme = "https://"
 	}
-	return &HTTPClient{cfg: cfg, hc: &http.Client{Transport: tr}, scheme: scheme}
+	return &HTTPClient{cfg: cfg, tr: tr, hc: &http.Client{Transport: tr}, scheme: scheme}
 }
 
 // CallOptions tunes one call.
@@ -169,7 +170,10 @@ func (c *HTTPClient) callRaw(ctx context.Context, addr, key string, pl []byte, o
 	if !opts.Compress {
 		req.Header["Content-Type"] = contentTypeJSON
 	}
-	resp, err := c.hc.Do(req)
+	// Straight to the transport: http.Client adds nothing a call uses (a
+	// Grenache server never redirects, and a 3xx is a failed call here as
+	// in Node) but copies the headers for redirects on every request.
+	resp, err := c.tr.RoundTrip(req)
 	if err != nil {
 		return nil, callErr(ctx, addr, err)
 	}

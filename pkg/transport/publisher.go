@@ -91,7 +91,7 @@ func (p *Publisher) Dropped() int64 { return p.dropped.Load() }
 // PublisherConfig.MaxSubscribers.
 func (p *Publisher) Refused() int64 { return p.refused.Load() }
 
-func (p *Publisher) serveConn(ctx context.Context, c *websocket.Conn, _ *http.Request) {
+func (p *Publisher) serveConn(ctx context.Context, c *websocket.Conn, _ *corkConn, _ *http.Request) {
 	s := &pubSub{q: make(chan []byte, p.queue), kill: make(chan struct{})}
 	p.mu.Lock()
 	if len(p.subs) >= max(p.maxSubs, 1) {

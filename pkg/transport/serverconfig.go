@@ -120,7 +120,7 @@ type WSServerConfig struct {
 	// bound.
 	MaxInFlight int
 	// BodyBudget is shared between every message this server holds at once,
-	// from its first byte until its reply is written (default: a budget of
+	// from its first byte until its reply is queued (default: a budget of
 	// its own of DefaultBodyBudget bytes, or MaxMessageBytes + 1 if that is
 	// larger). Messages grow with the bytes received, never with the length
 	// a frame header claims. A connection whose message gets no room within

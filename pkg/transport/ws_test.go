@@ -226,3 +226,54 @@ func TestWSClientClosesIdleSockets(t *testing.T) {
 		t.Fatalf("after idle close: %s %v", res, err)
 	}
 }
+
+// A reply whose rid matches but whose body is not JSON fails its call at
+// once as a transport error, instead of at the call's timeout.
+func TestWSGarbledReplyFailsItsCall(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &httpServerForTest{}
+	srv.start(t, ln, func(ws *websocket.Conn) {
+		defer ws.CloseNow()
+		_, m, err := ws.Read(context.Background())
+		if err != nil {
+			return
+		}
+		rid, _ := replyRID(m)
+		_ = ws.Write(context.Background(), websocket.MessageText, []byte(`["`+string(rid)+`",null,{"cut`))
+		_, _, _ = ws.Read(context.Background()) // hold the socket open
+	})
+	c := newTestWSClient(t, WSClientConfig{Timeout: 10 * time.Second})
+	start := time.Now()
+	_, err = c.Call(context.Background(), ln.Addr().String(), "k", "hello")
+	if !errors.Is(err, ErrTransport) || errors.Is(err, ErrTimeout) {
+		t.Fatalf("err %v, want a transport error", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("garbled reply failed its call only after %v", d)
+	}
+}
+
+func TestReplyRID(t *testing.T) {
+	for _, tc := range []struct {
+		frame, rid string
+		ok         bool
+	}{
+		{`["abc",null,1]`, "abc", true},
+		{`["abc"`, "abc", true}, // the rest is the waiter's to check
+		{` ["abc", null, 1]`, "abc", true},
+		{`["a\"b",null,1]`, `a"b`, true},
+		{`["a\u0062",null,1]`, "ab", true},
+		{`[1,null,1]`, "", false},
+		{`{"rid":"abc"}`, "", false},
+		{`["abc`, "", false},
+		{`garbage`, "", false},
+	} {
+		rid, ok := replyRID([]byte(tc.frame))
+		if ok != tc.ok || ok && string(rid) != tc.rid {
+			t.Errorf("replyRID(%s) = %q %v, want %q %v", tc.frame, rid, ok, tc.rid, tc.ok)
+		}
+	}
+}

@@ -1,12 +1,13 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,7 +26,7 @@ type WSClientConfig struct {
 	// DialTimeout bounds connecting and the upgrade handshake (default 5 s).
 	DialTimeout time.Duration
 	// TLS, when set, dials wss:// with this config (mutual TLS via
-	// Certificates).
+	// Certificates; a session cache as for HTTPClientConfig.TLS).
 	TLS *tls.Config
 	// MaxMessageBytes bounds one reply frame (default 8 MiB).
 	MaxMessageBytes int64
@@ -37,12 +38,14 @@ type WSClientConfig struct {
 
 // WSClient calls Grenache WebSocket RPC servers (Go or Node). It keeps one
 // socket per peer address, opened on first use at ws://addr/ws, and
-// multiplexes concurrent calls on it by rid. When a socket closes, its
+// multiplexes concurrent calls on it by rid; the frames of calls made at
+// once leave in one write (see wsFrameWriter). When a socket closes, its
 // pending calls fail at once with ErrClosed (as a transport error) and the
 // next call dials again.
 type WSClient struct {
 	cfg    WSClientConfig
-	hc     *http.Client
+	dialer net.Dialer
+	tls    *tls.Config // nil: ws://
 	scheme string
 
 	mu     sync.RWMutex             // read-held on every call's lookup, so calls to different peers do not serialise
@@ -89,19 +92,18 @@ func NewWSClient(cfg WSClientConfig) *WSClient {
 	orDefault(&cfg.MaxMessageBytes, d.MaxMessageBytes)
 	orDefault(&cfg.IdleTimeout, d.IdleTimeout)
 	c := &WSClient{cfg: cfg, scheme: "ws://", conns: make(map[string]*wsClientConn)}
-	tr := &http.Transport{Proxy: nil, TLSHandshakeTimeout: cfg.DialTimeout}
+	c.dialer.KeepAlive = 30 * time.Second
 	if cfg.TLS != nil {
-		tr.TLSClientConfig = cfg.TLS.Clone()
-		tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
+		c.tls = clientTLS(cfg.TLS)
 		c.scheme = "wss://"
 	}
-	c.hc = &http.Client{Transport: tr}
 	return c
 }
 
 type wsClientConn struct {
 	addr     string
 	ws       *websocket.Conn
+	out      *wsFrameWriter
 	idle     time.Duration
 	lastUsed atomic.Int64 // unix nanos of the last call start
 	timer    *time.Timer  // idle check; no goroutine until it fires
@@ -112,7 +114,7 @@ type wsClientConn struct {
 }
 
 type wsResult struct {
-	reply []byte
+	reply *bytes.Buffer // from the buffer pool; the caller returns it
 	err   error
 }
 
@@ -123,20 +125,32 @@ func (c *WSClient) Call(ctx context.Context, addr, key string, payload any) (jso
 	if err != nil {
 		return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: err}
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
+	return c.call(ctx, addr, key, pl, c.cfg.Timeout)
+}
+
+// call is Call with the payload encoded and the bound of this call (the
+// client's Timeout, or a shorter one the caller asked for).
+func (c *WSClient) call(ctx context.Context, addr, key string, pl []byte, timeout time.Duration) (json.RawMessage, error) {
+	// Skip the timer when the caller's deadline already comes first.
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > timeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 	conn, err := c.conn(ctx, addr)
 	if err != nil {
 		return nil, classify(ctx, addr, err)
 	}
 	rid := newRID()
 	ch := make(chan wsResult, 1)
-	if err := conn.register(rid, ch); err != nil {
+	pending, err := conn.register(rid, ch)
+	if err != nil {
 		return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: err}
 	}
 	defer conn.unregister(rid)
 
-	b := make([]byte, 0, len(pl)+len(key)+48)
+	frame := getBuf()
+	b := frame.AvailableBuffer()
 	b = append(b, '[', '"')
 	b = append(b, rid...)
 	b = append(b, '"', ',')
@@ -144,9 +158,10 @@ func (c *WSClient) Call(ctx context.Context, addr, key string, payload any) (jso
 	b = append(b, ',')
 	b = append(b, pl...)
 	b = append(b, ']')
-	if err := conn.ws.Write(ctx, websocket.MessageText, b); err != nil {
-		// coder/websocket closes the socket when a write is interrupted,
-		// so the read loop will fail the other pending calls too.
+	frame.Write(b)
+	if err := conn.out.send(frame, pending > 1); err != nil {
+		// A failed write closes the socket, so the read loop fails the
+		// other pending calls too.
 		return nil, classify(ctx, addr, err)
 	}
 	select {
@@ -154,7 +169,9 @@ func (c *WSClient) Call(ctx context.Context, addr, key string, payload any) (jso
 		if r.err != nil {
 			return nil, &CallError{Addr: addr, Kind: ErrTransport, Err: r.err}
 		}
-		return parseReply(addr, rid, r.reply)
+		res, err := parseReply(addr, rid, r.reply.Bytes())
+		putBuf(r.reply)
+		return res, err
 	case <-ctx.Done():
 		return nil, classify(ctx, addr, ctx.Err())
 	}
@@ -191,15 +208,12 @@ func (c *WSClient) conn(ctx context.Context, addr string) (*wsClientConn, error)
 
 	dctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
 	defer cancel()
-	ws, _, err := websocket.Dial(dctx, c.scheme+addr+"/ws", &websocket.DialOptions{
-		HTTPClient:      c.hc,
-		CompressionMode: websocket.CompressionDisabled,
-	})
+	ws, cork, err := c.dial(dctx, addr)
 	if err != nil {
 		return nil, err
 	}
 	ws.SetReadLimit(c.cfg.MaxMessageBytes)
-	cc := &wsClientConn{addr: addr, ws: ws, pending: make(map[string]chan wsResult)}
+	cc := &wsClientConn{addr: addr, ws: ws, out: newWSFrameWriter(ws, cork, c.cfg.Timeout), pending: make(map[string]chan wsResult)}
 
 	c.mu.Lock()
 	if c.closed {
@@ -223,34 +237,33 @@ func (c *WSClient) conn(ctx context.Context, addr string) (*wsClientConn, error)
 }
 
 // readLoop delivers replies to waiters by rid until the socket fails, then
-// fails every pending call and forgets the socket.
+// fails every pending call and forgets the socket. It reads only as far as
+// the rid: the waiter checks the whole reply (parseReply), and a reply
+// nobody waits for is dropped unread.
 func (c *WSClient) readLoop(cc *wsClientConn) {
 	defer c.wg.Done()
 	var err error
 	for {
-		var msg []byte
-		_, msg, err = cc.ws.Read(context.Background())
-		if err != nil {
+		var msg *bytes.Buffer
+		if msg, err = cc.readMessage(); err != nil {
 			break
 		}
-		var el [1][]byte
-		if !json.Valid(msg) {
-			continue
-		}
-		if _, perr := splitArray(msg, el[:]); perr != nil {
-			continue
-		}
-		rid, ok := jsonString(el[0])
+		rid, ok := replyRID(msg.Bytes())
 		if !ok {
-			continue // unmatched reply: nobody waits for it
+			putBuf(msg)
+			continue // not a reply triple: nobody waits for it
 		}
 		cc.mu.Lock()
-		ch := cc.pending[rid]
-		delete(cc.pending, rid)
-		cc.mu.Unlock()
+		ch := cc.pending[string(rid)]
 		if ch != nil {
-			ch <- wsResult{reply: msg}
+			delete(cc.pending, string(rid))
 		}
+		cc.mu.Unlock()
+		if ch == nil {
+			putBuf(msg)
+			continue
+		}
+		ch <- wsResult{reply: msg}
 	}
 	cc.timer.Stop()
 	_ = cc.ws.CloseNow()
@@ -262,15 +275,57 @@ func (c *WSClient) readLoop(cc *wsClientConn) {
 	cc.fail(fmt.Errorf("%w: socket to %s: %v", ErrClosed, cc.addr, err))
 }
 
-func (cc *wsClientConn) register(rid string, ch chan wsResult) error {
-	cc.lastUsed.Store(time.Now().UnixNano())
+// readMessage reads one message into a pooled buffer. The read needs no
+// context: closing the socket ends it, and a context would cost the
+// library a timer per message.
+func (cc *wsClientConn) readMessage() (*bytes.Buffer, error) {
+	_, r, err := cc.ws.Reader(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	msg := getBuf()
+	if _, err := msg.ReadFrom(r); err != nil {
+		putBuf(msg)
+		return nil, err
+	}
+	return msg, nil
+}
+
+// replyRID returns the rid of a reply frame: the fast path reads the
+// escape-free `["<rid>"` every Grenache server sends; anything else is
+// parsed in full (and must then be a JSON array).
+func replyRID(msg []byte) ([]byte, bool) {
+	if len(msg) > 2 && msg[0] == '[' && msg[1] == '"' {
+		for i := 2; i < len(msg); i++ {
+			switch msg[i] {
+			case '\\':
+				i = len(msg) // escaped: the general path decodes it
+			case '"':
+				return msg[2:i], true
+			}
+		}
+	}
+	var el [1][]byte
+	if !json.Valid(msg) {
+		return nil, false
+	}
+	if _, err := splitArray(msg, el[:]); err != nil {
+		return nil, false
+	}
+	rid, ok := jsonString(el[0])
+	return []byte(rid), ok
+}
+
+// register adds the waiter of rid and returns how many calls are pending
+// on the socket with it.
+func (cc *wsClientConn) register(rid string, ch chan wsResult) (int, error) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if cc.dead != nil {
-		return cc.dead
+		return 0, cc.dead
 	}
 	cc.pending[rid] = ch
-	return nil
+	return len(cc.pending), nil
 }
 
 // checkIdle closes the socket when nothing is pending and no call started
@@ -322,6 +377,5 @@ func (c *WSClient) Close() error {
 		_ = cc.ws.CloseNow()
 	}
 	c.wg.Wait()
-	c.hc.CloseIdleConnections()
 	return nil
 }

@@ -21,7 +21,7 @@ type wsHub struct {
 	srv     *http.Server
 	tls     *tls.Config
 	maxMsg  int64
-	serveFn func(ctx context.Context, c *websocket.Conn, r *http.Request)
+	serveFn func(ctx context.Context, c *websocket.Conn, cork *corkConn, r *http.Request)
 
 	ctx    context.Context // cancelled when the hub starts closing
 	cancel context.CancelFunc
@@ -31,7 +31,7 @@ type wsHub struct {
 	wg     sync.WaitGroup // one per connection handler
 }
 
-func newWSHub(serve func(ctx context.Context, c *websocket.Conn, r *http.Request)) *wsHub {
+func newWSHub(serve func(ctx context.Context, c *websocket.Conn, cork *corkConn, r *http.Request)) *wsHub {
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &wsHub{serveFn: serve, maxMsg: 8 << 20, ctx: ctx, cancel: cancel, conns: make(map[*websocket.Conn]struct{})}
 	h.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: httpErrorLog(zerolog.Nop())}
@@ -40,9 +40,11 @@ func newWSHub(serve func(ctx context.Context, c *websocket.Conn, r *http.Request
 
 // ServeHTTP upgrades the request whatever its path (Node's ws.Server
 // accepts any path; Node clients use /ws). Deflate is refused, as Node's
-// server does, so frames stay plain text.
+// server does, so frames stay plain text. The socket runs over a corkConn
+// (see corkingWriter) for the server to batch its writes.
 func (h *wsHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	cw := &corkingWriter{ResponseWriter: w}
+	c, err := websocket.Accept(cw, r, &websocket.AcceptOptions{
 		// Peers are services, not browsers: there is no cookie-bearing
 		// Origin to protect, and Node clients send no Origin at all.
 		InsecureSkipVerify: true,
@@ -57,7 +59,7 @@ func (h *wsHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.untrack(c)
-	h.serveFn(h.ctx, c, r)
+	h.serveFn(h.ctx, c, cw.cork, r)
 }
 
 func (h *wsHub) track(c *websocket.Conn) bool {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -19,7 +18,8 @@ import (
 // one text frame [rid, err|null, result] on the same socket. Frames that do
 // not parse are ignored, as Node does. Requests on one socket run
 // concurrently (up to a per-connection limit), so replies may come out of
-// order; clients match them by rid.
+// order; clients match them by rid. Replies finished at once leave in one
+// write (see wsFrameWriter), each its own frame.
 type WSServer struct {
 	h           Handler
 	hub         *wsHub
@@ -60,7 +60,16 @@ func (s *WSServer) Shutdown(ctx context.Context) error {
 // cannot park handler goroutines forever.
 const wsWriteTimeout = 10 * time.Second
 
-func (s *WSServer) serveConn(ctx context.Context, c *websocket.Conn, r *http.Request) {
+// wsRequest is one parsed request frame. rid and payload alias the
+// message, whose budget lease ends once the reply is queued.
+type wsRequest struct {
+	rid     []byte
+	key     string
+	payload json.RawMessage
+	lease   budget.Lease
+}
+
+func (s *WSServer) serveConn(ctx context.Context, c *websocket.Conn, cork *corkConn, r *http.Request) {
 	// Handlers get a context that ends with the connection (their reply
 	// could not be delivered anyway), not with the server: Shutdown drains.
 	base := context.Background()
@@ -68,9 +77,10 @@ func (s *WSServer) serveConn(ctx context.Context, c *websocket.Conn, r *http.Req
 		base = withPeerCerts(base, r.TLS.PeerCertificates)
 	}
 	connCtx, cancel := context.WithCancel(base)
-	sem := make(chan struct{}, s.maxInFlight)
-	var conn sync.WaitGroup
-	defer conn.Wait()
+	out := newWSFrameWriter(c, cork, wsWriteTimeout)
+	var workers *wsWorkers
+	workers = newWSWorkers(s.maxInFlight, wsWorkerRetire, func(req wsRequest) { s.answer(connCtx, out, req, workers.crowded()) })
+	defer workers.stop()
 	defer cancel()
 	for {
 		lease := s.budget.NewLease()
@@ -79,7 +89,7 @@ func (s *WSServer) serveConn(ctx context.Context, c *websocket.Conn, r *http.Req
 			lease.Release()
 			if errors.Is(err, budget.ErrBusy) || errors.Is(err, budget.ErrTooLarge) {
 				// Answer what is in flight, then tell the peer to go elsewhere.
-				conn.Wait()
+				workers.stop()
 				_ = c.Close(websocket.StatusTryAgainLater, TokenServerBusy)
 			}
 			return
@@ -94,50 +104,51 @@ func (s *WSServer) serveConn(ctx context.Context, c *websocket.Conn, r *http.Req
 			lease.Release()
 			continue
 		}
-		rid := el[0]
-		key, ok := jsonString(el[1])
-		if !ok && el[1] != nil {
-			key = string(el[1])
+		req := wsRequest{rid: el[0], payload: json.RawMessage(nullJSON), lease: lease}
+		var ok bool
+		if req.key, ok = jsonString(el[1]); !ok && el[1] != nil {
+			req.key = string(el[1])
 		}
-		payload := json.RawMessage(nullJSON)
 		if n > 2 {
-			payload = el[2]
+			req.payload = el[2]
 		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
+		if !workers.dispatch(ctx, req) {
 			lease.Release()
 			return
 		}
-		conn.Add(1)
-		go func() {
-			// The payload aliases msg: its lease ends with the reply.
-			defer func() { lease.Release(); <-sem; conn.Done() }()
-			var out []byte
-			if !s.inflight.add() {
-				out = appendReply(nil, rid, TokenServerClosing, true, nil)
-			} else {
-				// done only after the reply is written: Shutdown closes
-				// sockets once the count drops to zero.
-				defer s.inflight.done()
-				res, herr := s.call(connCtx, key, payload)
-				if herr != nil {
-					out = appendReply(nil, rid, herr.Error(), true, nil)
-				} else {
-					out = appendReply(nil, rid, "", false, res)
-				}
-			}
-			wctx, wcancel := context.WithTimeout(connCtx, wsWriteTimeout)
-			defer wcancel()
-			_ = c.Write(wctx, websocket.MessageText, out)
-		}()
 	}
+}
+
+// answer runs one request and queues its reply; crowd: see
+// wsFrameWriter.send.
+func (s *WSServer) answer(ctx context.Context, out *wsFrameWriter, req wsRequest, crowd bool) {
+	frame := getBuf()
+	b := frame.AvailableBuffer()
+	if !s.inflight.add() {
+		b = appendReply(b, req.rid, TokenServerClosing, true, nil)
+	} else {
+		// done only after the reply is queued, and a queued reply is
+		// written before the socket closes: Shutdown closes sockets once
+		// the count drops to zero.
+		defer s.inflight.done()
+		res, herr := s.call(ctx, req.key, req.payload)
+		if herr != nil {
+			b = appendReply(b, req.rid, herr.Error(), true, nil)
+		} else {
+			b = appendReply(b, req.rid, "", false, res)
+		}
+	}
+	frame.Write(b)
+	req.lease.Release()
+	_ = out.send(frame, crowd)
 }
 
 // readMessage reads one whole message under l (the connection's read limit
 // is also the message limit), growing with the bytes that arrive.
 func (s *WSServer) readMessage(ctx context.Context, c *websocket.Conn, l *budget.Lease) ([]byte, error) {
-	_, r, err := c.Reader(ctx)
+	// The read needs no context of its own: Shutdown closes every socket,
+	// which ends it, and a context would cost the library a timer per message.
+	_, r, err := c.Reader(context.Background())
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"syscall"
@@ -49,7 +50,19 @@ func main() {
 	grenache := flag.Bool("transport", false, "serve pkg/transport's HTTPServer with an echo handler instead (isolates the transport's cost from the worker's)")
 	tlsDir := flag.String("tls", "", "serve HTTPS requiring a client certificate (mutual TLS), with ca.pem, server.pem and server-key.pem from this directory")
 	ws := flag.Bool("ws", false, "serve WebSocket: every frame is echoed back (the ceiling of the WS rows)")
+	cpuProf := flag.String("cpuprofile", "", "write a CPU profile of everything served until SIGINT/SIGTERM to this file")
 	flag.Parse()
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bareserver:", err)
+			os.Exit(1)
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bareserver:", err)

@@ -3,7 +3,9 @@
 // behaviour: random peer, no breaker, no retry budget) resolving the service through a
 // grape with pkg/link (lookups cached, as Node's link caches them) and calling peers with
 // transport.HTTPClient. With -mode bare it is the ceiling: a plain net/http client POSTing
-// the same bytes to a bare server. -c goroutines each keep one request in flight; latencies
+// the same bytes to a bare server. With -mode wire it is the transport's Caller alone, called
+// on the first peer the grape gives, without the engine: what the engine adds is the difference
+// to -mode grenache. -c goroutines each keep one request in flight; latencies
 // go into an HdrHistogram (µs). The result is one JSON object on stdout.
 package main
 
@@ -30,6 +32,7 @@ import (
 
 	"github.com/grenache-go/grenache/client"
 	"github.com/grenache-go/grenache/pkg/link"
+	"github.com/grenache-go/grenache/pkg/transport"
 )
 
 // Result is the measured window only; the warm-up is discarded.
@@ -90,12 +93,7 @@ func main() {
 		}
 		return
 	case "grenache":
-		lcfg := link.DefaultConfig()
-		lcfg.Grapes = []string{*grape}
-		lk, err := link.New(lcfg)
-		if err != nil {
-			fail(err)
-		}
+		lk := openLink(*grape, link.DefaultConfig().LookupCacheTTL)
 		defer lk.Close()
 		// The client engine with Node's behaviour (PlainConfig: random peer,
 		// no breaker, no retry budget, one attempt), as a Node PeerRPCClient.
@@ -117,6 +115,25 @@ func main() {
 			if err == nil && len(res) == 0 {
 				err = errors.New("empty result")
 			}
+			return err
+		}
+	case "wire":
+		// The Caller alone, without the engine, to the first peer the grape gives: what the
+		// engine adds is the difference to -mode grenache.
+		lk := openLink(*grape, 0)
+		peers, err := lk.Lookup(context.Background(), *service)
+		lk.Close()
+		if err != nil || len(peers) == 0 {
+			fail(fmt.Errorf("lookup %s: %v %v", *service, peers, err))
+		}
+		wc, closeWire, err := engineCaller(*wire, *pkiDir)
+		if err != nil {
+			fail(err)
+		}
+		defer closeWire()
+		pl, addr := json.RawMessage(*payload), peers[0]
+		call = func(ctx context.Context) error {
+			_, err := wc.CallRaw(ctx, addr, *service, pl, transport.CallOptions{})
 			return err
 		}
 	case "bare":
@@ -289,13 +306,7 @@ func printFreePorts(n int) {
 
 // waitVisible polls the grape until a lookup of service returns at least one peer.
 func waitVisible(grape, service string, timeout time.Duration) error {
-	lcfg := link.DefaultConfig()
-	lcfg.Grapes = []string{grape}
-	lcfg.LookupCacheTTL = 0
-	lk, err := link.New(lcfg)
-	if err != nil {
-		return err
-	}
+	lk := openLink(grape, 0)
 	defer lk.Close()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -310,6 +321,17 @@ func waitVisible(grape, service string, timeout time.Duration) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// openLink returns a link to grape caching lookups for ttl (0: none), or ends the driver.
+func openLink(grape string, ttl time.Duration) *link.Link {
+	lcfg := link.DefaultConfig()
+	lcfg.Grapes, lcfg.LookupCacheTTL = []string{grape}, ttl
+	lk, err := link.New(lcfg)
+	if err != nil {
+		fail(err)
+	}
+	return lk
 }
 
 // clockTick is USER_HZ, the unit of /proc/<pid>/stat CPU times: 100 on every Linux we run on.

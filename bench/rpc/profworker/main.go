@@ -5,6 +5,10 @@
 //	GOMAXPROCS=1 taskset -c 1 go run ./bench/rpc/profworker -addr 127.0.0.1:39101 -cpuprofile /tmp/worker.prof &
 //	taskset -c 0 wrk -t1 -c64 -d10s -s post.lua http://127.0.0.1:39101/ ; kill %1
 //	go tool pprof -top /tmp/worker.prof
+//
+// With -grape it announces -service there, so bench/rpc/driver -mode grenache can find it
+// (over -transport ws too: WebSocket shares the RPC port); with -tls DIR it serves mutual TLS
+// with the certificates driver -writepki wrote into DIR, for driver -transport tls.
 package main
 
 import (
@@ -14,6 +18,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"syscall"
@@ -24,6 +29,9 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:39101", "RPC listen address")
 	prof := flag.String("cpuprofile", "worker.prof", "CPU profile output")
+	grape := flag.String("grape", "http://127.0.0.1:1", "grape to announce to (the default has nothing listening: announcing just fails quietly)")
+	service := flag.String("service", worker.DefaultService, "service name to announce")
+	tlsDir := flag.String("tls", "", "serve mutual TLS with ca.pem, server.pem and server-key.pem from this directory")
 	flag.Parse()
 	host, portStr, err := net.SplitHostPort(*addr)
 	if err != nil {
@@ -32,7 +40,14 @@ func main() {
 	cfg := worker.DefaultConfig()
 	cfg.Bind = host
 	cfg.Port, _ = strconv.Atoi(portStr)
-	cfg.Grapes = []string{"http://127.0.0.1:1"} // nothing listens: announcing just fails quietly
+	cfg.Grapes, cfg.Service = []string{*grape}, *service
+	if *tlsDir != "" {
+		cfg.TLS, err = worker.LoadTLS(filepath.Join(*tlsDir, "server.pem"), filepath.Join(*tlsDir, "server-key.pem"),
+			filepath.Join(*tlsDir, "ca.pem"), true)
+		if err != nil {
+			fail(err)
+		}
+	}
 	w, err := worker.New(cfg)
 	if err != nil {
 		fail(err)
