@@ -6,10 +6,14 @@ import (
 	"time"
 )
 
-// benchCore builds a balancer with the real clock and n warmed-up peers.
-func benchCore(b *testing.B, n int, strategy string) (*balancer, *service) {
+// benchCore builds a balancer with the real clock and n warmed-up peers;
+// each mod changes the config first.
+func benchCore(b *testing.B, n int, strategy string, mod ...func(*Config)) (*balancer, *service) {
 	cfg := DefaultConfig()
 	cfg.Strategy = strategy
+	for _, m := range mod {
+		m(&cfg)
+	}
 	bal := newBalancer(cfg)
 	s := newService("svc")
 	s.update(addrs(n), cfg.MaxPeers, bal.now())
@@ -89,15 +93,7 @@ func (h fixedHints) Advise(_, addr string, _ time.Time) HintAdvice {
 func BenchmarkPickWithHints(b *testing.B) {
 	for _, n := range []int{5, 100} {
 		b.Run(fmt.Sprintf("peers=%d", n), func(b *testing.B) {
-			cfg := DefaultConfig()
-			cfg.Hints = fixedHints{addr: addrs(n)[0]}
-			bal := newBalancer(cfg)
-			s := newService("svc")
-			s.update(addrs(n), cfg.MaxPeers, bal.now())
-			for _, p := range s.snapshot() {
-				t, _ := bal.claim(p, bal.now())
-				bal.record(t, Success)
-			}
+			bal, s := benchCore(b, n, StrategyAdaptive, func(c *Config) { c.Hints = fixedHints{addr: addrs(n)[0]} })
 			b.ReportAllocs()
 			for b.Loop() {
 				t, _ := bal.pick(s, nil)

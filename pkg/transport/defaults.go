@@ -12,3 +12,14 @@ func orDefault[T int | int64 | time.Duration](v *T, def T) {
 		*v = def
 	}
 }
+
+// firstError returns the first non-nil error of a Validate's checks (every
+// Config of this package validates through it).
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

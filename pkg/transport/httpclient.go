@@ -60,17 +60,12 @@ func DefaultHTTPClientConfig() HTTPClientConfig {
 // a *validate.FieldError naming the field.
 func (c HTTPClientConfig) Validate() error {
 	const name = "transport.HTTPClientConfig"
-	for _, err := range []error{
+	return firstError(
 		validate.AtLeast(name, "Timeout", c.Timeout, 0),
 		validate.AtLeast(name, "MaxIdleConnsPerHost", c.MaxIdleConnsPerHost, 0),
 		validate.AtLeast(name, "IdleConnTimeout", c.IdleConnTimeout, 0),
 		validate.AtLeast(name, "MaxReplyBytes", c.MaxReplyBytes, 0),
-	} {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	)
 }
 
 // NewHTTPClient returns a client with cfg's zero (or negative) fields set

@@ -159,13 +159,3 @@ func (c WSServerConfig) withDefaults() WSServerConfig {
 	}
 	return c
 }
-
-// firstError returns the first non-nil error of a Validate's checks.
-func firstError(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}

@@ -69,17 +69,12 @@ func DefaultWSClientConfig() WSClientConfig {
 // a *validate.FieldError naming the field.
 func (c WSClientConfig) Validate() error {
 	const name = "transport.WSClientConfig"
-	for _, err := range []error{
+	return firstError(
 		validate.AtLeast(name, "Timeout", c.Timeout, 0),
 		validate.AtLeast(name, "DialTimeout", c.DialTimeout, 0),
 		validate.AtLeast(name, "MaxMessageBytes", c.MaxMessageBytes, 0),
 		validate.AtLeast(name, "IdleTimeout", c.IdleTimeout, 0),
-	} {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	)
 }
 
 // NewWSClient returns a client with cfg's zero (or negative) fields set to
