@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -262,28 +261,6 @@ func timeFresh(gs []*runningGrape, name string, port int) time.Duration {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return -1
-}
-
-// cpuTime sums utime+stime of pids from /proc/PID/stat.
-func cpuTime(pids []int) time.Duration {
-	var ticks int64
-	for _, pid := range pids {
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil {
-			continue
-		}
-		// Fields after the parenthesised command name; utime and stime
-		// are fields 14 and 15 of the whole line.
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) < 13 {
-			continue
-		}
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		ticks += u + st
-	}
-	return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux
 }
 
 // runAnnounceImpl starts a 3-grape cluster of im, announces every

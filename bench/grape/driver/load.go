@@ -53,7 +53,7 @@ func (c *config) runLoad(s loadSpec) (loadResult, error) {
 	// The measured window starts after the warm-up; the CPU reading at its
 	// start is taken then, the one at its end when the generator exits
 	// (a few ms after the window: idle servers, no requests).
-	var cpu0 int64 = -1
+	var cpu0 time.Duration = -1
 	warm := time.NewTimer(s.warmup)
 	defer warm.Stop()
 	hung := time.NewTimer(s.warmup + s.dur + 30*time.Second)
@@ -63,7 +63,7 @@ wait:
 		select {
 		case <-warm.C:
 			if len(s.cpuOf) > 0 {
-				cpu0 = cpuTicks(s.cpuOf...)
+				cpu0 = cpuTime(s.cpuOf)
 			}
 		case <-p.done:
 			break wait
@@ -72,7 +72,7 @@ wait:
 			return loadResult{}, fmt.Errorf("loadgen hung: %s", p.out.tail(2000))
 		}
 	}
-	cpu1 := cpuTicks(s.cpuOf...)
+	cpu1 := cpuTime(s.cpuOf)
 	var r loadResult
 	out := strings.TrimSpace(p.out.tail(1 << 16))
 	if i := strings.LastIndexByte(out, '\n'); i >= 0 {
@@ -82,7 +82,7 @@ wait:
 		return r, fmt.Errorf("loadgen output %q: %w", out, err)
 	}
 	if cpu0 >= 0 && cpu1 > cpu0 && r.Requests > 0 {
-		r.CPUus = float64(cpu1-cpu0) * 1e6 / clockTicks / float64(r.Requests)
+		r.CPUus = float64((cpu1 - cpu0).Microseconds()) / float64(r.Requests)
 	}
 	return r, nil
 }

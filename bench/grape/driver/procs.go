@@ -86,33 +86,26 @@ func stopAll() {
 	wg.Wait()
 }
 
-// clockTicks is USER_HZ, the unit of the CPU times in /proc/<pid>/stat
-// (100 on every Linux this runs on).
-const clockTicks = 100
-
-// cpuTicks sums user and system CPU time (fields 14 and 15 of
-// /proc/<pid>/stat, in clock ticks) over pids; an exited process counts 0.
-func cpuTicks(pids ...int) int64 {
-	var sum int64
+// cpuTime sums utime+stime of pids from /proc/PID/stat.
+func cpuTime(pids []int) time.Duration {
+	var ticks int64
 	for _, pid := range pids {
 		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 		if err != nil {
 			continue
 		}
-		// The command name (field 2) is in parentheses and may hold spaces.
-		rest := string(b)
-		if i := strings.LastIndexByte(rest, ')'); i >= 0 {
-			rest = rest[i+1:]
-		}
-		f := strings.Fields(rest) // f[0] is field 3 (state)
+		// Fields after the parenthesised command name; utime and stime
+		// are fields 14 and 15 of the whole line.
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 		if len(f) < 13 {
 			continue
 		}
 		u, _ := strconv.ParseInt(f[11], 10, 64)
 		st, _ := strconv.ParseInt(f[12], 10, 64)
-		sum += u + st
+		ticks += u + st
 	}
-	return sum
+	return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux
 }
 
 // rssKB reads VmRSS (kB) from /proc/<pid>/status.
