@@ -263,13 +263,27 @@ func TestFullBucketReplacesDeadContact(t *testing.T) {
 	z := startNode(t, testConfig())
 	waitReady(t, x)
 	// Fill z's bucket in x's table with 20 dead contacts (closed ports).
+	// The sockets stay open until every port is taken, so no two contacts
+	// get the same port (the kernel may hand a closed port out again: the
+	// contact's address would then replace another's, and the setup check
+	// below failed about once in a few hundred runs); closed, they are dead.
+	var addrs []netip.AddrPort
+	var pcs []net.PacketConn
+	for range K {
+		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pcs = append(pcs, pc)
+		addrs = append(addrs, pc.LocalAddr().(*net.UDPAddr).AddrPort())
+	}
+	for _, pc := range pcs {
+		pc.Close()
+	}
 	x.mu.Lock()
-	for i := 0; i < K; i++ {
+	for i, addr := range addrs {
 		id := z.ID()
 		id[19] ^= byte(i + 1)
-		pc, _ := net.ListenPacket("udp4", "127.0.0.1:0")
-		addr := pc.LocalAddr().(*net.UDPAddr).AddrPort()
-		pc.Close()
 		// Last heard from long ago: a full bucket pings only contacts
 		// older than pingAfter.
 		x.rt.observe(contact{ID: id, Addr: addr}, x.cfg.Clock.Now().Add(-2*pingAfter))
